@@ -1,0 +1,178 @@
+//! Problems found in the inputs, rendered like compiler errors.
+//!
+//! Every stage collects [`Problem`]s instead of stopping at the first one, so a user fixes a spec or a
+//! manifest in one pass. A problem points into a [`SourceFile`] by byte span; the span comes from the
+//! [`SourceMap`](crate::source_map::SourceMap) of the file, looked up by JSON pointer.
+
+use std::fmt;
+use std::sync::Arc;
+
+use miette::{Diagnostic, LabeledSpan, Severity, SourceSpan};
+
+/// A loaded input file: its display name (relative as the user gave it) and its text.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Name shown in diagnostics.
+    pub name: String,
+    /// Full text of the file.
+    pub text: Arc<String>,
+}
+
+/// One problem with the inputs.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    /// Stable code, e.g. `mcpgen::spec::unresolved_ref`.
+    pub code: &'static str,
+    /// What is wrong, one sentence.
+    pub message: String,
+    /// How to fix it.
+    pub help: Option<String>,
+    /// Where it is, when known.
+    pub location: Option<(SourceFile, SourceSpan, String)>,
+    /// Errors stop generation; warnings are reported and generation goes on.
+    pub severity: Severity,
+}
+
+impl Problem {
+    /// An error with a code and message.
+    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), help: None, location: None, severity: Severity::Error }
+    }
+
+    /// A warning with a code and message.
+    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
+        Self { severity: Severity::Warning, ..Self::error(code, message) }
+    }
+
+    /// Adds a hint on how to fix the problem.
+    #[must_use]
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Points the problem at a span of a file, with a short label.
+    #[must_use]
+    pub fn at(mut self, file: &SourceFile, span: SourceSpan, label: impl Into<String>) -> Self {
+        self.location = Some((file.clone(), span, label.into()));
+        self
+    }
+
+    /// Whether this problem stops generation.
+    pub fn is_error(&self) -> bool {
+        matches!(self.severity, Severity::Error)
+    }
+
+    /// `file:line:col` of the problem, when it has a location (1-based, for editors and CI logs).
+    pub fn position(&self) -> Option<String> {
+        let (file, span, _) = self.location.as_ref()?;
+        let before = file.text.get(..span.offset())?;
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        Some(format!("{}:{line}:{col}", file.name))
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.position() {
+            Some(pos) => write!(f, "{pos}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for Problem {}
+
+impl Diagnostic for Problem {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code))
+    }
+
+    fn severity(&self) -> Option<Severity> {
+        Some(self.severity)
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        // miette asks for `&dyn SourceCode`, so the named source lives inside the location.
+        self.location.as_ref().map(|(file, _, _)| file as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let (_, span, label) = self.location.as_ref()?;
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(Some(label.clone()), *span))))
+    }
+}
+
+impl miette::SourceCode for SourceFile {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let inner = self.text.read_span(span, context_lines_before, context_lines_after)?;
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            inner.line(),
+            inner.column(),
+            inner.line_count(),
+        )))
+    }
+}
+
+/// All problems found by a run; generation fails when any of them is an error.
+#[derive(Debug, Clone, Default)]
+pub struct Problems(pub Vec<Problem>);
+
+impl Problems {
+    /// Adds a problem.
+    pub fn push(&mut self, problem: Problem) {
+        self.0.push(problem);
+    }
+
+    /// Whether any problem is an error.
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(Problem::is_error)
+    }
+
+    /// Number of errors.
+    pub fn error_count(&self) -> usize {
+        self.0.iter().filter(|p| p.is_error()).count()
+    }
+
+    /// The warnings only.
+    pub fn warnings(&self) -> impl Iterator<Item = &Problem> {
+        self.0.iter().filter(|p| !p.is_error())
+    }
+
+    /// Moves every problem of `other` into `self`.
+    pub fn extend(&mut self, other: Problems) {
+        self.0.extend(other.0);
+    }
+
+    /// Renders every problem like a compiler does (no colour, fixed width when `width` is given).
+    pub fn render(&self, width: Option<usize>, color: bool) -> String {
+        let theme = if color { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
+        let mut handler = miette::GraphicalReportHandler::new_themed(theme).with_links(false);
+        if let Some(width) = width {
+            handler = handler.with_width(width);
+        }
+        let mut out = String::new();
+        for problem in &self.0 {
+            // Writing into a String cannot fail.
+            let _ = handler.render_report(&mut out, problem);
+            if let Some(pos) = problem.position() {
+                out.push_str(&format!("  at {pos}\n"));
+            }
+            out.push('\n');
+        }
+        out
+    }
+}

@@ -1,0 +1,120 @@
+//! A YAML or JSON input file read into a value, with the spans needed to point at its parts.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use miette::SourceSpan;
+use serde_json::Value;
+
+use crate::diagnostics::{Problem, SourceFile};
+use crate::source_map::SourceMap;
+
+/// One parsed input file (an OpenAPI document or the manifest).
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// Name and text, for diagnostics.
+    pub file: SourceFile,
+    /// Spans by JSON pointer.
+    pub map: SourceMap,
+    /// The parsed content.
+    pub value: Value,
+}
+
+impl Document {
+    /// Reads and parses `path`; `name` is how diagnostics call the file.
+    pub fn read(path: &Path, name: &str) -> Result<Self, Problem> {
+        let text = std::fs::read_to_string(path).map_err(|err| {
+            Problem::error("mcpgen::io::read", format!("cannot read {name}: {err}"))
+                .with_help("check the path; relative paths are resolved from the current directory")
+        })?;
+        Self::parse(name, text)
+    }
+
+    /// Parses `text` as JSON when it looks like JSON, as YAML otherwise.
+    pub fn parse(name: &str, text: String) -> Result<Self, Problem> {
+        // Normalise line endings so spans and output do not depend on the platform that wrote the file.
+        let text = if text.contains('\r') { text.replace("\r\n", "\n") } else { text };
+        let file = SourceFile { name: name.to_owned(), text: Arc::new(text) };
+        let parsed = if file.text.trim_start().starts_with('{') {
+            serde_json::from_str::<Value>(&file.text).map_err(|err| {
+                let offset = offset_of(&file.text, err.line(), err.column());
+                (err.to_string(), offset)
+            })
+        } else {
+            serde_saphyr::from_str::<Value>(&file.text).map_err(|err| {
+                let offset =
+                    err.location().map_or(0, |loc| offset_of(&file.text, loc.line() as usize, loc.column() as usize));
+                (first_line(&err.to_string()), offset)
+            })
+        };
+        match parsed {
+            Ok(value) => Ok(Self { map: SourceMap::build(&file.text), file, value }),
+            Err((message, offset)) => {
+                Err(Problem::error("mcpgen::syntax", format!("{name} is not valid YAML or JSON: {message}"))
+                    .with_help("fix the syntax at the marked position")
+                    .at(&file, SourceSpan::from((offset, 0)), "here"))
+            }
+        }
+    }
+
+    /// The value at a JSON pointer.
+    pub fn get(&self, pointer: &str) -> Option<&Value> {
+        self.value.pointer(pointer)
+    }
+
+    /// Points `problem` at the key that names the node at `pointer`.
+    pub fn at_key(&self, pointer: &str, problem: Problem, label: &str) -> Problem {
+        let (offset, len) = self.map.key_span(pointer);
+        problem.at(&self.file, SourceSpan::from((offset, len)), label)
+    }
+
+    /// Points `problem` at the value of the node at `pointer`.
+    pub fn at_value(&self, pointer: &str, problem: Problem, label: &str) -> Problem {
+        let (offset, len) = self.map.value_span(pointer);
+        problem.at(&self.file, SourceSpan::from((offset, len)), label)
+    }
+}
+
+/// Byte offset of a 1-based line and column (columns counted in characters).
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let line_start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+    let rest = &text[line_start.min(text.len())..];
+    let col_bytes: usize = rest.chars().take(column.saturating_sub(1)).map(char::len_utf8).sum();
+    (line_start + col_bytes).min(text.len())
+}
+
+/// The first line of a multi-line parser message (the rest repeats the source excerpt).
+fn first_line(message: &str) -> String {
+    message.lines().next().unwrap_or(message).trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_syntax_error_points_at_the_line() {
+        let err = Document::parse("bad.yaml", "a: 1\nb: [1, 2\nc: 3\n".into()).unwrap_err();
+        assert_eq!(err.code, "mcpgen::syntax");
+        assert!(err.position().unwrap().starts_with("bad.yaml:"), "{:?}", err.position());
+    }
+
+    #[test]
+    fn json_syntax_error_points_at_line_and_column() {
+        let err = Document::parse("bad.json", "{\n  \"a\": 1,\n  \"b\": ,\n}".into()).unwrap_err();
+        assert_eq!(err.position().as_deref(), Some("bad.json:3:8"));
+    }
+
+    #[test]
+    fn yaml_integer_keys_become_strings() {
+        let doc = Document::parse("r.yaml", "responses:\n  200:\n    description: ok\n".into()).unwrap();
+        assert_eq!(doc.get("/responses/200/description"), Some(&Value::from("ok")));
+    }
+
+    #[test]
+    fn crlf_is_normalised() {
+        let doc = Document::parse("w.yaml", "a: 1\r\nb: two\r\n".into()).unwrap();
+        assert!(!doc.file.text.contains('\r'));
+        assert_eq!(doc.get("/b"), Some(&Value::from("two")));
+    }
+}

@@ -1,0 +1,70 @@
+//! `src/tools.json`: the server definition the runtime executes.
+
+use serde_json::{Map, Value, json};
+
+use super::internal;
+use crate::definition::{ApiDefinition, HttpMapping, ServerDefinition, ToolDefinition};
+use crate::diagnostics::Problem;
+use crate::ir::{ServerIr, ToolIr};
+
+/// Renders the definition as pretty JSON; the header goes into its `@generated` key (JSON has no comments).
+pub(super) fn tools_json(ir: &ServerIr, header: &str) -> Result<String, Problem> {
+    let definition = ServerDefinition {
+        generated: header.to_owned(),
+        name: ir.name.clone(),
+        title: ir.title.clone(),
+        version: ir.version.clone(),
+        instructions: ir.instructions.clone().or_else(|| ir.description.clone()),
+        apis: ir
+            .apis
+            .iter()
+            .map(|api| ApiDefinition {
+                id: api.id.clone(),
+                base_url: api.base_url.clone(),
+                base_url_env: api.base_url_env.clone(),
+            })
+            .collect(),
+        tools: ir.tools.iter().map(tool_definition).collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&definition).map_err(|err| internal("tools.json", err))?;
+    text.push('\n');
+    Ok(text)
+}
+
+fn tool_definition(tool: &ToolIr) -> ToolDefinition {
+    ToolDefinition {
+        tool: mcp_tool(tool),
+        api: tool.api.clone(),
+        http: HttpMapping {
+            method: tool.method.clone(),
+            path: tool.path.clone(),
+            params: tool.params.clone(),
+            body: tool.body.clone(),
+        },
+    }
+}
+
+/// The tool in MCP wire format (what `tools/list` returns).
+fn mcp_tool(tool: &ToolIr) -> Map<String, Value> {
+    let mut out = Map::new();
+    out.insert("name".into(), json!(tool.name));
+    if let Some(title) = &tool.title {
+        out.insert("title".into(), json!(title));
+    }
+    out.insert("description".into(), json!(tool.description));
+    out.insert("inputSchema".into(), tool.input_schema.clone());
+    if let Some(schema) = &tool.output_schema {
+        out.insert("outputSchema".into(), schema.clone());
+    }
+    let a = tool.annotations;
+    let mut annotations = Map::new();
+    if let Some(title) = &tool.title {
+        annotations.insert("title".into(), json!(title));
+    }
+    annotations.insert("readOnlyHint".into(), json!(a.read_only));
+    annotations.insert("destructiveHint".into(), json!(a.destructive));
+    annotations.insert("idempotentHint".into(), json!(a.idempotent));
+    annotations.insert("openWorldHint".into(), json!(a.open_world));
+    out.insert("annotations".into(), Value::Object(annotations));
+    out
+}

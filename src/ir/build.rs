@@ -1,0 +1,368 @@
+//! Specs + manifest → [`ServerIr`]: selection, naming, argument mapping and tool schemas.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use heck::ToShoutySnakeCase;
+use serde_json::{Map, Value, json};
+
+use super::names::{arg_name, tool_name, unique};
+use super::{Annotations, ApiIr, ServerIr, ToolIr};
+use crate::definition::{BodyMapping, ParamLocation, ParamMapping};
+use crate::diagnostics::{Problem, Problems};
+use crate::document::Document;
+use crate::manifest::{ApiSection, Manifest, Selector};
+use crate::source_map::escape_token;
+use crate::spec::Spec;
+use crate::spec::operations::{SpecOperation, operations};
+use crate::spec::schema::{Direction, SchemaConverter};
+
+/// Everything the IR is built from.
+#[derive(Debug)]
+pub struct Input {
+    /// The manifest document (for spans).
+    pub manifest_doc: Document,
+    /// The parsed manifest.
+    pub manifest: Manifest,
+    /// One loaded spec per manifest API, in manifest order.
+    pub specs: Vec<(String, Spec)>,
+    /// Input names for generated-file headers, relative to the manifest so that output does not
+    /// depend on the directory mcpgen runs in.
+    pub sources: Vec<String>,
+}
+
+/// Builds the IR; `None` when any error was found. Warnings come back either way.
+pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
+    let mut problems = Problems::default();
+    let mut apis = Vec::new();
+    // Each tool with whether the manifest named it (such names are kept as written).
+    let mut tools: Vec<(ToolIr, bool)> = Vec::new();
+    // Names the manifest asked for, which derived names must avoid, and where they were asked.
+    let mut explicit: BTreeMap<String, String> = BTreeMap::new();
+    let several = input.specs.len() > 1;
+    for (id, spec) in &input.specs {
+        let Some(section) = input.manifest.apis.get(id) else { continue };
+        let api_at = format!("/apis/{}", escape_token(id));
+        let (ops, spec_problems) = operations(spec);
+        problems.0.extend(spec_problems);
+        check_references(&input.manifest_doc, &api_at, section, &ops, &mut problems);
+        let prefix =
+            section.tool_prefix.clone().unwrap_or_else(|| if several { format!("{id}_") } else { String::new() });
+        for op in ops.iter().filter(|op| is_selected(section, op)) {
+            problems.0.extend(op.problems.iter().cloned());
+            if !op.supported {
+                continue;
+            }
+            let over = override_for(section, op);
+            let derived = tool_name(&prefix, op.operation_id.as_deref(), &op.method, &op.path);
+            let is_explicit = over.is_some_and(|o| o.name.is_some());
+            let name = match over.and_then(|o| o.name.clone()) {
+                Some(name) => {
+                    let key = over_key(section, op).unwrap_or_default();
+                    let at = format!("{api_at}/tools/{}/name", escape_token(&key));
+                    if let Some(previous) = explicit.insert(name.clone(), at.clone()) {
+                        problems.push(
+                            input.manifest_doc.at_value(
+                                &at,
+                                Problem::error(
+                                    "mcpgen::manifest::duplicate_tool",
+                                    format!("tool name `{name}` is given to two operations"),
+                                )
+                                .with_help(format!("the other one is at {previous}; pick distinct names")),
+                                "duplicate name",
+                            ),
+                        );
+                    }
+                    name
+                }
+                None => derived,
+            };
+            let (tool, tool_problems) = build_tool(spec, id, op, name, over);
+            problems.0.extend(tool_problems);
+            tools.push((tool, is_explicit));
+        }
+        match base_url(spec, section) {
+            Some(base_url) => apis.push(ApiIr {
+                id: id.clone(),
+                title: spec.api.info.title.clone(),
+                spec_version: spec.api.info.version.clone(),
+                base_url,
+                base_url_env: section
+                    .base_url_env
+                    .clone()
+                    .unwrap_or_else(|| format!("{}_BASE_URL", id.to_shouty_snake_case())),
+            }),
+            None => problems.push(
+                input.manifest_doc.at_key(
+                    &api_at,
+                    Problem::error("mcpgen::manifest::base_url", format!("API `{id}` has no base URL"))
+                        .with_help("set `base_url` for this API, or give the spec an absolute `servers` URL"),
+                    "no base URL",
+                ),
+            ),
+        }
+    }
+    let mut tools = make_names_unique(tools, &explicit);
+    tools.sort_by(|a, b| a.name.cmp(&b.name));
+    apis.sort_by(|a, b| a.id.cmp(&b.id));
+    if problems.has_errors() {
+        return (None, problems);
+    }
+    let server = &input.manifest.server;
+    let ir = ServerIr {
+        name: server.name.clone(),
+        lib_name: server.name.replace('-', "_"),
+        title: server.title.clone(),
+        version: server.version.clone(),
+        description: server.description.clone(),
+        instructions: server.instructions.clone(),
+        apis,
+        tools,
+        sources: input.sources.clone(),
+    };
+    (Some(ir), problems)
+}
+
+/// Derived names that collide (with each other or with a manifest name) get `_2`, `_3`… in
+/// spec order, so adding an operation never renames an earlier one.
+fn make_names_unique(tools: Vec<(ToolIr, bool)>, explicit: &BTreeMap<String, String>) -> Vec<ToolIr> {
+    let mut taken: BTreeSet<String> = explicit.keys().cloned().collect();
+    tools
+        .into_iter()
+        .map(|(mut tool, is_explicit)| {
+            if !is_explicit {
+                tool.name = unique(tool.name, |n| taken.contains(n));
+                taken.insert(tool.name.clone());
+            }
+            tool
+        })
+        .collect()
+}
+
+fn base_url(spec: &Spec, section: &ApiSection) -> Option<String> {
+    let url = section.base_url.clone().or_else(|| {
+        spec.api.servers.iter().map(|s| s.url.clone()).find(|u| u.starts_with("http://") || u.starts_with("https://"))
+    })?;
+    Some(url.trim_end_matches('/').to_owned())
+}
+
+fn matches_operation(entry: &str, op: &SpecOperation) -> bool {
+    if op.operation_id.as_deref() == Some(entry) {
+        return true;
+    }
+    match entry.split_once(' ') {
+        Some((method, path)) => method.eq_ignore_ascii_case(&op.method) && path.trim() == op.path,
+        None => false,
+    }
+}
+
+fn selects(selector: &Selector, op: &SpecOperation) -> bool {
+    selector.tags.iter().any(|t| op.tags.contains(t)) || selector.operations.iter().any(|e| matches_operation(e, op))
+}
+
+fn is_selected(section: &ApiSection, op: &SpecOperation) -> bool {
+    section.include.as_ref().is_none_or(|s| selects(s, op)) && !section.exclude.as_ref().is_some_and(|s| selects(s, op))
+}
+
+fn over_key(section: &ApiSection, op: &SpecOperation) -> Option<String> {
+    section.tools.keys().find(|k| matches_operation(k, op)).cloned()
+}
+
+fn override_for<'a>(section: &'a ApiSection, op: &SpecOperation) -> Option<&'a crate::manifest::ToolOverride> {
+    over_key(section, op).and_then(|k| section.tools.get(&k))
+}
+
+/// Every operation and tag the manifest names must exist in the spec.
+fn check_references(
+    doc: &Document,
+    api_at: &str,
+    section: &ApiSection,
+    ops: &[SpecOperation],
+    problems: &mut Problems,
+) {
+    let known = |entry: &str| ops.iter().any(|op| matches_operation(entry, op));
+    let hint = || {
+        let mut names: Vec<String> =
+            ops.iter().map(|op| op.operation_id.clone().unwrap_or_else(|| op.route())).collect();
+        names.truncate(8);
+        format!("name an operationId or `METHOD /path` of the spec, e.g. {}", names.join(", "))
+    };
+    for (which, selector) in [("include", &section.include), ("exclude", &section.exclude)] {
+        let Some(selector) = selector else { continue };
+        for (i, entry) in selector.operations.iter().enumerate() {
+            if !known(entry) {
+                problems.push(
+                    doc.at_value(
+                        &format!("{api_at}/{which}/operations/{i}"),
+                        Problem::error(
+                            "mcpgen::manifest::unknown_operation",
+                            format!("no operation `{entry}` in the spec"),
+                        )
+                        .with_help(hint()),
+                        "unknown operation",
+                    ),
+                );
+            }
+        }
+        for (i, tag) in selector.tags.iter().enumerate() {
+            if !ops.iter().any(|op| op.tags.contains(tag)) {
+                problems.push(
+                    doc.at_value(
+                        &format!("{api_at}/{which}/tags/{i}"),
+                        Problem::error("mcpgen::manifest::unknown_tag", format!("no operation has the tag `{tag}`"))
+                            .with_help("tags are case-sensitive; check the spelling against the spec's operations"),
+                        "unknown tag",
+                    ),
+                );
+            }
+        }
+    }
+    for key in section.tools.keys() {
+        if !known(key) {
+            problems.push(
+                doc.at_key(
+                    &format!("{api_at}/tools/{}", escape_token(key)),
+                    Problem::error("mcpgen::manifest::unknown_operation", format!("no operation `{key}` in the spec"))
+                        .with_help(hint()),
+                    "unknown operation",
+                ),
+            );
+        }
+    }
+}
+
+fn build_tool(
+    spec: &Spec,
+    api: &str,
+    op: &SpecOperation,
+    name: String,
+    over: Option<&crate::manifest::ToolOverride>,
+) -> (ToolIr, Vec<Problem>) {
+    let mut input = SchemaConverter::new(&spec.doc, spec.version, Direction::Input);
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    let mut params = Vec::new();
+    // Name collisions: path parameters keep their names, then query, header and cookie ones; a later
+    // one whose name is taken is prefixed with its location (`query_id`, `header_id`).
+    let mut ordered: Vec<_> = op.params.iter().collect();
+    ordered.sort_by_key(|p| p.location);
+    for param in ordered {
+        let mut arg = arg_name(&param.name);
+        if properties.contains_key(&arg) {
+            arg = unique(arg_name(&format!("{}_{}", location_word(param.location), param.name)), |n| {
+                properties.contains_key(n)
+            });
+        }
+        let mut schema = param.schema.as_deref().map_or_else(|| json!({}), |p| input.convert_at(p));
+        describe(&mut schema, param.description.as_deref());
+        if param.deprecated {
+            if let Value::Object(o) = &mut schema {
+                o.insert("deprecated".into(), Value::Bool(true));
+            }
+        }
+        properties.insert(arg.clone(), schema);
+        if param.required {
+            required.push(Value::String(arg.clone()));
+        }
+        params.push(ParamMapping {
+            arg,
+            name: param.name.clone(),
+            location: param.location,
+            required: param.required,
+            style: param.style,
+            explode: param.explode,
+        });
+    }
+    // Params come back in spec order so the mapping reads like the spec.
+    params.sort_by_key(|m| op.params.iter().position(|p| p.name == m.name && p.location == m.location));
+    let body = op.body.as_ref().map(|body| {
+        let arg = unique("body".to_owned(), |n| properties.contains_key(n));
+        let mut schema = body.schema.as_deref().map_or_else(|| json!({}), |p| input.convert_at(p));
+        describe(&mut schema, body.description.as_deref().or(Some("Request body.")));
+        properties.insert(arg.clone(), schema);
+        if body.required {
+            required.push(Value::String(arg.clone()));
+        }
+        BodyMapping { arg, content_type: body.content_type.clone(), required: body.required }
+    });
+    let (defs, mut problems) = input.finish();
+    let mut input_schema = Map::new();
+    input_schema.insert("type".into(), json!("object"));
+    // A tool without arguments gets `{"type": "object", "additionalProperties": false}`.
+    if !properties.is_empty() {
+        input_schema.insert("properties".into(), Value::Object(properties));
+    }
+    if !required.is_empty() {
+        input_schema.insert("required".into(), Value::Array(required));
+    }
+    input_schema.insert("additionalProperties".into(), Value::Bool(false));
+    if !defs.is_empty() {
+        input_schema.insert("$defs".into(), Value::Object(defs));
+    }
+
+    let output_schema = op.success.as_ref().and_then(|s| s.schema.as_deref()).and_then(|pointer| {
+        let mut output = SchemaConverter::new(&spec.doc, spec.version, Direction::Output);
+        if !output.is_object_schema(pointer) {
+            return None;
+        }
+        let mut schema = output.convert_root(pointer);
+        let (defs, output_problems) = output.finish();
+        problems.extend(output_problems);
+        if let (Value::Object(o), false) = (&mut schema, defs.is_empty()) {
+            o.insert("$defs".into(), Value::Object(defs));
+        }
+        Some(schema)
+    });
+
+    let mut annotations = Annotations::for_method(&op.method);
+    if let Some(a) = over.and_then(|o| o.annotations) {
+        annotations.read_only = a.read_only.unwrap_or(annotations.read_only);
+        annotations.destructive = a.destructive.unwrap_or(annotations.destructive);
+        annotations.idempotent = a.idempotent.unwrap_or(annotations.idempotent);
+        annotations.open_world = a.open_world.unwrap_or(annotations.open_world);
+    }
+    let title = over.and_then(|o| o.title.clone()).or_else(|| op.summary.as_ref().map(|s| one_line(s)));
+    let mut description = over
+        .and_then(|o| o.description.clone())
+        .or_else(|| op.description.clone())
+        .or_else(|| op.summary.clone())
+        .unwrap_or_else(|| format!("Calls {}.", op.route()));
+    if op.deprecated {
+        description = format!("Deprecated: avoid this tool when another one does the job. {description}");
+    }
+    let tool = ToolIr {
+        name,
+        title,
+        description: description.trim().to_owned(),
+        api: api.to_owned(),
+        operation_id: op.operation_id.clone(),
+        method: op.method.clone(),
+        path: op.path.clone(),
+        params,
+        body,
+        input_schema: Value::Object(input_schema),
+        output_schema,
+        annotations,
+        deprecated: op.deprecated,
+    };
+    (tool, problems)
+}
+
+fn location_word(location: ParamLocation) -> &'static str {
+    match location {
+        ParamLocation::Path => "path",
+        ParamLocation::Query => "query",
+        ParamLocation::Header => "header",
+        ParamLocation::Cookie => "cookie",
+    }
+}
+
+/// Adds a description to an argument schema that has none.
+fn describe(schema: &mut Value, description: Option<&str>) {
+    if let (Value::Object(o), Some(d)) = (schema, description) {
+        o.entry("description").or_insert_with(|| Value::String(d.trim().to_owned()));
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,109 @@
+//! The intermediate representation of a server that will be generated.
+//!
+//! The IR is what the emitters read: no OpenAPI, YAML or syn types, everything already named,
+//! checked and sorted, so emitting is a plain rendering of it and the same inputs always give the
+//! same output. [`build`] turns loaded specs and a manifest into it.
+
+mod build;
+mod names;
+
+pub use build::{Input, build};
+
+use serde_json::Value;
+
+use crate::definition::{BodyMapping, ParamMapping};
+
+/// A whole generated server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerIr {
+    /// Package, binary and MCP server name, e.g. `petstore-mcp`.
+    pub name: String,
+    /// Rust library name of the package, e.g. `petstore_mcp`.
+    pub lib_name: String,
+    /// Human title, e.g. `Petstore`.
+    pub title: Option<String>,
+    /// Semantic version of the generated crate.
+    pub version: String,
+    /// One-paragraph description.
+    pub description: Option<String>,
+    /// Instructions sent to MCP clients.
+    pub instructions: Option<String>,
+    /// Upstream APIs, sorted by id.
+    pub apis: Vec<ApiIr>,
+    /// Tools, sorted by name.
+    pub tools: Vec<ToolIr>,
+    /// Input file names as given (manifest first), for the generated-file headers.
+    pub sources: Vec<String>,
+}
+
+/// One upstream API.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiIr {
+    /// Manifest id, e.g. `petstore`.
+    pub id: String,
+    /// `info.title` of the spec.
+    pub title: String,
+    /// `info.version` of the spec.
+    pub spec_version: String,
+    /// Default base URL, without a trailing slash.
+    pub base_url: String,
+    /// Environment variable overriding the base URL.
+    pub base_url_env: String,
+}
+
+/// One tool: an HTTP operation presented to MCP clients.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolIr {
+    /// Tool name, `^[A-Za-z0-9_-]{1,64}$`, unique in the server.
+    pub name: String,
+    /// Short human title.
+    pub title: Option<String>,
+    /// What the tool does, for the model.
+    pub description: String,
+    /// Id of the [`ApiIr`].
+    pub api: String,
+    /// The operation's `operationId`, when it has one.
+    pub operation_id: Option<String>,
+    /// Upper-case HTTP method.
+    pub method: String,
+    /// Path template.
+    pub path: String,
+    /// Tool arguments that become parameters.
+    pub params: Vec<ParamMapping>,
+    /// Tool argument that becomes the body.
+    pub body: Option<BodyMapping>,
+    /// Self-contained JSON Schema 2020-12 of the arguments (an object schema).
+    pub input_schema: Value,
+    /// Self-contained JSON Schema of `structuredContent`, when the success response is an object.
+    pub output_schema: Option<Value>,
+    /// Behaviour hints.
+    pub annotations: Annotations,
+    /// Whether the spec marks the operation deprecated.
+    pub deprecated: bool,
+}
+
+/// MCP tool annotations (hints for clients; never trusted for security).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Annotations {
+    /// The tool does not change anything.
+    pub read_only: bool,
+    /// The tool may destroy data.
+    pub destructive: bool,
+    /// Calling it twice with the same arguments has no further effect.
+    pub idempotent: bool,
+    /// The tool talks to an external system.
+    pub open_world: bool,
+}
+
+impl Annotations {
+    /// Hints implied by HTTP semantics (DESIGN.md decision 6).
+    pub fn for_method(method: &str) -> Self {
+        let read_only = matches!(method, "GET" | "HEAD" | "OPTIONS");
+        Self {
+            read_only,
+            destructive: method == "DELETE",
+            idempotent: read_only || matches!(method, "PUT" | "DELETE"),
+            open_world: true,
+        }
+    }
+}

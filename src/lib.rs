@@ -1,0 +1,126 @@
+//! mcpgen turns OpenAPI specs and a manifest into a complete Rust MCP server crate.
+//!
+//! The pipeline is `load → validate → IR → emit → write`. Only the two ends touch the disk
+//! ([`load`] reads the inputs, [`write::write_tree`] writes the result); everything between is a pure
+//! function of the inputs, which is what makes the output byte-for-byte reproducible and lets
+//! `check`-style uses run the same code without writing.
+
+pub mod cli;
+#[path = "../runtime/src/definition.rs"]
+pub mod definition;
+pub mod diagnostics;
+pub mod document;
+pub mod emit;
+pub mod ir;
+pub mod manifest;
+pub mod source_map;
+pub mod spec;
+pub mod write;
+
+use std::path::{Path, PathBuf};
+
+use diagnostics::{Problem, Problems};
+use document::Document;
+use emit::Tree;
+use spec::Spec;
+
+/// Where the inputs are.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    /// The manifest (`mcpgen.yaml`).
+    pub manifest: PathBuf,
+    /// Specs given on the command line; they go, in order, to the APIs whose `spec` is not set.
+    pub specs: Vec<PathBuf>,
+}
+
+impl Inputs {
+    /// The inputs of a directory holding `mcpgen.yaml` and `openapi.(yaml|yml|json)`.
+    pub fn from_dir(dir: &Path) -> Result<Self, Problem> {
+        let manifest = dir.join("mcpgen.yaml");
+        if !manifest.is_file() {
+            return Err(Problem::error("mcpgen::input::no_manifest", format!("{} has no mcpgen.yaml", dir.display()))
+                .with_help("create one (see docs/manifest.md) or pass --manifest and --spec explicitly"));
+        }
+        Ok(Self { manifest, specs: Vec::new() })
+    }
+}
+
+/// Reads and parses every input, reporting all problems at once.
+pub fn load(inputs: &Inputs) -> Result<ir::Input, Problems> {
+    let mut problems = Problems::default();
+    let manifest_doc =
+        Document::read(&inputs.manifest, &inputs.manifest.display().to_string()).map_err(|p| Problems(vec![p]))?;
+    let manifest = manifest::parse(&manifest_doc).map_err(Problems)?;
+    let base = inputs.manifest.parent().unwrap_or(Path::new("."));
+    let mut extra = inputs.specs.iter();
+    let mut specs = Vec::new();
+    let mut sources = vec![file_name(&inputs.manifest)];
+    for (id, api) in &manifest.apis {
+        let (path, source) = match &api.spec {
+            Some(spec) => (base.join(spec), spec.clone()),
+            None => match extra.next() {
+                Some(path) => (path.clone(), file_name(path)),
+                None => {
+                    let at = format!("/apis/{}", source_map::escape_token(id));
+                    let fallback = ["openapi.yaml", "openapi.yml", "openapi.json"]
+                        .into_iter()
+                        .map(|n| base.join(n))
+                        .find(|p| p.is_file());
+                    match fallback {
+                        Some(path) if manifest.apis.len() == 1 => {
+                            let name = file_name(&path);
+                            (path, name)
+                        }
+                        _ => {
+                            problems.push(
+                                manifest_doc.at_key(
+                                    &at,
+                                    Problem::error("mcpgen::input::no_spec", format!("API `{id}` names no spec"))
+                                        .with_help("set `spec: openapi.yaml` for this API, or pass --spec FILE"),
+                                    "no spec",
+                                ),
+                            );
+                            continue;
+                        }
+                    }
+                }
+            },
+        };
+        let display = path.display().to_string();
+        match Document::read(&path, &display).and_then(Spec::from_document) {
+            Ok(spec) => specs.push((id.clone(), spec)),
+            Err(problem) => problems.push(problem),
+        }
+        sources.push(source);
+    }
+    if extra.next().is_some() {
+        problems.push(
+            Problem::error(
+                "mcpgen::input::extra_spec",
+                "more --spec files were given than the manifest has APIs without `spec`",
+            )
+            .with_help("add an API to the manifest for each spec, or drop the extra --spec"),
+        );
+    }
+    if problems.has_errors() {
+        return Err(problems);
+    }
+    Ok(ir::Input { manifest_doc, manifest, specs, sources })
+}
+
+/// The pure part: loaded inputs → generated files, plus the warnings found.
+pub fn generate(input: &ir::Input) -> Result<(Tree, Problems), Problems> {
+    let (ir, mut problems) = ir::build(input);
+    let Some(ir) = ir else { return Err(problems) };
+    match emit::emit(&ir) {
+        Ok(tree) => Ok((tree, problems)),
+        Err(problem) => {
+            problems.push(problem);
+            Err(problems)
+        }
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}

@@ -1,0 +1,345 @@
+//! The manifest (`mcpgen.yaml`): which APIs a server exposes and how, as written by the user.
+//!
+//! Parsing is strict (unknown keys are errors, with the key's position) because a misspelt key that
+//! is silently ignored is a policy that silently does not apply. The format is versioned and built
+//! from sections (`server`, `apis`, per-API `include`/`exclude`/`tools`) so later features add
+//! sections instead of changing existing ones. See `docs/manifest.md`.
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+use crate::diagnostics::Problem;
+use crate::document::Document;
+use crate::source_map::escape_token;
+
+/// The manifest format this generator reads.
+pub const MANIFEST_VERSION: u32 = 1;
+
+/// A parsed manifest.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Format version; must be [`MANIFEST_VERSION`].
+    pub version: u32,
+    /// Identity of the generated server.
+    pub server: ServerSection,
+    /// Upstream APIs by id, in the order written.
+    pub apis: IndexMap<String, ApiSection>,
+}
+
+/// `server:` — identity of the generated server and crate.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    /// Crate, binary and MCP server name (`^[a-z][a-z0-9-]*$`).
+    pub name: String,
+    /// Human-readable title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Version of the generated crate and server (semver).
+    #[serde(default = "default_version")]
+    pub version: String,
+    /// One-paragraph description (crate description and README).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Instructions sent to MCP clients at initialisation.
+    #[serde(default)]
+    pub instructions: Option<String>,
+}
+
+fn default_version() -> String {
+    "0.1.0".to_owned()
+}
+
+/// `apis.<id>:` — one upstream API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiSection {
+    /// Spec path, relative to the manifest. Optional when given with `--spec` on the command line.
+    #[serde(default)]
+    pub spec: Option<String>,
+    /// Base URL of the API; defaults to the spec's first absolute `servers` URL.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Environment variable that overrides the base URL at run time; defaults to `<ID>_BASE_URL`.
+    #[serde(default)]
+    pub base_url_env: Option<String>,
+    /// Prefix for this API's tool names; defaults to none for one API and `<id>_` for several.
+    #[serde(default)]
+    pub tool_prefix: Option<String>,
+    /// Only these operations become tools (all when absent).
+    #[serde(default)]
+    pub include: Option<Selector>,
+    /// These operations never become tools (applied after `include`).
+    #[serde(default)]
+    pub exclude: Option<Selector>,
+    /// Per-operation overrides, keyed by operationId or `METHOD /path`.
+    #[serde(default)]
+    pub tools: IndexMap<String, ToolOverride>,
+}
+
+/// A set of operations, by tag or by operation.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Selector {
+    /// Operations with any of these tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Operations by operationId or `METHOD /path` (e.g. `GET /pets/{petId}`).
+    #[serde(default)]
+    pub operations: Vec<String>,
+}
+
+/// `apis.<id>.tools.<operation>:` — how one operation is presented as a tool.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolOverride {
+    /// Tool name (`^[A-Za-z0-9_-]{1,64}$`).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Tool title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Tool description (replaces the spec's).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Behaviour hints shown to clients; each replaces the value derived from the HTTP method.
+    #[serde(default)]
+    pub annotations: Option<AnnotationOverride>,
+}
+
+/// Overrides of MCP tool annotations.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnnotationOverride {
+    /// `readOnlyHint`.
+    #[serde(default)]
+    pub read_only: Option<bool>,
+    /// `destructiveHint`.
+    #[serde(default)]
+    pub destructive: Option<bool>,
+    /// `idempotentHint`.
+    #[serde(default)]
+    pub idempotent: Option<bool>,
+    /// `openWorldHint`.
+    #[serde(default)]
+    pub open_world: Option<bool>,
+}
+
+/// Parses and checks a manifest document; every problem found is returned at once.
+pub fn parse(doc: &Document) -> Result<Manifest, Vec<Problem>> {
+    let manifest: Manifest = serde_path_to_error::deserialize(doc.value.clone()).map_err(|err| {
+        let mut pointer = path_pointer(err.path());
+        let message = err.inner().to_string();
+        // For unknown keys serde names the key; point at it rather than at its parent.
+        if let Some(key) = message.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
+            pointer = format!("{pointer}/{}", escape_token(key));
+        }
+        vec![
+            doc.at_key(
+                &pointer,
+                Problem::error("mcpgen::manifest::invalid", format!("invalid manifest: {message}"))
+                    .with_help("see docs/manifest.md for the keys each section accepts"),
+                "here",
+            ),
+        ]
+    })?;
+    let problems = check(doc, &manifest);
+    if problems.is_empty() { Ok(manifest) } else { Err(problems) }
+}
+
+fn check(doc: &Document, manifest: &Manifest) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut bad = |pointer: &str, message: String, help: &str| {
+        problems.push(doc.at_value(
+            pointer,
+            Problem::error("mcpgen::manifest::value", message).with_help(help.to_owned()),
+            "invalid value",
+        ));
+    };
+    if manifest.version != MANIFEST_VERSION {
+        bad(
+            "/version",
+            format!("unsupported manifest version {}", manifest.version),
+            "this mcpgen reads `version: 1` manifests",
+        );
+    }
+    let name = &manifest.server.name;
+    if !is_crate_name(name) || syn::parse_str::<syn::Ident>(&name.replace('-', "_")).is_err() {
+        bad(
+            "/server/name",
+            format!("server name `{name}` cannot be a crate name"),
+            "use lower-case letters, digits and `-`, starting with a letter, at most 64 characters (e.g. `petstore-mcp`)",
+        );
+    }
+    if !is_semver(&manifest.server.version) {
+        bad(
+            "/server/version",
+            format!("`{}` is not a semantic version", manifest.server.version),
+            "write it as MAJOR.MINOR.PATCH, e.g. `0.1.0`",
+        );
+    }
+    if manifest.apis.is_empty() {
+        bad("/apis", "the manifest lists no APIs".into(), "add an entry under `apis:` naming a spec");
+    }
+    for (id, api) in &manifest.apis {
+        let at = format!("/apis/{}", escape_token(id));
+        if !is_api_id(id) {
+            problems.push(
+                doc.at_key(
+                    &at,
+                    Problem::error("mcpgen::manifest::value", format!("API id `{id}` is not a valid identifier"))
+                        .with_help("use lower-case letters, digits and `_`, starting with a letter (e.g. `petstore`)"),
+                    "invalid id",
+                ),
+            );
+        }
+        if let Some(url) = &api.base_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                problems.push(
+                    doc.at_value(
+                        &format!("{at}/base_url"),
+                        Problem::error(
+                            "mcpgen::manifest::value",
+                            format!("base URL `{url}` is not an absolute http(s) URL"),
+                        )
+                        .with_help("write the full URL, e.g. `https://api.example.com/v1`"),
+                        "invalid URL",
+                    ),
+                );
+            }
+        }
+        if let Some(var) = &api.base_url_env {
+            if !is_env_var(var) {
+                problems.push(
+                    doc.at_value(
+                        &format!("{at}/base_url_env"),
+                        Problem::error(
+                            "mcpgen::manifest::value",
+                            format!("`{var}` is not a portable environment variable name"),
+                        )
+                        .with_help("use upper-case letters, digits and `_`, e.g. `PETSTORE_BASE_URL`"),
+                        "invalid name",
+                    ),
+                );
+            }
+        }
+        if let Some(prefix) = &api.tool_prefix {
+            if !prefix.chars().all(is_tool_char) {
+                problems.push(
+                    doc.at_value(
+                        &format!("{at}/tool_prefix"),
+                        Problem::error(
+                            "mcpgen::manifest::value",
+                            format!("tool prefix `{prefix}` has characters tool names cannot hold"),
+                        )
+                        .with_help("use letters, digits, `_` and `-` only"),
+                        "invalid prefix",
+                    ),
+                );
+            }
+        }
+        for (key, tool) in &api.tools {
+            if let Some(name) = &tool.name {
+                if !is_tool_name(name) {
+                    problems.push(doc.at_value(&format!("{at}/tools/{}/name", escape_token(key)), Problem::error("mcpgen::manifest::value", format!("tool name `{name}` is not portable"))
+                        .with_help("tool names must match ^[A-Za-z0-9_-]{1,64}$ (what MCP clients and LLM providers accept)"), "invalid tool name"));
+                }
+            }
+        }
+    }
+    problems
+}
+
+fn path_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    path.iter()
+        .map(|segment| match segment {
+            Segment::Seq { index } => format!("/{index}"),
+            Segment::Map { key } => format!("/{}", escape_token(key)),
+            Segment::Enum { variant } => format!("/{}", escape_token(variant)),
+            Segment::Unknown => String::new(),
+        })
+        .collect()
+}
+
+/// Characters allowed in tool names.
+pub fn is_tool_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '-'
+}
+
+/// `^[A-Za-z0-9_-]{1,64}$`.
+pub fn is_tool_name(name: &str) -> bool {
+    (1..=64).contains(&name.len()) && name.chars().all(is_tool_char)
+}
+
+fn is_crate_name(name: &str) -> bool {
+    name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.ends_with('-')
+}
+
+fn is_api_id(id: &str) -> bool {
+    id.starts_with(|c: char| c.is_ascii_lowercase())
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn is_env_var(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
+        && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn is_semver(version: &str) -> bool {
+    let core = version.split(['-', '+']).next().unwrap_or_default();
+    let parts: Vec<_> = core.split('.').collect();
+    parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_text(text: &str) -> Result<Manifest, Vec<Problem>> {
+        parse(&Document::parse("mcpgen.yaml", text.to_owned()).unwrap())
+    }
+
+    #[test]
+    fn minimal_manifest_gets_defaults() {
+        let m = parse_text("version: 1\nserver: {name: pets-mcp}\napis:\n  pets: {spec: openapi.yaml}\n").unwrap();
+        assert_eq!(m.server.version, "0.1.0");
+        assert_eq!(m.apis["pets"].spec.as_deref(), Some("openapi.yaml"));
+    }
+
+    #[test]
+    fn unknown_keys_point_at_the_key() {
+        let err = parse_text("version: 1\nserver:\n  name: pets-mcp\n  titel: Pets\napis: {}\n").unwrap_err();
+        assert_eq!(err.len(), 1);
+        assert_eq!(err[0].position().as_deref(), Some("mcpgen.yaml:4:3"));
+        assert!(err[0].message.contains("unknown field `titel`"), "{}", err[0].message);
+    }
+
+    #[test]
+    fn every_bad_value_is_reported_at_once() {
+        let err = parse_text("version: 2\nserver: {name: Pets, version: one}\napis:\n  Pets:\n    base_url: ftp://x\n    base_url_env: lower\n    tools:\n      listPets: {name: 'has space'}\n").unwrap_err();
+        let positions: Vec<_> = err.iter().map(|p| p.position().unwrap()).collect();
+        assert_eq!(
+            positions,
+            [
+                "mcpgen.yaml:1:10",
+                "mcpgen.yaml:2:16",
+                "mcpgen.yaml:2:31",
+                "mcpgen.yaml:4:3",
+                "mcpgen.yaml:5:15",
+                "mcpgen.yaml:6:19",
+                "mcpgen.yaml:8:23"
+            ]
+        );
+    }
+
+    #[test]
+    fn wrong_types_are_located() {
+        let err = parse_text("version: 1\nserver: {name: p}\napis:\n  p:\n    include: {tags: pets}\n").unwrap_err();
+        assert!(err[0].position().unwrap().starts_with("mcpgen.yaml:5:"), "{:?}", err[0].position());
+    }
+}

@@ -1,0 +1,213 @@
+//! Loading and normalising OpenAPI documents.
+//!
+//! `openapiv3` models OpenAPI 3.0 only, and its schema model is lossy for JSON Schema output. So
+//! the document is split: the *structure* (paths, operations, parameters, bodies, responses) is
+//! parsed by `openapiv3` after every schema object has been replaced by a reference to its own JSON
+//! pointer, and the *schemas* are read from the raw document by [`schema`], which writes JSON
+//! Schema 2020-12 for 3.0 and 3.1 alike. Both views keep pointers, so every problem has a span.
+
+pub mod operations;
+pub mod schema;
+
+use openapiv3::OpenAPI;
+use serde_json::{Map, Value};
+
+use crate::diagnostics::Problem;
+use crate::document::Document;
+use crate::source_map::escape_token;
+
+/// Prefix of the references that stand in for schemas in the structural view.
+pub const SCHEMA_POINTER_PREFIX: &str = "mcpgen-schema:";
+
+/// Which OpenAPI dialect a document is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpecVersion {
+    /// OpenAPI 3.0.x: `nullable`, boolean `exclusiveMinimum`, `example`, `$ref` siblings ignored.
+    V30,
+    /// OpenAPI 3.1.x: schemas are JSON Schema 2020-12.
+    V31,
+}
+
+/// A loaded OpenAPI document: the raw document and its structural view.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// The raw document (source text, spans, value).
+    pub doc: Document,
+    /// The dialect.
+    pub version: SpecVersion,
+    /// The structure, with schemas replaced by `mcpgen-schema:<pointer>` references.
+    pub api: OpenAPI,
+}
+
+impl Spec {
+    /// Checks the version and parses the structure of `doc`.
+    pub fn from_document(doc: Document) -> Result<Self, Problem> {
+        let version = detect_version(&doc)?;
+        let mut structural = doc.value.clone();
+        if let Value::Object(root) = &mut structural {
+            // 3.1 makes `paths` optional; the structural model wants it.
+            root.entry("paths").or_insert_with(|| Value::Object(Map::new()));
+        }
+        replace_schemas(&mut structural, "", false);
+        let api: OpenAPI = serde_path_to_error::deserialize(structural).map_err(|err| {
+            let pointer = pointer_of_path(err.path());
+            let inner = err.into_inner().to_string();
+            doc.at_key(
+                &pointer,
+                Problem::error("mcpgen::spec::structure", format!("invalid OpenAPI document: {inner}"))
+                    .with_help("compare this part of the document with the OpenAPI specification"),
+                "here",
+            )
+        })?;
+        Ok(Self { doc, version, api })
+    }
+}
+
+fn detect_version(doc: &Document) -> Result<SpecVersion, Problem> {
+    if doc.get("/swagger").is_some() {
+        return Err(doc.at_value(
+            "/swagger",
+            Problem::error("mcpgen::spec::swagger2", "Swagger 2.0 documents are not supported yet").with_help(
+                "convert the document to OpenAPI 3.0 (e.g. with swagger2openapi) and point the manifest at it",
+            ),
+            "Swagger 2.0",
+        ));
+    }
+    match doc.get("/openapi").and_then(Value::as_str) {
+        Some(v) if v.starts_with("3.0.") || v == "3.0" => Ok(SpecVersion::V30),
+        Some(v) if v.starts_with("3.1.") || v == "3.1" => Ok(SpecVersion::V31),
+        Some(other) => Err(doc.at_value(
+            "/openapi",
+            Problem::error("mcpgen::spec::version", format!("unsupported OpenAPI version `{other}`"))
+                .with_help("mcpgen reads OpenAPI 3.0.x and 3.1.x documents"),
+            "unsupported version",
+        )),
+        None => Err(doc.at_key(
+            "",
+            Problem::error("mcpgen::spec::version", "this is not an OpenAPI document: no `openapi` field").with_help(
+                "add `openapi: 3.0.3` (or 3.1.0) at the top level, or check that the right file is referenced",
+            ),
+            "expected `openapi: 3.x.y`",
+        )),
+    }
+}
+
+/// Objects whose keys are names chosen by the API author, not OpenAPI field names.
+const NAME_MAPS: &[&str] = &[
+    "paths",
+    "webhooks",
+    "responses",
+    "parameters",
+    "requestBodies",
+    "headers",
+    "content",
+    "encoding",
+    "securitySchemes",
+    "links",
+    "callbacks",
+    "pathItems",
+    "examples",
+    "variables",
+];
+
+/// Replaces every schema object with `{"$ref": "mcpgen-schema:<pointer>"}` so the structural parser
+/// never sees schema syntax (which differs between 3.0 and 3.1).
+fn replace_schemas(value: &mut Value, pointer: &str, name_map: bool) {
+    match value {
+        Value::Object(object) => {
+            for (key, child) in object.iter_mut() {
+                let child_pointer = format!("{pointer}/{}", escape_token(key));
+                if name_map {
+                    // Under a name map, `parameters` of a path item is an array, others are objects.
+                    replace_schemas(child, &child_pointer, false);
+                } else if key.starts_with("x-") || key == "example" || key == "examples" {
+                    // Vendor extensions and examples are free-form; leave them alone.
+                } else if key == "schema" && child.is_object() {
+                    *child = schema_ref(&child_pointer);
+                } else if key == "schemas" && pointer == "/components" {
+                    if let Value::Object(schemas) = child {
+                        for (name, schema) in schemas.iter_mut() {
+                            *schema = schema_ref(&format!("{child_pointer}/{}", escape_token(name)));
+                        }
+                    }
+                } else {
+                    let is_map = NAME_MAPS.contains(&key.as_str()) && child.is_object();
+                    replace_schemas(child, &child_pointer, is_map);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter_mut().enumerate() {
+                replace_schemas(item, &format!("{pointer}/{index}"), false);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn schema_ref(pointer: &str) -> Value {
+    let mut object = Map::new();
+    object.insert("$ref".into(), Value::String(format!("{SCHEMA_POINTER_PREFIX}{pointer}")));
+    Value::Object(object)
+}
+
+fn pointer_of_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Map { key } => pointer.push_str(&format!("/{}", escape_token(key))),
+            Segment::Enum { variant } => pointer.push_str(&format!("/{}", escape_token(variant))),
+            Segment::Unknown => {}
+        }
+    }
+    pointer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(text: &str) -> Result<Spec, Problem> {
+        Spec::from_document(Document::parse("t.yaml", text.to_owned()).unwrap())
+    }
+
+    #[test]
+    fn schemas_become_pointer_references_in_3_1() {
+        let s = spec(
+            "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      parameters:\n        - {name: q, in: query, schema: {type: [string, 'null']}}\n      responses: {'200': {description: ok}}\n",
+        )
+        .unwrap();
+        assert_eq!(s.version, SpecVersion::V31);
+        let op = s.api.paths.paths["/a"].as_item().unwrap().get.as_ref().unwrap();
+        let param = op.parameters[0].as_item().unwrap().parameter_data_ref();
+        match &param.format {
+            openapiv3::ParameterSchemaOrContent::Schema(openapiv3::ReferenceOr::Reference { reference }) => {
+                assert_eq!(reference, "mcpgen-schema:/paths/~1a/get/parameters/0/schema");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn swagger_2_is_refused_with_a_hint() {
+        let err = spec("swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths: {}\n").unwrap_err();
+        assert_eq!(err.code, "mcpgen::spec::swagger2");
+        assert_eq!(err.position().as_deref(), Some("t.yaml:1:10"));
+    }
+
+    #[test]
+    fn structural_errors_point_at_the_offending_key() {
+        let err = spec("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      parameters:\n        - {name: q, in: nowhere}\n      responses: {}\n")
+            .unwrap_err();
+        assert_eq!(err.code, "mcpgen::spec::structure");
+        assert!(err.position().unwrap().starts_with("t.yaml:7:"), "{:?}", err.position());
+    }
+
+    #[test]
+    fn a_parameter_named_schema_is_not_mistaken_for_a_schema() {
+        let s = spec("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  parameters:\n    schema: {name: schema, in: query, schema: {type: string}}\n").unwrap();
+        assert!(s.api.components.unwrap().parameters["schema"].as_item().is_some());
+    }
+}

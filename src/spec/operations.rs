@@ -1,0 +1,437 @@
+//! The operations of a spec, with parameters, bodies and responses resolved and checked.
+//!
+//! This is still the spec's view (names and pointers as written); the IR decides tool names and
+//! schemas from it. Constructs that generated servers cannot call yet are reported as warnings
+//! naming the operation, and the operation is left out rather than exposed half-working.
+
+use indexmap::IndexMap;
+use openapiv3::{
+    Parameter, ParameterSchemaOrContent, PathStyle, QueryStyle, ReferenceOr, RequestBody, Response, StatusCode,
+};
+
+use super::{SCHEMA_POINTER_PREFIX, Spec};
+use crate::definition::{ParamLocation, ParamStyle};
+use crate::diagnostics::Problem;
+use crate::source_map::escape_token;
+
+/// HTTP methods in the order they are read from a path item.
+const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+/// One operation of the spec.
+#[derive(Debug, Clone)]
+pub struct SpecOperation {
+    /// Upper-case method, e.g. `GET`.
+    pub method: String,
+    /// Path template, e.g. `/pets/{petId}`.
+    pub path: String,
+    /// JSON pointer of the operation object.
+    pub pointer: String,
+    /// `operationId`, when the spec gives one.
+    pub operation_id: Option<String>,
+    /// One-line summary.
+    pub summary: Option<String>,
+    /// Longer description.
+    pub description: Option<String>,
+    /// Tags, in spec order.
+    pub tags: Vec<String>,
+    /// Whether the spec marks the operation deprecated.
+    pub deprecated: bool,
+    /// Path-item and operation parameters (operation-level ones win).
+    pub params: Vec<SpecParam>,
+    /// The request body the server will send, if any.
+    pub body: Option<SpecBody>,
+    /// The first 2xx response with a JSON schema, if any.
+    pub success: Option<SpecResponse>,
+    /// Problems found in this operation. When one is an unsupported construct, `supported` is false.
+    pub problems: Vec<Problem>,
+    /// Whether the server can call this operation.
+    pub supported: bool,
+}
+
+impl SpecOperation {
+    /// `GET /pets/{petId}`: how manifests and messages name an operation without an id.
+    pub fn route(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+}
+
+/// One parameter.
+#[derive(Debug, Clone)]
+pub struct SpecParam {
+    /// Name on the wire.
+    pub name: String,
+    /// Location.
+    pub location: ParamLocation,
+    /// Whether it is required (path parameters always are).
+    pub required: bool,
+    /// Description.
+    pub description: Option<String>,
+    /// Whether the spec marks it deprecated.
+    pub deprecated: bool,
+    /// Serialisation style.
+    pub style: ParamStyle,
+    /// Whether arrays are exploded.
+    pub explode: bool,
+    /// Pointer of its schema in the raw document.
+    pub schema: Option<String>,
+}
+
+/// The request body.
+#[derive(Debug, Clone)]
+pub struct SpecBody {
+    /// Media type to send.
+    pub content_type: String,
+    /// Pointer of its schema.
+    pub schema: Option<String>,
+    /// Whether it is required.
+    pub required: bool,
+    /// Description.
+    pub description: Option<String>,
+}
+
+/// The success response.
+#[derive(Debug, Clone)]
+pub struct SpecResponse {
+    /// Status code as written (`200`, `2XX`).
+    pub status: String,
+    /// Pointer of its JSON schema.
+    pub schema: Option<String>,
+}
+
+/// Reads every operation of `spec`, in path then method order, with the problems found outside
+/// operations (problems inside one are kept on the operation, so excluding it silences them).
+pub fn operations(spec: &Spec) -> (Vec<SpecOperation>, Vec<Problem>) {
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for (path, item) in &spec.api.paths.paths {
+        let item_pointer = format!("/paths/{}", escape_token(path));
+        let ReferenceOr::Item(item) = item else {
+            problems.push(
+                spec.doc.at_key(
+                    &item_pointer,
+                    Problem::warning(
+                        "mcpgen::spec::path_item_ref",
+                        format!("path item `{path}` is a $ref, which is not supported yet; its operations are skipped"),
+                    )
+                    .with_help("inline the path item"),
+                    "referenced path item",
+                ),
+            );
+            continue;
+        };
+        for &method in METHODS {
+            let operation = match method {
+                "get" => &item.get,
+                "put" => &item.put,
+                "post" => &item.post,
+                "delete" => &item.delete,
+                "options" => &item.options,
+                "head" => &item.head,
+                "patch" => &item.patch,
+                _ => &item.trace,
+            };
+            let Some(operation) = operation else { continue };
+            let pointer = format!("{item_pointer}/{method}");
+            let mut ctx = Reader { spec, pointer: &pointer, problems: Vec::new(), skip: false };
+            let params = ctx.params(&item.parameters, &operation.parameters, &item_pointer);
+            let body = operation.request_body.as_ref().and_then(|b| ctx.body(b));
+            let success = ctx.success(&operation.responses.responses);
+            out.push(SpecOperation {
+                method: method.to_uppercase(),
+                path: path.clone(),
+                pointer: pointer.clone(),
+                operation_id: operation.operation_id.clone(),
+                summary: operation.summary.clone().filter(|s| !s.trim().is_empty()),
+                description: operation.description.clone().filter(|s| !s.trim().is_empty()),
+                tags: operation.tags.clone(),
+                deprecated: operation.deprecated,
+                params,
+                body,
+                success,
+                supported: !ctx.skip,
+                problems: ctx.problems,
+            });
+        }
+    }
+    (out, problems)
+}
+
+struct Reader<'a> {
+    spec: &'a Spec,
+    pointer: &'a str,
+    problems: Vec<Problem>,
+    /// Set when the operation cannot be exposed; the warnings say why.
+    skip: bool,
+}
+
+impl Reader<'_> {
+    fn unsupported(&mut self, at: &str, what: String) {
+        self.skip = true;
+        self.problems.push(
+            self.spec.doc.at_key(
+                at,
+                Problem::warning("mcpgen::spec::unsupported", format!("{what}; the operation is skipped"))
+                    .with_help("exclude the operation in the manifest to silence this warning"),
+                "not supported yet",
+            ),
+        );
+    }
+
+    fn params(
+        &mut self,
+        shared: &[ReferenceOr<Parameter>],
+        own: &[ReferenceOr<Parameter>],
+        item_pointer: &str,
+    ) -> Vec<SpecParam> {
+        let mut by_key: IndexMap<(String, ParamLocation), SpecParam> = IndexMap::new();
+        let sources = shared.iter().enumerate().map(|(i, p)| (p, format!("{item_pointer}/parameters/{i}")));
+        let sources =
+            sources.chain(own.iter().enumerate().map(|(i, p)| (p, format!("{}/parameters/{i}", self.pointer))));
+        for (param, at) in sources.collect::<Vec<_>>() {
+            let components = self.spec.api.components.as_ref().map(|c| &c.parameters);
+            let Some(param) = self.resolve(param, components, "parameters", &at) else { continue };
+            if let Some(p) = self.param(param, &at) {
+                // An operation-level parameter overrides a path-level one with the same name and location.
+                by_key.insert((p.name.clone(), p.location), p);
+            }
+        }
+        by_key.into_values().collect()
+    }
+
+    fn param(&mut self, param: &Parameter, at: &str) -> Option<SpecParam> {
+        let (location, style) = match param {
+            Parameter::Query { style, .. } => (
+                ParamLocation::Query,
+                match style {
+                    QueryStyle::Form => ParamStyle::Form,
+                    QueryStyle::SpaceDelimited => ParamStyle::SpaceDelimited,
+                    QueryStyle::PipeDelimited => ParamStyle::PipeDelimited,
+                    QueryStyle::DeepObject => {
+                        self.unsupported(at, "query parameters with `style: deepObject` are not supported yet".into());
+                        return None;
+                    }
+                },
+            ),
+            Parameter::Path { style, .. } => {
+                if !matches!(style, PathStyle::Simple) {
+                    self.unsupported(
+                        at,
+                        "path parameters with `style: matrix` or `label` are not supported yet".into(),
+                    );
+                    return None;
+                }
+                (ParamLocation::Path, ParamStyle::Simple)
+            }
+            Parameter::Header { .. } => (ParamLocation::Header, ParamStyle::Simple),
+            Parameter::Cookie { .. } => (ParamLocation::Cookie, ParamStyle::Form),
+        };
+        let data = param.parameter_data_ref();
+        // OpenAPI: header parameters named Accept, Content-Type or Authorization are ignored.
+        if location == ParamLocation::Header
+            && ["accept", "content-type", "authorization"].contains(&data.name.to_ascii_lowercase().as_str())
+        {
+            return None;
+        }
+        let schema = match &data.format {
+            ParameterSchemaOrContent::Schema(schema) => schema_pointer(schema, &format!("{at}/schema")),
+            ParameterSchemaOrContent::Content(content) => content.iter().next().and_then(|(media, m)| {
+                m.schema
+                    .as_ref()
+                    .and_then(|s| schema_pointer(s, &format!("{at}/content/{}/schema", escape_token(media))))
+            }),
+        };
+        let explode = data.explode.unwrap_or(style == ParamStyle::Form);
+        Some(SpecParam {
+            name: data.name.clone(),
+            location,
+            required: data.required || location == ParamLocation::Path,
+            description: data.description.clone().filter(|d| !d.trim().is_empty()),
+            deprecated: data.deprecated.unwrap_or(false),
+            style,
+            explode,
+            schema,
+        })
+    }
+
+    fn body(&mut self, body: &ReferenceOr<RequestBody>) -> Option<SpecBody> {
+        let at = format!("{}/requestBody", self.pointer);
+        let components = self.spec.api.components.as_ref().map(|c| &c.request_bodies);
+        let body = self.resolve(body, components, "requestBodies", &at)?;
+        let json = body.content.iter().find(|(media, _)| is_json(media));
+        match json {
+            Some((media, m)) => Some(SpecBody {
+                content_type: media.clone(),
+                schema: m
+                    .schema
+                    .as_ref()
+                    .and_then(|s| schema_pointer(s, &format!("{at}/content/{}/schema", escape_token(media)))),
+                required: body.required,
+                description: body.description.clone().filter(|d| !d.trim().is_empty()),
+            }),
+            None if body.content.is_empty() => None,
+            None => {
+                let types: Vec<_> = body.content.keys().map(String::as_str).collect();
+                if body.required {
+                    self.unsupported(&at, format!("request bodies of type {} are not supported yet", types.join(", ")));
+                } else {
+                    self.problems.push(self.spec.doc.at_key(
+                        &at,
+                        Problem::warning("mcpgen::spec::unsupported", format!("optional request body of type {} is not supported yet; the tool is generated without it", types.join(", "))),
+                        "not supported yet",
+                    ));
+                }
+                None
+            }
+        }
+    }
+
+    fn success(&mut self, responses: &IndexMap<StatusCode, ReferenceOr<Response>>) -> Option<SpecResponse> {
+        let mut codes: Vec<_> = responses.iter().filter(|(code, _)| is_success(code)).collect();
+        codes.sort_by_key(|(code, _)| code.to_string());
+        for (code, response) in codes {
+            let at = format!("{}/responses/{}", self.pointer, escape_token(&code.to_string()));
+            let components = self.spec.api.components.as_ref().map(|c| &c.responses);
+            let Some(response) = self.resolve(response, components, "responses", &at) else { continue };
+            let Some((media, m)) = response.content.iter().find(|(media, _)| is_json(media)) else {
+                return Some(SpecResponse { status: code.to_string(), schema: None });
+            };
+            let schema = m
+                .schema
+                .as_ref()
+                .and_then(|s| schema_pointer(s, &format!("{at}/content/{}/schema", escape_token(media))));
+            return Some(SpecResponse { status: code.to_string(), schema });
+        }
+        None
+    }
+
+    /// Resolves `#/components/<kind>/<name>` references (and chains of them).
+    fn resolve<'s, T>(
+        &mut self,
+        item: &'s ReferenceOr<T>,
+        components: Option<&'s IndexMap<String, ReferenceOr<T>>>,
+        kind: &str,
+        at: &str,
+    ) -> Option<&'s T> {
+        let mut current = item;
+        for _ in 0..16 {
+            match current {
+                ReferenceOr::Item(item) => return Some(item),
+                ReferenceOr::Reference { reference } => {
+                    let prefix = format!("#/components/{kind}/");
+                    let found = reference.strip_prefix(&prefix).and_then(|name| components.and_then(|c| c.get(name)));
+                    match found {
+                        Some(next) => current = next,
+                        None => {
+                            self.skip = true;
+                            self.problems.push(
+                                self.spec.doc.at_value(
+                                    &format!("{at}/$ref"),
+                                    Problem::error(
+                                        "mcpgen::spec::unresolved_ref",
+                                        format!(
+                                            "reference `{reference}` does not name an entry of `components.{kind}`"
+                                        ),
+                                    )
+                                    .with_help(format!(
+                                        "references here must look like `{prefix}Name` and the entry must exist"
+                                    )),
+                                    "unresolved reference",
+                                ),
+                            );
+                            return None;
+                        }
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
+/// The raw-document pointer a structural schema stands for.
+fn schema_pointer<T>(schema: &ReferenceOr<T>, fallback: &str) -> Option<String> {
+    match schema {
+        ReferenceOr::Reference { reference } => {
+            Some(reference.strip_prefix(SCHEMA_POINTER_PREFIX).unwrap_or(fallback).to_owned())
+        }
+        ReferenceOr::Item(_) => Some(fallback.to_owned()),
+    }
+}
+
+/// `application/json`, `application/problem+json`, `application/json; charset=utf-8`, `*/*`.
+pub fn is_json(media: &str) -> bool {
+    let essence = media.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || essence.ends_with("+json") || essence == "*/*"
+}
+
+fn is_success(code: &StatusCode) -> bool {
+    match code {
+        StatusCode::Code(c) => (200..300).contains(c),
+        StatusCode::Range(r) => *r == 2,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::Document;
+
+    fn ops(text: &str) -> (Vec<SpecOperation>, Vec<Problem>) {
+        let spec = Spec::from_document(Document::parse("o.yaml", text.to_owned()).unwrap()).unwrap();
+        operations(&spec)
+    }
+
+    const HEAD: &str = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\n";
+
+    #[test]
+    fn path_level_parameters_merge_and_operation_level_ones_win() {
+        let (ops, problems) = ops(&format!(
+            "{HEAD}components:\n  parameters:\n    Limit: {{name: limit, in: query, schema: {{type: integer}}}}\npaths:\n  /pets/{{id}}:\n    parameters:\n      - {{name: id, in: path, required: true, schema: {{type: string}}}}\n      - {{name: v, in: header, schema: {{type: string}}, description: path-level}}\n    get:\n      parameters:\n        - {{name: v, in: header, schema: {{type: string}}, description: op-level}}\n        - $ref: '#/components/parameters/Limit'\n        - {{name: Accept, in: header, schema: {{type: string}}}}\n      responses: {{'200': {{description: ok}}}}\n"
+        ));
+        assert!(problems.is_empty() && ops[0].problems.is_empty(), "{problems:?}");
+        let p = &ops[0].params;
+        let names: Vec<_> = p.iter().map(|p| (p.name.as_str(), p.location, p.description.as_deref())).collect();
+        assert_eq!(
+            names,
+            [
+                ("id", ParamLocation::Path, None),
+                ("v", ParamLocation::Header, Some("op-level")),
+                ("limit", ParamLocation::Query, None)
+            ]
+        );
+        assert_eq!(p[2].schema.as_deref(), Some("/components/parameters/Limit/schema"));
+    }
+
+    #[test]
+    fn unsupported_required_bodies_skip_the_operation_with_a_warning() {
+        let (ops, problems) = ops(&format!(
+            "{HEAD}paths:\n  /up:\n    post:\n      requestBody:\n        required: true\n        content: {{multipart/form-data: {{schema: {{type: object}}}}}}\n      responses: {{'204': {{description: ok}}}}\n"
+        ));
+        assert!(problems.is_empty());
+        assert!(!ops[0].supported);
+        let problems = &ops[0].problems;
+        assert_eq!(problems.len(), 1);
+        assert!(!problems[0].is_error());
+        assert!(problems[0].message.contains("multipart/form-data"), "{}", problems[0].message);
+    }
+
+    #[test]
+    fn success_response_prefers_the_lowest_2xx_with_json() {
+        let (ops, _) = ops(&format!(
+            "{HEAD}paths:\n  /a:\n    get:\n      responses:\n        '404': {{description: no}}\n        '201': {{description: ok, content: {{application/json: {{schema: {{type: object}}}}}}}}\n        '200': {{description: ok, content: {{application/problem+json: {{schema: {{type: string}}}}}}}}\n"
+        ));
+        let success = ops[0].success.as_ref().unwrap();
+        assert_eq!(success.status, "200");
+        assert_eq!(
+            success.schema.as_deref(),
+            Some("/paths/~1a/get/responses/200/content/application~1problem+json/schema")
+        );
+    }
+
+    #[test]
+    fn json_media_types() {
+        assert!(is_json("application/json; charset=utf-8"));
+        assert!(is_json("application/vnd.api+json"));
+        assert!(!is_json("text/plain"));
+    }
+}

@@ -1,0 +1,386 @@
+//! OpenAPI schemas → self-contained JSON Schema 2020-12.
+//!
+//! A tool's schema must stand alone: MCP clients cannot follow references into the OpenAPI
+//! document. Every `#/components/schemas/X` reference becomes `#/$defs/X`, and the referenced schema
+//! is converted once into the tool's `$defs`; cycles therefore terminate and shared schemas are not
+//! inlined again and again. OpenAPI 3.0 keywords are rewritten to their 2020-12 meaning.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value};
+
+use super::SpecVersion;
+use crate::diagnostics::Problem;
+use crate::document::Document;
+use crate::source_map::escape_token;
+
+/// Whether a schema describes what the client sends or what it gets back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Tool input: `readOnly` properties are dropped (the server sets them).
+    Input,
+    /// Tool output: `writeOnly` properties are dropped (the server never returns them).
+    Output,
+}
+
+/// Keywords whose value is one schema.
+const SUBSCHEMA: &[&str] = &[
+    "items",
+    "additionalProperties",
+    "not",
+    "if",
+    "then",
+    "else",
+    "contains",
+    "propertyNames",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "additionalItems",
+];
+/// Keywords whose value is an array of schemas.
+const SUBSCHEMA_ARRAYS: &[&str] = &["allOf", "anyOf", "oneOf", "prefixItems"];
+/// Keywords whose value is a map of schemas.
+const SUBSCHEMA_MAPS: &[&str] = &["properties", "patternProperties", "dependentSchemas"];
+/// OpenAPI-only keywords with no JSON Schema meaning; clients and validators would only trip on them.
+const DROPPED: &[&str] = &["xml", "externalDocs", "discriminator", "nullable", "example"];
+
+/// Converts the schemas used by one tool, collecting the `$defs` they need.
+pub struct SchemaConverter<'a> {
+    doc: &'a Document,
+    version: SpecVersion,
+    direction: Direction,
+    /// Converted definitions by name; `None` while a definition is being converted (cycle guard).
+    defs: BTreeMap<String, Option<Value>>,
+    /// Pointer of each definition, to keep names unique when different pointers sanitise alike.
+    def_pointers: BTreeMap<String, String>,
+    problems: Vec<Problem>,
+}
+
+impl<'a> SchemaConverter<'a> {
+    /// A converter for schemas of `doc` in the given direction.
+    pub fn new(doc: &'a Document, version: SpecVersion, direction: Direction) -> Self {
+        Self { doc, version, direction, defs: BTreeMap::new(), def_pointers: BTreeMap::new(), problems: Vec::new() }
+    }
+
+    /// Converts the schema at `pointer`. When it is a plain `$ref`, the referenced schema itself is
+    /// converted (so the result is an inline schema, as an MCP root schema must be).
+    pub fn convert_root(&mut self, pointer: &str) -> Value {
+        let target = self.follow_refs(pointer);
+        self.convert_at(&target)
+    }
+
+    /// Converts the schema at `pointer` as it is written.
+    pub fn convert_at(&mut self, pointer: &str) -> Value {
+        match self.doc.get(pointer) {
+            Some(value) => {
+                let value = value.clone();
+                self.convert(&value, pointer)
+            }
+            None => Value::Object(Map::new()),
+        }
+    }
+
+    /// The pointer a chain of plain `$ref`s at `pointer` ends at.
+    pub fn follow_refs(&mut self, pointer: &str) -> String {
+        let mut current = pointer.to_owned();
+        let mut seen = BTreeSet::new();
+        while let Some(reference) = self.doc.get(&current).and_then(|v| v.get("$ref")).and_then(Value::as_str) {
+            let reference = reference.to_owned();
+            match self.resolve_local(&reference, &current) {
+                Some(next) if seen.insert(next.clone()) => current = next,
+                _ => break,
+            }
+        }
+        current
+    }
+
+    /// Whether the (dereferenced) schema at `pointer` is an object schema.
+    pub fn is_object_schema(&mut self, pointer: &str) -> bool {
+        let target = self.follow_refs(pointer);
+        match self.doc.get(&target) {
+            Some(schema) => match schema.get("type") {
+                Some(Value::String(t)) => t == "object" && schema.get("nullable") != Some(&Value::Bool(true)),
+                Some(_) => false,
+                None => schema.get("properties").is_some(),
+            },
+            None => false,
+        }
+    }
+
+    /// Finishes: the collected `$defs` (sorted by name) and the problems found.
+    pub fn finish(self) -> (Map<String, Value>, Vec<Problem>) {
+        let defs = self.defs.into_iter().map(|(name, value)| (name, value.unwrap_or(Value::Bool(true)))).collect();
+        (defs, self.problems)
+    }
+
+    fn convert(&mut self, schema: &Value, pointer: &str) -> Value {
+        let Value::Object(object) = schema else {
+            // `true`/`false` schemas (3.1) are already JSON Schema.
+            return schema.clone();
+        };
+        if let Some(reference) = object.get("$ref").and_then(Value::as_str) {
+            let converted_ref = self.convert_ref(reference, pointer);
+            // 3.0 ignores siblings of `$ref`; 3.1 (JSON Schema 2020-12) applies them.
+            if self.version == SpecVersion::V30 || object.len() == 1 {
+                return converted_ref;
+            }
+            let mut merged = self.convert_keywords(object, pointer);
+            if let (Value::Object(target), Some(r)) = (&mut merged, converted_ref.get("$ref")) {
+                target.insert("$ref".into(), r.clone());
+            }
+            return merged;
+        }
+        self.convert_keywords(object, pointer)
+    }
+
+    fn convert_keywords(&mut self, object: &Map<String, Value>, pointer: &str) -> Value {
+        let mut out = Map::new();
+        for (key, value) in object {
+            let child = format!("{pointer}/{}", escape_token(key));
+            if key == "$ref" || key.starts_with("x-") || DROPPED.contains(&key.as_str()) {
+                continue;
+            }
+            let converted = if SUBSCHEMA.contains(&key.as_str()) && (value.is_object() || value.is_boolean()) {
+                self.convert(value, &child)
+            } else if SUBSCHEMA_ARRAYS.contains(&key.as_str()) && value.is_array() {
+                let items = value.as_array().into_iter().flatten().enumerate();
+                Value::Array(items.map(|(i, item)| self.convert(item, &format!("{child}/{i}"))).collect())
+            } else if SUBSCHEMA_MAPS.contains(&key.as_str()) && value.is_object() {
+                self.convert_map(key, value, &child)
+            } else if key == "exclusiveMinimum" || key == "exclusiveMaximum" {
+                match value {
+                    // 3.0: a boolean that turns `minimum`/`maximum` exclusive.
+                    Value::Bool(true) => {
+                        let bound = if key == "exclusiveMinimum" { "minimum" } else { "maximum" };
+                        match object.get(bound) {
+                            Some(limit) => limit.clone(),
+                            None => continue,
+                        }
+                    }
+                    Value::Bool(false) => continue,
+                    other => other.clone(),
+                }
+            } else {
+                value.clone()
+            };
+            out.insert(key.clone(), converted);
+        }
+        // A 3.0 exclusive bound replaces the inclusive one it was derived from.
+        for (exclusive, bound) in [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")] {
+            if object.get(exclusive) == Some(&Value::Bool(true)) {
+                out.remove(bound);
+            }
+        }
+        if let Some(example) = object.get("example") {
+            out.entry("examples").or_insert_with(|| Value::Array(vec![example.clone()]));
+        }
+        if object.get("nullable") == Some(&Value::Bool(true)) {
+            make_nullable(&mut out);
+        }
+        Value::Object(out)
+    }
+
+    fn convert_map(&mut self, key: &str, value: &Value, pointer: &str) -> Value {
+        let mut out = Map::new();
+        let Value::Object(entries) = value else { return value.clone() };
+        for (name, schema) in entries {
+            let child = format!("{pointer}/{}", escape_token(name));
+            if key == "properties" && self.is_hidden_property(schema, &child) {
+                continue;
+            }
+            out.insert(name.clone(), self.convert(schema, &child));
+        }
+        Value::Object(out)
+    }
+
+    /// `readOnly` properties are not inputs; `writeOnly` ones are not outputs.
+    fn is_hidden_property(&mut self, schema: &Value, pointer: &str) -> bool {
+        let flag = match self.direction {
+            Direction::Input => "readOnly",
+            Direction::Output => "writeOnly",
+        };
+        let target = if schema.get("$ref").is_some() { self.follow_refs(pointer) } else { pointer.to_owned() };
+        self.doc.get(&target).and_then(|s| s.get(flag)) == Some(&Value::Bool(true))
+            || schema.get(flag) == Some(&Value::Bool(true))
+    }
+
+    fn convert_ref(&mut self, reference: &str, pointer: &str) -> Value {
+        let Some(target) = self.resolve_local(reference, pointer) else {
+            return Value::Object(Map::new());
+        };
+        let name = self.def_name(&target);
+        if !self.defs.contains_key(&name) {
+            self.defs.insert(name.clone(), None);
+            let converted = self.convert_at(&target);
+            self.defs.insert(name.clone(), Some(converted));
+        }
+        let mut out = Map::new();
+        out.insert("$ref".into(), Value::String(format!("#/$defs/{}", escape_token(&name))));
+        Value::Object(out)
+    }
+
+    /// Resolves a local reference to a JSON pointer, reporting problems at the `$ref`.
+    fn resolve_local(&mut self, reference: &str, pointer: &str) -> Option<String> {
+        let ref_pointer = format!("{pointer}/$ref");
+        let Some(fragment) = reference.strip_prefix('#') else {
+            self.problems.push(self.doc.at_value(
+                &ref_pointer,
+                Problem::error("mcpgen::spec::external_ref", format!("external reference `{reference}` is not supported yet"))
+                    .with_help("bundle the referenced file into this document (e.g. `redocly bundle`), or use a local `#/components/...` reference"),
+                "external reference",
+            ));
+            return None;
+        };
+        let target = percent_decode(fragment);
+        if self.doc.get(&target).is_none() {
+            self.problems.push(
+                self.doc.at_value(
+                    &ref_pointer,
+                    Problem::error(
+                        "mcpgen::spec::unresolved_ref",
+                        format!("reference `{reference}` points at nothing"),
+                    )
+                    .with_help("check the spelling of the referenced component; references are case-sensitive"),
+                    "unresolved reference",
+                ),
+            );
+            return None;
+        }
+        Some(target)
+    }
+
+    /// `$defs` name for the schema at `pointer`: the component name for `#/components/schemas/X`,
+    /// a name derived from the pointer otherwise; made unique when two pointers give the same name.
+    fn def_name(&mut self, pointer: &str) -> String {
+        let base = match pointer.strip_prefix("/components/schemas/") {
+            Some(name) if !name.contains('/') => name.replace("~1", "/").replace("~0", "~"),
+            _ => pointer.trim_start_matches('/').replace(['/', '~'], "_"),
+        };
+        let mut name = base.clone();
+        let mut n = 2;
+        while let Some(existing) = self.def_pointers.get(&name) {
+            if existing == pointer {
+                return name;
+            }
+            name = format!("{base}_{n}");
+            n += 1;
+        }
+        self.def_pointers.insert(name.clone(), pointer.to_owned());
+        name
+    }
+}
+
+/// Adds `null` to a schema's type (and enum), the 2020-12 spelling of 3.0's `nullable: true`.
+fn make_nullable(schema: &mut Map<String, Value>) {
+    match schema.get_mut("type") {
+        Some(Value::String(t)) => {
+            let t = std::mem::take(t);
+            schema.insert("type".into(), Value::Array(vec![Value::String(t), Value::from("null")]));
+        }
+        Some(Value::Array(types)) if !types.contains(&Value::from("null")) => types.push(Value::from("null")),
+        _ => {}
+    }
+    if let Some(Value::Array(values)) = schema.get_mut("enum") {
+        if !values.contains(&Value::Null) {
+            values.push(Value::Null);
+        }
+    }
+}
+
+/// Decodes `%xx` escapes of a URI fragment (references may percent-encode pointer characters).
+fn percent_decode(fragment: &str) -> String {
+    let bytes = fragment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Some(byte) = fragment.get(i + 1..i + 3).and_then(|hex| u8::from_str_radix(hex, 16).ok()) {
+                out.push(byte);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn doc(text: &str) -> Document {
+        Document::parse("s.yaml", text.to_owned()).unwrap()
+    }
+
+    #[test]
+    fn nullable_example_and_exclusive_bounds_become_2020_12() {
+        let d = doc(
+            "components:\n  schemas:\n    N:\n      type: integer\n      nullable: true\n      minimum: 1\n      exclusiveMinimum: true\n      example: 5\n      enum: [5, 6]\n",
+        );
+        let mut c = SchemaConverter::new(&d, SpecVersion::V30, Direction::Input);
+        let out = c.convert_root("/components/schemas/N");
+        assert_eq!(
+            out,
+            json!({"type": ["integer", "null"], "exclusiveMinimum": 1, "examples": [5], "enum": [5, 6, null]})
+        );
+    }
+
+    #[test]
+    fn recursive_schemas_terminate_through_defs() {
+        let d = doc(
+            "components:\n  schemas:\n    Node:\n      type: object\n      properties:\n        children: {type: array, items: {$ref: '#/components/schemas/Node'}}\n",
+        );
+        let mut c = SchemaConverter::new(&d, SpecVersion::V30, Direction::Input);
+        let out = c.convert_at("/components/schemas/Node");
+        assert_eq!(out["properties"]["children"]["items"], json!({"$ref": "#/$defs/Node"}));
+        let (defs, problems) = c.finish();
+        assert!(problems.is_empty());
+        assert_eq!(defs["Node"]["properties"]["children"]["items"], json!({"$ref": "#/$defs/Node"}));
+    }
+
+    #[test]
+    fn read_only_is_dropped_from_inputs_and_write_only_from_outputs() {
+        let d = doc(
+            "s:\n  type: object\n  required: [id, name]\n  properties:\n    id: {type: integer, readOnly: true}\n    name: {type: string}\n    secret: {type: string, writeOnly: true}\n",
+        );
+        let input = SchemaConverter::new(&d, SpecVersion::V30, Direction::Input).convert_at("/s");
+        assert_eq!(input["properties"].as_object().unwrap().keys().collect::<Vec<_>>(), ["name", "secret"]);
+        let output = SchemaConverter::new(&d, SpecVersion::V30, Direction::Output).convert_at("/s");
+        assert_eq!(output["properties"].as_object().unwrap().keys().collect::<Vec<_>>(), ["id", "name"]);
+    }
+
+    #[test]
+    fn ref_siblings_apply_in_3_1_and_are_ignored_in_3_0() {
+        let d = doc("a: {$ref: '#/b', description: more}\nb: {type: string}\n");
+        let v31 = SchemaConverter::new(&d, SpecVersion::V31, Direction::Input).convert_at("/a");
+        assert_eq!(v31, json!({"description": "more", "$ref": "#/$defs/b"}));
+        let v30 = SchemaConverter::new(&d, SpecVersion::V30, Direction::Input).convert_at("/a");
+        assert_eq!(v30, json!({"$ref": "#/$defs/b"}));
+    }
+
+    #[test]
+    fn unresolved_and_external_refs_are_reported_at_the_ref() {
+        let d =
+            doc("a:\n  properties:\n    x: {$ref: '#/components/schemas/Missing'}\n    y: {$ref: 'other.yaml#/Y'}\n");
+        let mut c = SchemaConverter::new(&d, SpecVersion::V30, Direction::Input);
+        c.convert_at("/a");
+        let (_, problems) = c.finish();
+        let codes: Vec<_> = problems.iter().map(|p| (p.code, p.position().unwrap())).collect();
+        assert_eq!(
+            codes,
+            [
+                ("mcpgen::spec::unresolved_ref", "s.yaml:3:14".to_owned()),
+                ("mcpgen::spec::external_ref", "s.yaml:4:14".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn percent_encoded_fragments_are_decoded() {
+        assert_eq!(percent_decode("/paths/~1a%7Bb%7D"), "/paths/~1a{b}");
+        assert_eq!(percent_decode("/x%2"), "/x%2");
+    }
+}
