@@ -75,10 +75,8 @@ impl Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.position() {
-            Some(pos) => write!(f, "{pos}: {}", self.message),
-            None => f.write_str(&self.message),
-        }
+        // The position is shown by the rendered frame (`╭─[file:line:col]`).
+        f.write_str(&self.message)
     }
 }
 
@@ -168,9 +166,6 @@ impl Problems {
         for problem in &self.0 {
             // Writing into a String cannot fail.
             let _ = handler.render_report(&mut out, problem);
-            if let Some(pos) = problem.position() {
-                out.push_str(&format!("  at {pos}\n"));
-            }
             out.push('\n');
         }
         out

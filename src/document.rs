@@ -41,7 +41,9 @@ impl Document {
                 (err.to_string(), offset)
             })
         } else {
-            serde_saphyr::from_str::<Value>(&file.text).map_err(|err| {
+            // OpenAPI documents are YAML 1.2: `no`, `on`, `yes` are strings there, not booleans.
+            let options = serde_saphyr::options! { strict_booleans: true };
+            serde_saphyr::from_str_with_options::<Value>(&file.text, options).map_err(|err| {
                 let offset =
                     err.location().map_or(0, |loc| offset_of(&file.text, loc.line() as usize, loc.column() as usize));
                 (first_line(&err.to_string()), offset)
@@ -83,9 +85,15 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
     (line_start + col_bytes).min(text.len())
 }
 
-/// The first line of a multi-line parser message (the rest repeats the source excerpt).
+/// The parser's message without its own `error: line L column C:` prefix (the frame shows the
+/// position) and without the source excerpt it appends on later lines.
 fn first_line(message: &str) -> String {
-    message.lines().next().unwrap_or(message).trim().to_owned()
+    let line = message.lines().next().unwrap_or(message).trim();
+    let line = line.strip_prefix("error: ").unwrap_or(line);
+    match line.strip_prefix("line ").and_then(|rest| rest.split_once(": ")) {
+        Some((position, rest)) if position.contains("column") => rest.to_owned(),
+        _ => line.to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -109,6 +117,12 @@ mod tests {
     fn yaml_integer_keys_become_strings() {
         let doc = Document::parse("r.yaml", "responses:\n  200:\n    description: ok\n".into()).unwrap();
         assert_eq!(doc.get("/responses/200/description"), Some(&Value::from("ok")));
+    }
+
+    #[test]
+    fn yaml_1_1_booleans_stay_strings() {
+        let doc = Document::parse("b.yaml", "a: no\nb: yes\nc: true\n".into()).unwrap();
+        assert_eq!(doc.value, serde_json::json!({"a": "no", "b": "yes", "c": true}));
     }
 
     #[test]

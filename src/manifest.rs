@@ -332,7 +332,7 @@ mod tests {
                 "mcpgen.yaml:4:3",
                 "mcpgen.yaml:5:15",
                 "mcpgen.yaml:6:19",
-                "mcpgen.yaml:8:23"
+                "mcpgen.yaml:8:24"
             ]
         );
     }

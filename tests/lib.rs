@@ -1,1 +1,13 @@
-mod x {}
+//! The integration tests: one binary (faster to build, shared helpers).
+//!
+//! `compile` and `e2e` build generated crates and are `#[ignore]`d for quick local runs; CI and
+//! the README's test command run them with `--include-ignored`.
+
+mod support;
+mod upstream;
+
+mod cli;
+mod compile;
+mod diagnostics;
+mod e2e;
+mod generate;

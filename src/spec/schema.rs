@@ -86,7 +86,7 @@ impl<'a> SchemaConverter<'a> {
         let mut seen = BTreeSet::new();
         while let Some(reference) = self.doc.get(&current).and_then(|v| v.get("$ref")).and_then(Value::as_str) {
             let reference = reference.to_owned();
-            match self.resolve_local(&reference, &current) {
+            match self.resolve_local(&reference, &current, false) {
                 Some(next) if seen.insert(next.clone()) => current = next,
                 _ => break,
             }
@@ -205,7 +205,7 @@ impl<'a> SchemaConverter<'a> {
     }
 
     fn convert_ref(&mut self, reference: &str, pointer: &str) -> Value {
-        let Some(target) = self.resolve_local(reference, pointer) else {
+        let Some(target) = self.resolve_local(reference, pointer, true) else {
             return Value::Object(Map::new());
         };
         let name = self.def_name(&target);
@@ -219,10 +219,14 @@ impl<'a> SchemaConverter<'a> {
         Value::Object(out)
     }
 
-    /// Resolves a local reference to a JSON pointer, reporting problems at the `$ref`.
-    fn resolve_local(&mut self, reference: &str, pointer: &str) -> Option<String> {
+    /// Resolves a local reference to a JSON pointer; with `report`, problems are recorded at the
+    /// `$ref` (lookahead callers pass `false` so each problem is reported once, by `convert`).
+    fn resolve_local(&mut self, reference: &str, pointer: &str, report: bool) -> Option<String> {
         let ref_pointer = format!("{pointer}/$ref");
         let Some(fragment) = reference.strip_prefix('#') else {
+            if !report {
+                return None;
+            }
             self.problems.push(self.doc.at_value(
                 &ref_pointer,
                 Problem::error("mcpgen::spec::external_ref", format!("external reference `{reference}` is not supported yet"))
@@ -233,6 +237,9 @@ impl<'a> SchemaConverter<'a> {
         };
         let target = percent_decode(fragment);
         if self.doc.get(&target).is_none() {
+            if !report {
+                return None;
+            }
             self.problems.push(
                 self.doc.at_value(
                     &ref_pointer,
@@ -372,8 +379,8 @@ mod tests {
         assert_eq!(
             codes,
             [
-                ("mcpgen::spec::unresolved_ref", "s.yaml:3:14".to_owned()),
-                ("mcpgen::spec::external_ref", "s.yaml:4:14".to_owned())
+                ("mcpgen::spec::unresolved_ref", "s.yaml:3:15".to_owned()),
+                ("mcpgen::spec::external_ref", "s.yaml:4:15".to_owned())
             ]
         );
     }

@@ -1,0 +1,58 @@
+//! Diagnostics as users see them, for every `fixtures/invalid/*` case (issue 2, item 3).
+
+use std::path::Path;
+
+use crate::support::root;
+
+fn render(case: &str) -> (String, usize) {
+    // Relative paths: file names in diagnostics must not depend on the checkout location.
+    let dir = Path::new("fixtures/invalid").join(case);
+    let problems = match mcpgen::Inputs::from_dir(&dir).map_err(|p| mcpgen::diagnostics::Problems(vec![p])) {
+        Ok(inputs) => match mcpgen::load(&inputs) {
+            Ok(input) => mcpgen::generate(&input).expect_err("the case must fail"),
+            Err(problems) => problems,
+        },
+        Err(problems) => problems,
+    };
+    (problems.render(Some(80), false), problems.error_count())
+}
+
+#[test]
+fn invalid_inputs_render_as_snapshotted_diagnostics() {
+    let mut cases: Vec<_> = std::fs::read_dir(root().join("fixtures/invalid"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 5);
+    for case in cases {
+        let (rendered, errors) = render(&case);
+        assert!(errors > 0, "{case} produced no error");
+        insta::with_settings!({
+            snapshot_path => root().join("tests/snapshots/diagnostics"),
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!(case.clone(), rendered);
+        });
+    }
+}
+
+#[test]
+fn all_problems_are_reported_at_once() {
+    let (rendered, errors) = render("many-problems");
+    for expected in [
+        "reference `#/components/schemas/ThingId` points at nothing",
+        "external reference `owners.yaml#/Owner`",
+        "no operation has the tag `thing`",
+        "no operation `deleteThing` in the spec",
+        "no operation `GET /thing/{id}` in the spec",
+    ] {
+        assert!(rendered.contains(expected), "missing {expected:?} in:\n{rendered}");
+    }
+    assert_eq!(errors, 5);
+    // Every problem says where it is.
+    assert_eq!(rendered.matches("╭─[fixtures/invalid/many-problems/").count(), 5, "{rendered}");
+}

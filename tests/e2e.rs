@@ -1,0 +1,193 @@
+//! The generated petstore server, driven by a real MCP client (the rmcp SDK's) against a real HTTP
+//! upstream on 127.0.0.1, over stdio and Streamable HTTP, with 2026-07-28 and 2025-11-25
+//! lifecycles (issue 2, item 7).
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use rmcp::model::{CallToolRequestParams, CallToolResult, ProtocolVersion};
+use rmcp::service::{RoleClient, RunningService, ServiceError};
+use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
+use rmcp::{ClientLifecycleMode, ClientServiceExt, ServiceExt};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::support::fixture_workspace;
+use crate::upstream::{self, Upstream};
+
+type Client = RunningService<RoleClient, ()>;
+
+#[derive(Debug, Clone, Copy)]
+enum Lifecycle {
+    /// `server/discover` + per-request metadata (2026-07-28).
+    Modern,
+    /// `initialize` handshake (2025-11-25 clients).
+    Legacy,
+}
+
+async fn connect<T, E, A>(transport: T, lifecycle: Lifecycle) -> Client
+where
+    T: rmcp::transport::IntoTransport<RoleClient, E, A>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let client = match lifecycle {
+        Lifecycle::Modern => {
+            let mode = ClientLifecycleMode::Discover { preferred_versions: vec![ProtocolVersion::V_2026_07_28] };
+            ().serve_with_lifecycle(transport, mode).await
+        }
+        Lifecycle::Legacy => ().serve(transport).await,
+    };
+    client.expect("the MCP client connects")
+}
+
+fn args(value: Value) -> CallToolRequestParams {
+    CallToolRequestParams::new("placeholder").with_arguments(value.as_object().unwrap().clone())
+}
+
+async fn call(client: &Client, tool: &'static str, arguments: Value) -> Result<CallToolResult, ServiceError> {
+    let mut params = args(arguments);
+    params.name = tool.into();
+    client.call_tool(params).await
+}
+
+fn text_of(result: &CallToolResult) -> String {
+    result.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect::<Vec<_>>().join("\n")
+}
+
+/// The checks every transport and lifecycle must pass.
+async fn exercise(client: &Client, upstream: &Upstream, expected_version: &str) {
+    let info = client.peer_info().expect("server info");
+    assert_eq!(info.server_info.as_ref().map(|i| i.name.as_str()), Some("petstore-mcp"));
+    assert_eq!(info.protocol_version.to_string(), expected_version);
+
+    // tools/list
+    let tools = client.list_all_tools().await.unwrap();
+    let names: Vec<_> = tools.iter().map(|t| t.name.to_string()).collect();
+    assert_eq!(names, ["create_pet", "delete_pet", "get_inventory", "get_pet", "list_pets"]);
+    let get_pet = tools.iter().find(|t| t.name == "get_pet").unwrap();
+    assert!(get_pet.output_schema.is_some());
+    assert_eq!(get_pet.annotations.as_ref().and_then(|a| a.read_only_hint), Some(true));
+    let delete = tools.iter().find(|t| t.name == "delete_pet").unwrap();
+    assert_eq!(delete.annotations.as_ref().and_then(|a| a.destructive_hint), Some(true));
+
+    // A successful call with structured content.
+    let result = call(client, "get_pet", json!({"petId": "1"})).await.unwrap();
+    assert_ne!(result.is_error, Some(true), "{}", text_of(&result));
+    assert_eq!(result.structured_content, Some(json!({"id": "1", "name": "Rex", "tag": "dog"})));
+
+    // Query arrays and integers reach the upstream as the spec says (form, exploded).
+    let result = call(client, "list_pets", json!({"limit": 2, "tags": ["dog", "cat"]})).await.unwrap();
+    assert_ne!(result.is_error, Some(true), "{}", text_of(&result));
+    assert!(text_of(&result).contains("Rex"));
+    let seen = upstream.seen();
+    assert!(seen.iter().any(|s| s.uri == "/v1/pets?limit=2&tags=dog&tags=cat"), "{seen:#?}");
+
+    // A JSON body and a header parameter.
+    let result = call(client, "create_pet", json!({"body": {"name": "Kit"}, "X-Request-ID": "req-42"})).await.unwrap();
+    assert_eq!(result.structured_content, Some(json!({"id": "3", "name": "Kit", "tag": "req-42"})));
+
+    // Upstream 404 → an isError result naming the status.
+    let result = call(client, "get_pet", json!({"petId": "404"})).await.unwrap();
+    assert_eq!(result.is_error, Some(true));
+    let text = text_of(&result);
+    assert!(text.contains("404"), "{text}");
+    assert!(text.contains("pet 404 not found"), "the body excerpt helps the agent: {text}");
+
+    // A response that breaks the declared output schema is not passed off as structured content.
+    let result = call(client, "get_pet", json!({"petId": "bad"})).await.unwrap();
+    assert_eq!(result.is_error, Some(true), "{}", text_of(&result));
+
+    // Invalid arguments → an isError result that names the problem.
+    let result = call(client, "create_pet", json!({})).await.unwrap();
+    assert_eq!(result.is_error, Some(true));
+    assert!(text_of(&result).contains("body"), "{}", text_of(&result));
+    let result = call(client, "list_pets", json!({"limit": "many"})).await.unwrap();
+    assert_eq!(result.is_error, Some(true));
+    assert!(text_of(&result).contains("limit"), "{}", text_of(&result));
+
+    // Path parameters cannot escape their segment.
+    let before = upstream.seen().len();
+    let result = call(client, "get_pet", json!({"petId": "../store/inventory"})).await.unwrap();
+    assert_eq!(result.is_error, Some(true), "{}", text_of(&result));
+    let seen = upstream.seen();
+    assert!(seen[before..].iter().all(|s| !s.uri.starts_with("/v1/store")), "{seen:#?}");
+
+    // Unknown tool → a JSON-RPC error (-32602), not a result.
+    match call(client, "no_such_tool", json!({})).await {
+        Err(ServiceError::McpError(error)) => assert_eq!(error.code.0, -32602),
+        other => panic!("expected a JSON-RPC error, got {other:?}"),
+    }
+
+    // The inbound client never leaks credentials upstream.
+    assert!(upstream.seen().iter().all(|s| !s.headers.contains_key("authorization")));
+}
+
+fn server_command(upstream: &Upstream) -> tokio::process::Command {
+    let binary = fixture_workspace().build_binary("petstore-mcp");
+    let mut cmd = tokio::process::Command::new(binary);
+    cmd.env("PETSTORE_BASE_URL", &upstream.base_url).env("RUST_LOG", "info").kill_on_drop(true);
+    cmd
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "builds the generated petstore server; run with --include-ignored"]
+async fn petstore_over_stdio() {
+    let upstream = upstream::start().await;
+    for (lifecycle, version) in [(Lifecycle::Modern, "2026-07-28"), (Lifecycle::Legacy, "2025-11-25")] {
+        let mut cmd = server_command(&upstream);
+        cmd.args(["--transport", "stdio"]);
+        let (transport, _) = TokioChildProcess::builder(cmd).stderr(Stdio::inherit()).spawn().unwrap();
+        let client = connect(transport, lifecycle).await;
+        exercise(&client, &upstream, version).await;
+        client.cancel().await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "builds the generated petstore server; run with --include-ignored"]
+async fn petstore_over_streamable_http() {
+    let upstream = upstream::start().await;
+    let mut cmd = server_command(&upstream);
+    cmd.args(["--transport", "http", "--listen", "127.0.0.1:0"]).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            eprintln!("server: {line}");
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                return rest.split_whitespace().next().unwrap().to_owned();
+            }
+        }
+        panic!("the server exited before listening");
+    })
+    .await
+    .expect("the server starts listening");
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            eprintln!("server: {line}");
+        }
+    });
+    for (lifecycle, version) in [(Lifecycle::Modern, "2026-07-28"), (Lifecycle::Legacy, "2025-11-25")] {
+        let client = connect(StreamableHttpClientTransport::from_uri(url.clone()), lifecycle).await;
+        exercise(&client, &upstream, version).await;
+        client.cancel().await.unwrap();
+    }
+    let health = reqwest_get(&url.replace("/mcp", "/healthz")).await;
+    assert_eq!(health, 200);
+    child.kill().await.unwrap();
+}
+
+/// A plain HTTP GET through a raw TCP stream (no extra client dependency), returning the status.
+async fn reqwest_get(url: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').unwrap();
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    stream
+        .write_all(format!("GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response.split_whitespace().nth(1).unwrap().parse().unwrap()
+}

@@ -1,0 +1,72 @@
+//! Snapshots of every fixture's generated tree, plus determinism (issue 2, items 5 and 7).
+//!
+//! Each fixture gets a listing of all emitted paths (catches added and removed files) and one
+//! snapshot per file. The vendored runtime files are not snapshotted (they are verbatim copies of
+//! `runtime/src`, which has its own tests); the test asserts they are exactly that.
+
+use crate::support::{fixtures, generate, root};
+
+#[test]
+fn generated_trees_match_snapshots() {
+    for fixture in fixtures() {
+        let name = fixture.file_name().unwrap().to_string_lossy().into_owned();
+        let tree = generate(&fixture);
+        let listing: String = tree.keys().map(|p| format!("{p}\n")).collect();
+        insta::with_settings!({
+            snapshot_path => root().join("tests/snapshots").join(&name),
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!("tree", listing);
+            for (path, contents) in &tree {
+                if let Some(file) = path.strip_prefix("src/runtime/") {
+                    let source = if file == "mod.rs" { "lib.rs" } else { file };
+                    let original = std::fs::read_to_string(root().join("runtime/src").join(source)).unwrap();
+                    assert!(contents.ends_with(&original), "{path} is not a verbatim copy of runtime/src/{source}");
+                    assert!(mcpgen::emit::is_generated(contents), "{path} lacks the @generated marker");
+                    continue;
+                }
+                assert!(mcpgen::emit::is_generated(contents), "{name}/{path} lacks the @generated marker");
+                insta::assert_snapshot!(path.replace('/', "__"), contents);
+            }
+        });
+    }
+}
+
+#[test]
+fn generation_is_deterministic_and_independent_of_the_working_directory() {
+    for fixture in fixtures() {
+        let first = generate(&fixture);
+        let second = generate(&fixture);
+        assert_eq!(first, second, "{} differs between runs", fixture.display());
+        // The same inputs reached through another path spelling give the same bytes.
+        let relative = fixture.strip_prefix(root()).unwrap();
+        let dotted = root().join(".").join(relative);
+        assert_eq!(first, generate(&dotted), "{} depends on the path spelling", fixture.display());
+    }
+}
+
+#[test]
+fn tool_tables_parse_as_runtime_definitions_with_valid_names() {
+    for fixture in fixtures() {
+        let tree = generate(&fixture);
+        let table: mcpgen::definition::ServerDefinition = serde_json::from_str(&tree["src/tools.json"]).unwrap();
+        let mut names: Vec<_> = table.tools.iter().map(|t| t.tool["name"].as_str().unwrap().to_owned()).collect();
+        assert!(!names.is_empty());
+        assert!(names.iter().all(|n| mcpgen::manifest::is_tool_name(n)), "{names:?}");
+        let sorted = names.clone();
+        names.dedup();
+        assert_eq!(names, sorted, "tool names must be unique and sorted");
+        for tool in &table.tools {
+            let schema = &tool.tool["inputSchema"];
+            assert_eq!(schema["type"], "object");
+            // Self-contained: every $ref points into the schema's own $defs.
+            let text = schema.to_string();
+            for r in text.split("\"$ref\":\"").skip(1) {
+                let target = r.split('"').next().unwrap();
+                let def = target.strip_prefix("#/$defs/").unwrap_or_else(|| panic!("non-local ref {target}"));
+                assert!(schema["$defs"].get(def).is_some(), "dangling ref {target}");
+            }
+        }
+    }
+}
