@@ -27,8 +27,8 @@ pub struct Problem {
     pub message: String,
     /// How to fix it.
     pub help: Option<String>,
-    /// Where it is, when known.
-    pub location: Option<(SourceFile, SourceSpan, String)>,
+    /// Where it is, when known: file, span and label (boxed: problems travel in `Result`s).
+    pub location: Option<Box<(SourceFile, SourceSpan, String)>>,
     /// Errors stop generation; warnings are reported and generation goes on.
     pub severity: Severity,
 }
@@ -54,7 +54,7 @@ impl Problem {
     /// Points the problem at a span of a file, with a short label.
     #[must_use]
     pub fn at(mut self, file: &SourceFile, span: SourceSpan, label: impl Into<String>) -> Self {
-        self.location = Some((file.clone(), span, label.into()));
+        self.location = Some(Box::new((file.clone(), span, label.into())));
         self
     }
 
@@ -65,7 +65,7 @@ impl Problem {
 
     /// `file:line:col` of the problem, when it has a location (1-based, for editors and CI logs).
     pub fn position(&self) -> Option<String> {
-        let (file, span, _) = self.location.as_ref()?;
+        let (file, span, _) = self.location.as_deref()?;
         let before = file.text.get(..span.offset())?;
         let line = before.matches('\n').count() + 1;
         let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
@@ -97,11 +97,11 @@ impl Diagnostic for Problem {
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         // miette asks for `&dyn SourceCode`, so the named source lives inside the location.
-        self.location.as_ref().map(|(file, _, _)| file as &dyn miette::SourceCode)
+        self.location.as_deref().map(|(file, _, _)| file as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let (_, span, label) = self.location.as_ref()?;
+        let (_, span, label) = self.location.as_deref()?;
         Some(Box::new(std::iter::once(LabeledSpan::new_with_span(Some(label.clone()), *span))))
     }
 }

@@ -194,57 +194,62 @@ fn check(doc: &Document, manifest: &Manifest) -> Vec<Problem> {
                 ),
             );
         }
-        if let Some(url) = &api.base_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                problems.push(
-                    doc.at_value(
-                        &format!("{at}/base_url"),
-                        Problem::error(
-                            "mcpgen::manifest::value",
-                            format!("base URL `{url}` is not an absolute http(s) URL"),
-                        )
-                        .with_help("write the full URL, e.g. `https://api.example.com/v1`"),
-                        "invalid URL",
-                    ),
-                );
-            }
+        if let Some(url) = &api.base_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            problems.push(
+                doc.at_value(
+                    &format!("{at}/base_url"),
+                    Problem::error(
+                        "mcpgen::manifest::value",
+                        format!("base URL `{url}` is not an absolute http(s) URL"),
+                    )
+                    .with_help("write the full URL, e.g. `https://api.example.com/v1`"),
+                    "invalid URL",
+                ),
+            );
         }
-        if let Some(var) = &api.base_url_env {
-            if !is_env_var(var) {
-                problems.push(
-                    doc.at_value(
-                        &format!("{at}/base_url_env"),
-                        Problem::error(
-                            "mcpgen::manifest::value",
-                            format!("`{var}` is not a portable environment variable name"),
-                        )
-                        .with_help("use upper-case letters, digits and `_`, e.g. `PETSTORE_BASE_URL`"),
-                        "invalid name",
-                    ),
-                );
-            }
+        if let Some(var) = &api.base_url_env
+            && !is_env_var(var)
+        {
+            problems.push(
+                doc.at_value(
+                    &format!("{at}/base_url_env"),
+                    Problem::error(
+                        "mcpgen::manifest::value",
+                        format!("`{var}` is not a portable environment variable name"),
+                    )
+                    .with_help("use upper-case letters, digits and `_`, e.g. `PETSTORE_BASE_URL`"),
+                    "invalid name",
+                ),
+            );
         }
-        if let Some(prefix) = &api.tool_prefix {
-            if !prefix.chars().all(is_tool_char) {
-                problems.push(
-                    doc.at_value(
-                        &format!("{at}/tool_prefix"),
-                        Problem::error(
-                            "mcpgen::manifest::value",
-                            format!("tool prefix `{prefix}` has characters tool names cannot hold"),
-                        )
-                        .with_help("use letters, digits, `_` and `-` only"),
-                        "invalid prefix",
-                    ),
-                );
-            }
+        if let Some(prefix) = &api.tool_prefix
+            && !prefix.chars().all(is_tool_char)
+        {
+            problems.push(
+                doc.at_value(
+                    &format!("{at}/tool_prefix"),
+                    Problem::error(
+                        "mcpgen::manifest::value",
+                        format!("tool prefix `{prefix}` has characters tool names cannot hold"),
+                    )
+                    .with_help("use letters, digits, `_` and `-` only"),
+                    "invalid prefix",
+                ),
+            );
         }
         for (key, tool) in &api.tools {
-            if let Some(name) = &tool.name {
-                if !is_tool_name(name) {
-                    problems.push(doc.at_value(&format!("{at}/tools/{}/name", escape_token(key)), Problem::error("mcpgen::manifest::value", format!("tool name `{name}` is not portable"))
-                        .with_help("tool names must match ^[A-Za-z0-9_-]{1,64}$ (what MCP clients and LLM providers accept)"), "invalid tool name"));
-                }
+            if let Some(name) = &tool.name
+                && !is_tool_name(name)
+            {
+                problems.push(doc.at_value(
+                    &format!("{at}/tools/{}/name", escape_token(key)),
+                    Problem::error("mcpgen::manifest::value", format!("tool name `{name}` is not portable")).with_help(
+                        "tool names must match ^[A-Za-z0-9_-]{1,64}$ (what MCP clients and LLM providers accept)",
+                    ),
+                    "invalid tool name",
+                ));
             }
         }
     }

@@ -90,7 +90,9 @@ fn stale_files(out: &Path, tree: &Tree) -> Vec<String> {
             let relative = relative_dir.join(&name);
             let Ok(kind) = entry.file_type() else { continue };
             if kind.is_dir() {
-                if !name.starts_with('.') && !(relative_dir.as_os_str().is_empty() && name == "target") {
+                let is_hidden = name.starts_with('.');
+                let is_build_output = relative_dir.as_os_str().is_empty() && name == "target";
+                if !is_hidden && !is_build_output {
                     pending.push(relative);
                 }
             } else if kind.is_file() {

@@ -86,6 +86,12 @@ async fn exercise(client: &Client, upstream: &Upstream, expected_version: &str) 
     let result = call(client, "create_pet", json!({"body": {"name": "Kit"}, "X-Request-ID": "req-42"})).await.unwrap();
     assert_eq!(result.structured_content, Some(json!({"id": "3", "name": "Kit", "tag": "req-42"})));
 
+    // A DELETE with no response body succeeds and says so.
+    let result = call(client, "delete_pet", json!({"petId": "2"})).await.unwrap();
+    assert_ne!(result.is_error, Some(true), "{}", text_of(&result));
+    assert!(text_of(&result).contains("204"), "{}", text_of(&result));
+    assert!(upstream.seen().iter().any(|s| s.method == "DELETE" && s.uri == "/v1/pets/2"));
+
     // Upstream 404 → an isError result naming the status.
     let result = call(client, "get_pet", json!({"petId": "404"})).await.unwrap();
     assert_eq!(result.is_error, Some(true));

@@ -5,12 +5,12 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 /// The repository root.
-pub fn root() -> &'static Path {
+pub(crate) fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Every valid fixture (a directory of `fixtures/` holding `mcpgen.yaml`), sorted.
-pub fn fixtures() -> Vec<PathBuf> {
+pub(crate) fn fixtures() -> Vec<PathBuf> {
     let mut dirs: Vec<_> = std::fs::read_dir(root().join("fixtures"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -21,7 +21,7 @@ pub fn fixtures() -> Vec<PathBuf> {
 }
 
 /// Generates a fixture in memory through the library.
-pub fn generate(dir: &Path) -> mcpgen::emit::Tree {
+pub(crate) fn generate(dir: &Path) -> mcpgen::emit::Tree {
     let inputs = mcpgen::Inputs::from_dir(dir).unwrap();
     let input = mcpgen::load(&inputs).unwrap_or_else(|p| panic!("{}", p.render(Some(100), false)));
     let (tree, warnings) = mcpgen::generate(&input).unwrap_or_else(|p| panic!("{}", p.render(Some(100), false)));
@@ -31,14 +31,14 @@ pub fn generate(dir: &Path) -> mcpgen::emit::Tree {
 
 /// The shared workspace of generated fixtures: `target/fixture-ws/<fixture>/`, built into
 /// `target/fixture-target` so dependencies compile once for all fixtures and all runs.
-pub struct FixtureWorkspace {
+pub(crate) struct FixtureWorkspace {
     pub dir: PathBuf,
     pub target: PathBuf,
 }
 
 impl FixtureWorkspace {
     /// A `cargo` command in the workspace with warnings denied and the shared target dir.
-    pub fn cargo(&self, args: &[&str]) -> Command {
+    pub(crate) fn cargo(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO"));
         cmd.args(args)
             .current_dir(&self.dir)
@@ -49,7 +49,7 @@ impl FixtureWorkspace {
     }
 
     /// Builds a fixture's server binary and returns its path.
-    pub fn build_binary(&self, package: &str) -> PathBuf {
+    pub(crate) fn build_binary(&self, package: &str) -> PathBuf {
         let status = self.cargo(&["build", "-q", "-p", package]).status().unwrap();
         assert!(status.success(), "building {package} failed");
         self.target.join("debug").join(package)
@@ -57,7 +57,7 @@ impl FixtureWorkspace {
 }
 
 /// Writes every fixture into the workspace (once per test run) and returns it.
-pub fn fixture_workspace() -> &'static FixtureWorkspace {
+pub(crate) fn fixture_workspace() -> &'static FixtureWorkspace {
     static WS: OnceLock<FixtureWorkspace> = OnceLock::new();
     WS.get_or_init(|| {
         let dir = root().join("target/fixture-ws");

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 /// One request as the upstream saw it.
 #[derive(Debug, Clone)]
-pub struct Seen {
+pub(crate) struct Seen {
     pub method: String,
     /// Path and query exactly as sent (still percent-encoded).
     pub uri: String,
@@ -25,14 +25,14 @@ pub struct Seen {
 struct Log(Arc<Mutex<Vec<Seen>>>);
 
 /// A running upstream.
-pub struct Upstream {
+pub(crate) struct Upstream {
     pub base_url: String,
     log: Log,
 }
 
 impl Upstream {
     /// Requests received so far.
-    pub fn seen(&self) -> Vec<Seen> {
+    pub(crate) fn seen(&self) -> Vec<Seen> {
         self.log.0.lock().unwrap().clone()
     }
 }
@@ -79,7 +79,7 @@ async fn inventory(State(log): State<Log>, uri: Uri, headers: HeaderMap) -> Json
 }
 
 /// Starts the upstream on an ephemeral loopback port; it stops with the test's runtime.
-pub async fn start() -> Upstream {
+pub(crate) async fn start() -> Upstream {
     let log = Log::default();
     let app = axum::Router::new()
         .route("/v1/pets", get(list_pets).post(create_pet))

@@ -1,1 +1,65 @@
-//! x
+//! The runtime of mcpgen-generated MCP servers.
+//!
+//! A generated server is data: a tool table ([`definition::ServerDefinition`], embedded as JSON)
+//! plus a two-line `main` that calls [`main`]. Everything that behaves — argument validation,
+//! building the upstream request, mapping the response to an MCP result, the transports — lives
+//! here, once, and is tested in this crate. The sources are copied verbatim into every generated
+//! crate as its `runtime` module, so modules refer to each other with `super::` only.
+
+pub mod cli;
+pub mod definition;
+pub mod registry;
+pub mod request;
+pub mod response;
+pub mod server;
+pub mod transport;
+
+use std::process::ExitCode;
+
+pub use registry::Registry;
+pub use server::McpServer;
+
+/// Runs a generated server: parses the definition and the command line, then serves MCP until the
+/// client disconnects (stdio) or the process is asked to stop (HTTP).
+///
+/// Exit codes: `0` clean shutdown, `1` bad configuration (arguments, environment), `2` a broken
+/// tool table (a generator bug) or a failure while serving.
+pub fn main(definition_json: &str) -> ExitCode {
+    let definition: definition::ServerDefinition = match serde_json::from_str(definition_json) {
+        Ok(definition) => definition,
+        Err(err) => {
+            eprintln!("error: the embedded tool table is invalid ({err}); regenerate the server with mcpgen");
+            return ExitCode::from(2);
+        }
+    };
+    let options = match cli::parse(&definition, std::env::args_os()) {
+        Ok(options) => options,
+        Err(err) => {
+            let _ = err.print();
+            return if err.use_stderr() { ExitCode::from(1) } else { ExitCode::SUCCESS };
+        }
+    };
+    transport::init_logging(&options);
+    let registry = match Registry::new(definition, &|name| std::env::var(name).ok()) {
+        Ok(registry) => registry,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(transport::serve(registry, &options)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("server stopped: {err:#}");
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -254,10 +254,10 @@ fn build_tool(
         }
         let mut schema = param.schema.as_deref().map_or_else(|| json!({}), |p| input.convert_at(p));
         describe(&mut schema, param.description.as_deref());
-        if param.deprecated {
-            if let Value::Object(o) = &mut schema {
-                o.insert("deprecated".into(), Value::Bool(true));
-            }
+        if param.deprecated
+            && let Value::Object(o) = &mut schema
+        {
+            o.insert("deprecated".into(), Value::Bool(true));
         }
         properties.insert(arg.clone(), schema);
         if param.required {

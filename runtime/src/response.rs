@@ -1,0 +1,140 @@
+//! Upstream HTTP responses → MCP tool results.
+//!
+//! Agents act on what a result says, so failures say what happened (status, route, an excerpt of
+//! the body) and what to do next; successes carry `structuredContent` only when it really matches
+//! the declared output schema (clients validate it, and a mismatch must not pass silently).
+
+use rmcp::model::{CallToolResult, ContentBlock};
+use serde_json::Value;
+
+/// The most of a response body quoted in an error result.
+pub const EXCERPT_BYTES: usize = 2048;
+
+/// What came back from the upstream.
+#[derive(Debug, Clone)]
+pub struct UpstreamResponse {
+    /// HTTP status code.
+    pub status: u16,
+    /// `Content-Type` header, if any.
+    pub content_type: Option<String>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+/// Maps a response of `method route` to a tool result.
+pub fn to_result(
+    response: &UpstreamResponse,
+    method: &str,
+    route: &str,
+    output: Option<&jsonschema::Validator>,
+) -> CallToolResult {
+    let status = response.status;
+    if !(200..300).contains(&status) {
+        return CallToolResult::error(vec![ContentBlock::text(format!(
+            "The upstream API answered HTTP {status} {} to {method} {route}. {}{}",
+            reason(status),
+            advice(status),
+            body_excerpt(&response.body)
+        ))]);
+    }
+    let media =
+        response.content_type.as_deref().map(|c| c.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
+    let media = media.as_deref().unwrap_or("");
+    let is_json = media == "application/json"
+        || media.ends_with("+json")
+        || (media.is_empty() && looks_like_json(&response.body));
+    if is_json && !response.body.is_empty() {
+        let value: Value = match serde_json::from_slice(&response.body) {
+            Ok(value) => value,
+            Err(err) => {
+                return CallToolResult::error(vec![ContentBlock::text(format!(
+                    "The upstream API answered {method} {route} with invalid JSON ({err}). This is an upstream problem; retrying later may help.{}",
+                    body_excerpt(&response.body)
+                ))]);
+            }
+        };
+        return match output {
+            Some(validator) => {
+                let problems: Vec<String> = validator
+                    .iter_errors(&value)
+                    .take(10)
+                    .map(|e| format!("{} at `{}`", e, e.instance_path()))
+                    .collect();
+                if problems.is_empty() {
+                    CallToolResult::structured(value)
+                } else {
+                    CallToolResult::error(vec![ContentBlock::text(format!(
+                        "The upstream API answered {method} {route} with HTTP {status}, but the response does not match the tool's declared output schema: {}. The API and its OpenAPI document disagree; report it to the server's maintainers.{}",
+                        problems.join("; "),
+                        body_excerpt(&response.body)
+                    ))])
+                }
+            }
+            None => {
+                CallToolResult::success(vec![ContentBlock::text(String::from_utf8_lossy(&response.body).into_owned())])
+            }
+        };
+    }
+    if response.body.is_empty() {
+        if output.is_some() {
+            return CallToolResult::error(vec![ContentBlock::text(format!(
+                "The upstream API answered {method} {route} with HTTP {status} and no body, but the tool declares structured output."
+            ))]);
+        }
+        return CallToolResult::success(vec![ContentBlock::text(format!(
+            "HTTP {status} {}: {method} {route} succeeded (no response body).",
+            reason(status)
+        ))]);
+    }
+    if let Some(mime) = media.strip_prefix("image/").map(|_| media) {
+        use base64::Engine as _;
+        return CallToolResult::success(vec![ContentBlock::image(
+            base64::engine::general_purpose::STANDARD.encode(&response.body),
+            mime,
+        )]);
+    }
+    match std::str::from_utf8(&response.body) {
+        Ok(text) => CallToolResult::success(vec![ContentBlock::text(text.to_owned())]),
+        Err(_) => CallToolResult::success(vec![ContentBlock::text(format!(
+            "{method} {route} returned {} bytes of binary data ({}), which this tool cannot show.",
+            response.body.len(),
+            if media.is_empty() { "no content type" } else { media }
+        ))]),
+    }
+}
+
+/// What the agent should do about a failed status.
+fn advice(status: u16) -> &'static str {
+    match status {
+        400 | 409 | 422 => {
+            "Check the arguments against the tool's description and input schema, fix them and call again."
+        }
+        401 | 403 => "The server's credentials for this API were refused; this needs its operators, not a retry.",
+        404 => "The resource does not exist; check identifiers (e.g. list the resources first).",
+        408 | 429 => "The API is busy or rate-limited; wait and retry later.",
+        500..=599 => "The upstream API failed; retrying later may help.",
+        _ => "",
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("")
+}
+
+fn looks_like_json(body: &[u8]) -> bool {
+    body.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| *b == b'{' || *b == b'[')
+}
+
+/// ` Response body: …` with at most [`EXCERPT_BYTES`], cut on a character boundary.
+fn body_excerpt(body: &[u8]) -> String {
+    if body.is_empty() {
+        return String::new();
+    }
+    let text = String::from_utf8_lossy(body);
+    let mut end = text.len().min(EXCERPT_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let more = if end < text.len() { " …(truncated)" } else { "" };
+    format!("\nResponse body: {}{more}", &text[..end])
+}

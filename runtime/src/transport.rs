@@ -1,0 +1,74 @@
+//! Serving MCP over stdio or Streamable HTTP, and logging (always to stderr: on stdio, stdout is
+//! the protocol channel).
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use rmcp::ServiceExt as _;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService, stdio};
+use tracing_subscriber::EnvFilter;
+
+use super::cli::{Options, Transport};
+use super::registry::Registry;
+use super::server::McpServer;
+
+/// Logs to stderr; `RUST_LOG` overrides the default level (`warn` on stdio, `info` on HTTP).
+pub fn init_logging(options: &Options) {
+    let default = if options.transport == Transport::Stdio { "warn" } else { "info" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).try_init();
+}
+
+/// Serves until the client disconnects (stdio) or a shutdown signal arrives (HTTP).
+pub async fn serve(registry: Registry, options: &Options) -> anyhow::Result<()> {
+    let server = McpServer::new(registry);
+    match options.transport {
+        Transport::Stdio => {
+            let running = server.serve(stdio()).await.context("MCP handshake over stdio failed")?;
+            running.waiting().await.context("stdio session ended with an error")?;
+            Ok(())
+        }
+        Transport::Http => serve_http(server, options).await,
+    }
+}
+
+async fn serve_http(server: McpServer, options: &Options) -> anyhow::Result<()> {
+    let mut hosts = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+    hosts.extend(options.allowed_hosts.iter().cloned());
+    let config = StreamableHttpServerConfig::default().with_allowed_hosts(hosts);
+    let service =
+        StreamableHttpService::new(move || Ok(server.clone()), Arc::new(LocalSessionManager::default()), config);
+    let app =
+        axum::Router::new().route("/healthz", axum::routing::get(|| async { "ok" })).nest_service("/mcp", service);
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", options.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!("listening on http://{addr}/mcp");
+    eprintln!("listening on http://{addr}/mcp");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("HTTP server failed")?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
+}
