@@ -1,0 +1,120 @@
+//! Building upstream requests from tool arguments (pure; no network).
+
+use mcpgen_runtime::definition::{BodyMapping, HttpMapping, ParamLocation, ParamMapping, ParamStyle};
+use mcpgen_runtime::request::build;
+use serde_json::{Map, Value, json};
+
+fn param(arg: &str, location: ParamLocation, style: ParamStyle, explode: bool, required: bool) -> ParamMapping {
+    ParamMapping { arg: arg.into(), name: arg.into(), location, required, style, explode }
+}
+
+fn args(value: Value) -> Map<String, Value> {
+    value.as_object().unwrap().clone()
+}
+
+fn mapping(path: &str, params: Vec<ParamMapping>) -> HttpMapping {
+    HttpMapping { method: "GET".into(), path: path.into(), params, body: None }
+}
+
+#[test]
+fn path_parameters_are_encoded_as_one_segment() {
+    let m = mapping("/pets/{id}/photos", vec![param("id", ParamLocation::Path, ParamStyle::Simple, false, true)]);
+    let r = build(&m, "https://api.example.com/v1", &args(json!({"id": "a/b?c#d e%"}))).unwrap();
+    assert_eq!(r.url, "https://api.example.com/v1/pets/a%2Fb%3Fc%23d%20e%25/photos");
+    let r = build(&m, "https://api.example.com/v1", &args(json!({"id": "../../admin"}))).unwrap();
+    assert_eq!(r.url, "https://api.example.com/v1/pets/..%2F..%2Fadmin/photos");
+    let r = build(&m, "https://api.example.com/v1", &args(json!({"id": 42}))).unwrap();
+    assert_eq!(r.url, "https://api.example.com/v1/pets/42/photos");
+}
+
+#[test]
+fn dot_segments_and_empty_path_values_are_refused() {
+    let m = mapping("/pets/{id}", vec![param("id", ParamLocation::Path, ParamStyle::Simple, false, true)]);
+    for bad in ["..", ".", ""] {
+        let errors = build(&m, "https://x.test", &args(json!({ "id": bad }))).unwrap_err();
+        assert_eq!(errors.len(), 1, "{bad:?}");
+        assert!(errors[0].starts_with("`id` must not be"), "{errors:?}");
+    }
+    // Percent-encoded dots would be dot-segments for URL parsers: `%` itself is encoded, so they stay data.
+    let r = build(&m, "https://x.test", &args(json!({"id": "%2e%2e"}))).unwrap();
+    assert_eq!(r.url, "https://x.test/pets/%252e%252e");
+}
+
+#[test]
+fn query_arrays_follow_style_and_explode() {
+    let cases = [
+        (ParamStyle::Form, true, "https://x.test/s?t=a&t=b+c"),
+        (ParamStyle::Form, false, "https://x.test/s?t=a%2Cb+c"),
+        (ParamStyle::SpaceDelimited, false, "https://x.test/s?t=a+b+c"),
+        (ParamStyle::PipeDelimited, false, "https://x.test/s?t=a%7Cb+c"),
+    ];
+    for (style, explode, expected) in cases {
+        let m = mapping("/s", vec![param("t", ParamLocation::Query, style, explode, false)]);
+        let r = build(&m, "https://x.test", &args(json!({"t": ["a", "b c"]}))).unwrap();
+        assert_eq!(r.url, expected, "{style:?} explode={explode}");
+    }
+}
+
+#[test]
+fn scalars_are_stringified_and_missing_optionals_omitted() {
+    let m = mapping(
+        "/s",
+        vec![
+            param("n", ParamLocation::Query, ParamStyle::Form, true, false),
+            param("b", ParamLocation::Query, ParamStyle::Form, true, false),
+            param("absent", ParamLocation::Query, ParamStyle::Form, true, false),
+            param("nul", ParamLocation::Query, ParamStyle::Form, true, false),
+        ],
+    );
+    let r = build(&m, "https://x.test", &args(json!({"n": 1.5, "b": true, "nul": null}))).unwrap();
+    assert_eq!(r.url, "https://x.test/s?n=1.5&b=true");
+}
+
+#[test]
+fn headers_cannot_inject_lines_and_cookies_are_joined() {
+    let m = mapping(
+        "/s",
+        vec![
+            param("X-Trace", ParamLocation::Header, ParamStyle::Simple, false, false),
+            param("session", ParamLocation::Cookie, ParamStyle::Form, true, false),
+            param("theme", ParamLocation::Cookie, ParamStyle::Form, true, false),
+        ],
+    );
+    let r = build(&m, "https://x.test", &args(json!({"X-Trace": "abc", "session": "s 1;x", "theme": "dark"}))).unwrap();
+    assert_eq!(
+        r.headers,
+        [("X-Trace".to_owned(), "abc".to_owned()), ("cookie".to_owned(), "session=s%201%3Bx; theme=dark".to_owned())]
+    );
+    let errors = build(&m, "https://x.test", &args(json!({"X-Trace": "a\r\nSet-Cookie: evil=1"}))).unwrap_err();
+    assert!(errors[0].contains("`X-Trace` must be printable ASCII"), "{errors:?}");
+}
+
+#[test]
+fn json_bodies_carry_their_content_type() {
+    let mut m = mapping("/pets", vec![]);
+    m.method = "POST".into();
+    m.body =
+        Some(BodyMapping { arg: "body".into(), content_type: "application/merge-patch+json".into(), required: true });
+    let r = build(&m, "https://x.test", &args(json!({"body": {"name": "Rex", "tags": ["a"]}}))).unwrap();
+    assert_eq!(r.method, "POST");
+    assert_eq!(r.headers, [("content-type".to_owned(), "application/merge-patch+json".to_owned())]);
+    assert_eq!(
+        serde_json::from_slice::<Value>(r.body.as_deref().unwrap()).unwrap(),
+        json!({"name": "Rex", "tags": ["a"]})
+    );
+    let errors = build(&m, "https://x.test", &Map::new()).unwrap_err();
+    assert_eq!(errors, ["`body` is required"]);
+}
+
+#[test]
+fn every_problem_is_reported_together() {
+    let m = mapping(
+        "/a/{x}/{y}",
+        vec![
+            param("x", ParamLocation::Path, ParamStyle::Simple, false, true),
+            param("y", ParamLocation::Path, ParamStyle::Simple, false, true),
+        ],
+    );
+    let errors = build(&m, "https://x.test", &args(json!({"x": ".."}))).unwrap_err();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+}
