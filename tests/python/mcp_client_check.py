@@ -1,0 +1,75 @@
+"""Drive an MCP server with the official Python SDK (`mcp`), a third-party client.
+
+Used by .ci/clients.sh and scripts/demo.sh to prove that generated servers work with a client that
+is not ours. Exits non-zero, with a message, on any failed expectation.
+
+    mcp_client_check.py (--url URL | --stdio CMD [ARG...]) [--mode auto|legacy]
+                        [--expect-tools N] [--call TOOL --args JSON [--expect-error]]
+                        [--expect-text TEXT] [--expect-protocol VERSION]
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+
+from mcp import Client, StdioServerParameters
+
+
+def fail(message: str) -> None:
+    print(f"FAIL: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+async def run(args: argparse.Namespace) -> None:
+    if args.url:
+        target = args.url
+    else:
+        # The SDK forwards only a minimal environment by default; the server needs ours
+        # (e.g. PETSTORE_BASE_URL).
+        target = StdioServerParameters(command=args.stdio[0], args=args.stdio[1:], env=dict(os.environ))
+    async with Client(target, mode=args.mode) as client:
+        version = client.protocol_version
+        info = client.server_info
+        print(f"connected to {info.name if info else '?'} {info.version if info else ''} over protocol {version} (mode={args.mode})")
+        if args.expect_protocol and version != args.expect_protocol:
+            fail(f"negotiated protocol {version}, expected {args.expect_protocol}")
+        tools = (await client.list_tools()).tools
+        print(f"tools/list: {len(tools)} tool(s): {', '.join(t.name for t in tools)}")
+        if args.expect_tools is not None and len(tools) != args.expect_tools:
+            fail(f"expected {args.expect_tools} tools, got {len(tools)}")
+        if not args.call:
+            return
+        arguments = json.loads(args.args or "{}")
+        result = await client.call_tool(args.call, arguments)
+        texts = [c.text for c in result.content if getattr(c, "type", None) == "text"]
+        print(f"tools/call {args.call} {json.dumps(arguments)} -> isError={result.is_error}")
+        if result.structured_content is not None:
+            print(f"  structuredContent: {json.dumps(result.structured_content)}")
+        for text in texts:
+            print(f"  text: {text[:400]}")
+        if bool(result.is_error) != args.expect_error:
+            fail(f"isError={result.is_error}, expected {args.expect_error}")
+        if args.expect_text and not any(args.expect_text in t for t in texts):
+            fail(f"no text content contains {args.expect_text!r}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--url", help="Streamable HTTP endpoint, e.g. http://127.0.0.1:8080/mcp")
+    where.add_argument("--stdio", nargs=argparse.REMAINDER, help="server command and arguments (must come last)")
+    parser.add_argument("--mode", default="auto", choices=["auto", "legacy"])
+    parser.add_argument("--expect-tools", type=int)
+    parser.add_argument("--expect-protocol")
+    parser.add_argument("--call")
+    parser.add_argument("--args")
+    parser.add_argument("--expect-error", action="store_true")
+    parser.add_argument("--expect-text")
+    args = parser.parse_args()
+    asyncio.run(asyncio.wait_for(run(args), timeout=60))
+
+
+if __name__ == "__main__":
+    main()
