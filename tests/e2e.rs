@@ -178,22 +178,34 @@ async fn petstore_over_streamable_http() {
         exercise(&client, &upstream, version).await;
         client.cancel().await.unwrap();
     }
-    let health = reqwest_get(&url.replace("/mcp", "/healthz")).await;
-    assert_eq!(health, 200);
+    assert_eq!(http_status(&url.replace("/mcp", "/healthz"), "GET", &[], "").await, 200);
+    // DNS-rebinding protection: a browser page from another origin is refused; so is a foreign Host.
+    let ping = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}"#;
+    let json = [("Content-Type", "application/json"), ("Accept", "application/json, text/event-stream")];
+    let evil_origin = [json[0], json[1], ("Origin", "http://evil.example")];
+    assert_eq!(http_status(&url, "POST", &evil_origin, ping).await, 403);
+    let evil_host = [json[0], json[1], ("Host", "evil.example")];
+    assert_eq!(http_status(&url, "POST", &evil_host, ping).await, 403);
     child.kill().await.unwrap();
 }
 
-/// A plain HTTP GET through a raw TCP stream (no extra client dependency), returning the status.
-async fn reqwest_get(url: &str) -> u16 {
+/// One HTTP/1.1 request over a raw TCP stream (no extra client dependency; full control of the
+/// `Host` and `Origin` headers), returning the status code. A `Host` in `headers` replaces the real one.
+async fn http_status(url: &str, method: &str, headers: &[(&str, &str)], body: &str) -> u16 {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_once('/').unwrap();
-    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
-    stream
-        .write_all(format!("GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    response.split_whitespace().nth(1).unwrap().parse().unwrap()
+    let (addr, path) = rest.split_once('/').unwrap();
+    let host = headers.iter().find(|(k, _)| *k == "Host").map_or(addr, |(_, v)| v);
+    let mut request =
+        format!("{method} /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (name, value) in headers.iter().filter(|(k, _)| *k != "Host") {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    String::from_utf8_lossy(&response).split_whitespace().nth(1).unwrap().parse().unwrap()
 }

@@ -11,3 +11,4 @@ mod compile;
 mod diagnostics;
 mod e2e;
 mod generate;
+mod robustness;

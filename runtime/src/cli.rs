@@ -25,6 +25,8 @@ pub struct Options {
     pub listen: SocketAddr,
     /// Extra `Host` header values accepted over HTTP (loopback names are always accepted).
     pub allowed_hosts: Vec<String>,
+    /// Browser origins accepted over HTTP; requests carrying any other `Origin` get 403.
+    pub allowed_origins: Vec<String>,
 }
 
 /// Parses `args` (including the program name) for the server described by `definition`.
@@ -65,6 +67,13 @@ pub fn parse(definition: &ServerDefinition, args: impl IntoIterator<Item = OsStr
                 .action(ArgAction::Append)
                 .value_name("HOST")
                 .help("Host header value accepted over HTTP besides localhost/127.0.0.1/::1 (DNS-rebinding protection); repeatable"),
+        )
+        .arg(
+            Arg::new("allowed-origin")
+                .long("allowed-origin")
+                .action(ArgAction::Append)
+                .value_name("ORIGIN")
+                .help("Browser origin allowed to call over HTTP, e.g. https://app.example.com:443; requests with any other Origin header get 403 (requests without one are allowed); repeatable"),
         );
     let matches = command.try_get_matches_from(args)?;
     let transport = match matches.get_one::<String>("transport").map(String::as_str) {
@@ -72,6 +81,6 @@ pub fn parse(definition: &ServerDefinition, args: impl IntoIterator<Item = OsStr
         _ => Transport::Stdio,
     };
     let listen = matches.get_one::<SocketAddr>("listen").copied().unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080)));
-    let allowed_hosts = matches.get_many::<String>("allowed-host").map(|v| v.cloned().collect()).unwrap_or_default();
-    Ok(Options { transport, listen, allowed_hosts })
+    let values = |id: &str| matches.get_many::<String>(id).map(|v| v.cloned().collect()).unwrap_or_default();
+    Ok(Options { transport, listen, allowed_hosts: values("allowed-host"), allowed_origins: values("allowed-origin") })
 }

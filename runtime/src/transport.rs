@@ -36,7 +36,12 @@ pub async fn serve(registry: Registry, options: &Options) -> anyhow::Result<()> 
 async fn serve_http(server: McpServer, options: &Options) -> anyhow::Result<()> {
     let mut hosts = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
     hosts.extend(options.allowed_hosts.iter().cloned());
-    let config = StreamableHttpServerConfig::default().with_allowed_hosts(hosts);
+    // The MCP spec requires Origin validation (DNS rebinding): a request that carries an Origin must
+    // carry an allowed one. Native clients send none and are unaffected.
+    let config = StreamableHttpServerConfig::default()
+        .with_allowed_hosts(hosts)
+        .with_allowed_origins(options.allowed_origins.clone())
+        .enforce_origin_validation();
     let service =
         StreamableHttpService::new(move || Ok(server.clone()), Arc::new(LocalSessionManager::default()), config);
     let app =
