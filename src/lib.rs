@@ -50,7 +50,9 @@ pub fn load(inputs: &Inputs) -> Result<ir::Input, Problems> {
     let mut problems = Problems::default();
     let manifest_doc =
         Document::read(&inputs.manifest, &inputs.manifest.display().to_string()).map_err(|p| Problems(vec![p]))?;
-    let manifest = manifest::parse(&manifest_doc).map_err(Problems)?;
+    let (manifest, manifest_problems) = manifest::parse(&manifest_doc).map_err(Problems)?;
+    // Invalid manifest values do not stop loading: the specs and the IR stage report theirs too.
+    problems.0.extend(manifest_problems);
     let base = inputs.manifest.parent().unwrap_or(Path::new("."));
     let mut extra = inputs.specs.iter();
     let mut specs = Vec::new();
@@ -102,16 +104,19 @@ pub fn load(inputs: &Inputs) -> Result<ir::Input, Problems> {
             .with_help("add an API to the manifest for each spec, or drop the extra --spec"),
         );
     }
-    if problems.has_errors() {
+    if problems.0.iter().any(|p| p.is_error() && !p.code.starts_with("mcpgen::manifest::")) {
+        // A spec that cannot be read leaves nothing to cross-check the manifest against.
         return Err(problems);
     }
-    Ok(ir::Input { manifest_doc, manifest, specs, sources })
+    Ok(ir::Input { manifest_doc, manifest, specs, sources, problems })
 }
 
 /// The pure part: loaded inputs → generated files, plus the warnings found.
 pub fn generate(input: &ir::Input) -> Result<(Tree, Problems), Problems> {
-    let (ir, mut problems) = ir::build(input);
-    let Some(ir) = ir else { return Err(problems) };
+    let (ir, build_problems) = ir::build(input);
+    let mut problems = input.problems.clone();
+    problems.extend(build_problems);
+    let Some(ir) = ir.filter(|_| !problems.has_errors()) else { return Err(problems) };
     match emit::emit(&ir) {
         Ok(tree) => Ok((tree, problems)),
         Err(problem) => {

@@ -106,6 +106,10 @@ pub struct ToolOverride {
     /// Behaviour hints shown to clients; each replaces the value derived from the HTTP method.
     #[serde(default)]
     pub annotations: Option<AnnotationOverride>,
+    /// Arguments that clients also send as `Mcp-Param-<Header>` HTTP headers (MCP SEP-2243), so
+    /// gateways can route on them without reading the body: argument name → header name.
+    #[serde(default)]
+    pub mcp_headers: IndexMap<String, String>,
 }
 
 /// Overrides of MCP tool annotations.
@@ -126,8 +130,10 @@ pub struct AnnotationOverride {
     pub open_world: Option<bool>,
 }
 
-/// Parses and checks a manifest document; every problem found is returned at once.
-pub fn parse(doc: &Document) -> Result<Manifest, Vec<Problem>> {
+/// Parses a manifest document. `Err` when its structure is wrong (nothing can be built from it);
+/// otherwise the manifest with every invalid value found, which later stages add their problems to
+/// so that one run reports everything.
+pub fn parse(doc: &Document) -> Result<(Manifest, Vec<Problem>), Vec<Problem>> {
     let manifest: Manifest = serde_path_to_error::deserialize(doc.value.clone()).map_err(|err| {
         let mut pointer = path_pointer(err.path());
         let message = err.inner().to_string();
@@ -145,7 +151,7 @@ pub fn parse(doc: &Document) -> Result<Manifest, Vec<Problem>> {
         ]
     })?;
     let problems = check(doc, &manifest);
-    if problems.is_empty() { Ok(manifest) } else { Err(problems) }
+    Ok((manifest, problems))
 }
 
 fn check(doc: &Document, manifest: &Manifest) -> Vec<Problem> {
@@ -240,6 +246,19 @@ fn check(doc: &Document, manifest: &Manifest) -> Vec<Problem> {
             );
         }
         for (key, tool) in &api.tools {
+            for (arg, header) in &tool.mcp_headers {
+                if !is_header_token(header) {
+                    let at = format!("{at}/tools/{}/mcp_headers/{}", escape_token(key), escape_token(arg));
+                    problems.push(
+                        doc.at_value(
+                            &at,
+                            Problem::error("mcpgen::manifest::value", format!("`{header}` is not a valid header name"))
+                                .with_help("use letters, digits and `-` (it becomes `Mcp-Param-<name>`)"),
+                            "invalid header name",
+                        ),
+                    );
+                }
+            }
             if let Some(name) = &tool.name
                 && !is_tool_name(name)
             {
@@ -266,6 +285,11 @@ fn path_pointer(path: &serde_path_to_error::Path) -> String {
             Segment::Unknown => String::new(),
         })
         .collect()
+}
+
+/// Header names for `x-mcp-header`: letters, digits and `-`.
+pub fn is_header_token(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
 /// Characters allowed in tool names.
@@ -306,7 +330,10 @@ mod tests {
     use super::*;
 
     fn parse_text(text: &str) -> Result<Manifest, Vec<Problem>> {
-        parse(&Document::parse("mcpgen.yaml", text.to_owned()).unwrap())
+        match parse(&Document::parse("mcpgen.yaml", text.to_owned()).unwrap())? {
+            (manifest, problems) if problems.is_empty() => Ok(manifest),
+            (_, problems) => Err(problems),
+        }
     }
 
     #[test]

@@ -184,6 +184,8 @@ async fn petstore_over_streamable_http() {
     let json = [("Content-Type", "application/json"), ("Accept", "application/json, text/event-stream")];
     let evil_origin = [json[0], json[1], ("Origin", "http://evil.example")];
     assert_eq!(http_status(&url, "POST", &evil_origin, ping).await, 403);
+    let local_origin = [json[0], json[1], ("Origin", "http://localhost:3000")];
+    assert_ne!(http_status(&url, "POST", &local_origin, ping).await, 403, "loopback pages are allowed");
     let evil_host = [json[0], json[1], ("Host", "evil.example")];
     assert_eq!(http_status(&url, "POST", &evil_host, ping).await, 403);
     child.kill().await.unwrap();

@@ -13,10 +13,16 @@ use crate::support::fixtures;
 fn pipeline(manifest: &str, spec: &str) -> Result<usize, Problems> {
     let one = |p| Problems(vec![p]);
     let manifest_doc = Document::parse("mcpgen.yaml", manifest.to_owned()).map_err(one)?;
-    let parsed = mcpgen::manifest::parse(&manifest_doc).map_err(Problems)?;
+    let (parsed, problems) = mcpgen::manifest::parse(&manifest_doc).map_err(Problems)?;
     let spec = Document::parse("openapi.yaml", spec.to_owned()).and_then(Spec::from_document).map_err(one)?;
     let Some(id) = parsed.apis.keys().next().cloned() else { return Ok(0) };
-    let input = mcpgen::ir::Input { manifest_doc, manifest: parsed, specs: vec![(id, spec)], sources: vec![] };
+    let input = mcpgen::ir::Input {
+        manifest_doc,
+        manifest: parsed,
+        specs: vec![(id, spec)],
+        sources: vec![],
+        problems: Problems(problems),
+    };
     mcpgen::generate(&input).map(|(tree, _)| tree.len())
 }
 

@@ -37,10 +37,14 @@ async fn serve_http(server: McpServer, options: &Options) -> anyhow::Result<()> 
     let mut hosts = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
     hosts.extend(options.allowed_hosts.iter().cloned());
     // The MCP spec requires Origin validation (DNS rebinding): a request that carries an Origin must
-    // carry an allowed one. Native clients send none and are unaffected.
+    // carry an allowed one — loopback pages on any port, like the Host check, plus --allowed-origin.
+    // Native clients send no Origin and are unaffected.
+    let mut origins: Vec<String> =
+        ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"].into_iter().map(str::to_owned).collect();
+    origins.extend(options.allowed_origins.iter().cloned());
     let config = StreamableHttpServerConfig::default()
         .with_allowed_hosts(hosts)
-        .with_allowed_origins(options.allowed_origins.clone())
+        .with_allowed_origins(origins)
         .enforce_origin_validation();
     let service =
         StreamableHttpService::new(move || Ok(server.clone()), Arc::new(LocalSessionManager::default()), config);

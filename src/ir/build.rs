@@ -10,7 +10,7 @@ use super::{Annotations, ApiIr, ServerIr, ToolIr};
 use crate::definition::{BodyMapping, ParamLocation, ParamMapping};
 use crate::diagnostics::{Problem, Problems};
 use crate::document::Document;
-use crate::manifest::{ApiSection, Manifest, Selector};
+use crate::manifest::{ApiSection, Manifest, Selector, ToolOverride};
 use crate::source_map::escape_token;
 use crate::spec::Spec;
 use crate::spec::operations::{SpecOperation, operations};
@@ -28,6 +28,8 @@ pub struct Input {
     /// Input names for generated-file headers, relative to the manifest so that output does not
     /// depend on the directory mcpgen runs in.
     pub sources: Vec<String>,
+    /// Problems found while loading that did not stop it (reported with the IR stage's).
+    pub problems: Problems,
 }
 
 /// Builds the IR; `None` when any error was found. Warnings come back either way.
@@ -76,8 +78,11 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
                 }
                 None => derived,
             };
-            let (tool, tool_problems) = build_tool(spec, id, op, name, over);
+            let (mut tool, tool_problems) = build_tool(spec, id, op, name, over);
             problems.0.extend(tool_problems);
+            let tool_at = over_key(section, op).map(|key| format!("{api_at}/tools/{}", escape_token(&key)));
+            let headers = McpHeaders { spec, manifest_doc: &input.manifest_doc, tool_at: tool_at.as_deref() };
+            problems.0.extend(headers.apply(&mut tool, op, over));
             tools.push((tool, is_explicit));
         }
         match base_url(spec, section) {
@@ -167,7 +172,7 @@ fn over_key(section: &ApiSection, op: &SpecOperation) -> Option<String> {
     section.tools.keys().find(|k| matches_operation(k, op)).cloned()
 }
 
-fn override_for<'a>(section: &'a ApiSection, op: &SpecOperation) -> Option<&'a crate::manifest::ToolOverride> {
+fn override_for<'a>(section: &'a ApiSection, op: &SpecOperation) -> Option<&'a ToolOverride> {
     over_key(section, op).and_then(|k| section.tools.get(&k))
 }
 
@@ -345,6 +350,61 @@ fn build_tool(
         deprecated: op.deprecated,
     };
     (tool, problems)
+}
+
+/// Where `x-mcp-header` annotations come from, for locating problems.
+struct McpHeaders<'a> {
+    spec: &'a Spec,
+    manifest_doc: &'a Document,
+    /// Pointer of the manifest's override entry for the tool, if it has one.
+    tool_at: Option<&'a str>,
+}
+
+impl McpHeaders<'_> {
+    /// Marks arguments that clients mirror in `Mcp-Param-<Header>` HTTP headers (SEP-2243), from the
+    /// spec's `x-mcp-header` parameter extension and the manifest's `mcp_headers`.
+    fn apply(&self, tool: &mut ToolIr, op: &SpecOperation, over: Option<&ToolOverride>) -> Vec<Problem> {
+        let mut wanted: Vec<(String, String, Problem)> = Vec::new();
+        for param in &op.params {
+            let Some(header) = &param.mcp_header else { continue };
+            let arg = tool
+                .params
+                .iter()
+                .find(|m| m.name == param.name && m.location == param.location)
+                .map(|m| m.arg.clone());
+            let locate =
+                self.spec.doc.at_key(&op.pointer, Problem::error("mcpgen::spec::mcp_header", ""), "in this operation");
+            wanted.push((arg.unwrap_or_default(), header.clone(), locate));
+        }
+        for (arg, header) in over.map(|o| &o.mcp_headers).into_iter().flatten() {
+            let at = format!("{}/mcp_headers/{}", self.tool_at.unwrap_or_default(), escape_token(arg));
+            let locate = self.manifest_doc.at_key(&at, Problem::error("mcpgen::manifest::mcp_header", ""), "here");
+            wanted.push((arg.clone(), header.clone(), locate));
+        }
+        let mut problems = Vec::new();
+        let mut seen = BTreeSet::new();
+        for (arg, header, mut problem) in wanted {
+            let properties = tool.input_schema.get_mut("properties").and_then(Value::as_object_mut);
+            let Some(Value::Object(schema)) = properties.and_then(|p| p.get_mut(&arg)) else {
+                problem.message =
+                    format!("`x-mcp-header` names `{arg}`, which is not an argument of tool `{}`", tool.name);
+                problems.push(problem.with_help(
+                    "name a path, query, header or cookie parameter of the operation (by its argument name)",
+                ));
+                continue;
+            };
+            let primitive =
+                matches!(schema.get("type").and_then(Value::as_str), Some("string" | "integer" | "number" | "boolean"));
+            if !primitive || !crate::manifest::is_header_token(&header) || !seen.insert(header.to_ascii_lowercase()) {
+                problem.message =
+                    format!("argument `{arg}` of tool `{}` cannot be sent as header `Mcp-Param-{header}`", tool.name);
+                problems.push(problem.with_help("x-mcp-header needs a string, number or boolean argument and a unique header name of letters, digits and `-`"));
+                continue;
+            }
+            schema.insert("x-mcp-header".into(), Value::String(header));
+        }
+        problems
+    }
 }
 
 fn location_word(location: ParamLocation) -> &'static str {

@@ -74,6 +74,8 @@ pub struct SpecParam {
     pub explode: bool,
     /// Pointer of its schema in the raw document.
     pub schema: Option<String>,
+    /// `x-mcp-header` extension: clients mirror the argument in an `Mcp-Param-<name>` HTTP header.
+    pub mcp_header: Option<String>,
 }
 
 /// The request body.
@@ -250,6 +252,7 @@ impl Reader<'_> {
             style,
             explode,
             schema,
+            mcp_header: data.extensions.get("x-mcp-header").and_then(|v| v.as_str()).map(str::to_owned),
         })
     }
 
