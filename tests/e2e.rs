@@ -152,6 +152,8 @@ async fn petstore_over_stdio() {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "builds the generated petstore server; run with --include-ignored"]
 async fn petstore_over_streamable_http() {
+    // Another test may have installed it already; either way one is in place.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let upstream = upstream::start().await;
     let mut cmd = server_command(&upstream);
     cmd.args(["--transport", "http", "--listen", "127.0.0.1:0"]).stderr(Stdio::piped());
