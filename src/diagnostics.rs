@@ -73,10 +73,29 @@ impl Problem {
     }
 }
 
+/// Longest source line drawn in a frame; minified JSON puts megabytes on one line.
+const MAX_FRAME_LINE: usize = 400;
+
+impl Problem {
+    /// The location, when it can be drawn as a source frame (its line is not huge).
+    fn framed(&self) -> Option<&(SourceFile, SourceSpan, String)> {
+        let location = self.location.as_deref()?;
+        let (file, span, _) = location;
+        let text = file.text.as_str();
+        let offset = span.offset().min(text.len());
+        let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+        (end - start <= MAX_FRAME_LINE).then_some(location)
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The position is shown by the rendered frame (`╭─[file:line:col]`).
-        f.write_str(&self.message)
+        // A framed position is shown by the frame (`╭─[file:line:col]`); otherwise say it here.
+        match self.position().filter(|_| self.framed().is_none()) {
+            Some(position) => write!(f, "{position}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
     }
 }
 
@@ -97,11 +116,11 @@ impl Diagnostic for Problem {
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         // miette asks for `&dyn SourceCode`, so the named source lives inside the location.
-        self.location.as_deref().map(|(file, _, _)| file as &dyn miette::SourceCode)
+        self.framed().map(|(file, _, _)| file as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let (_, span, label) = self.location.as_deref()?;
+        let (_, span, label) = self.framed()?;
         Some(Box::new(std::iter::once(LabeledSpan::new_with_span(Some(label.clone()), *span))))
     }
 }
@@ -169,5 +188,31 @@ impl Problems {
             out.push('\n');
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: String) -> SourceFile {
+        SourceFile { name: "f.json".into(), text: Arc::new(text) }
+    }
+
+    #[test]
+    fn short_lines_get_a_frame() {
+        let f = file("{\n  \"a\": 1\n}\n".into());
+        let p = Problem::error("c", "bad").at(&f, SourceSpan::from((9, 1)), "here");
+        let out = Problems(vec![p]).render(Some(80), false);
+        assert!(out.contains("╭─[f.json:2:8]") && out.contains("× bad"), "{out}");
+    }
+
+    #[test]
+    fn huge_minified_lines_are_not_drawn_but_still_located() {
+        let f = file(format!("{{\"a\": \"{}\", \"b\": 1}}", "x".repeat(3_000_000)));
+        let p = Problem::error("c", "bad").at(&f, SourceSpan::from((3_000_010, 3)), "here");
+        let out = Problems(vec![p]).render(Some(80), false);
+        assert!(out.contains("f.json:1:3000011: bad"), "{}", &out[..out.len().min(300)]);
+        assert!(out.len() < 1000);
     }
 }

@@ -1,7 +1,7 @@
 //! A YAML or JSON input file read into a value, with the spans needed to point at its parts.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use miette::SourceSpan;
 use serde_json::Value;
@@ -14,8 +14,9 @@ use crate::source_map::SourceMap;
 pub struct Document {
     /// Name and text, for diagnostics.
     pub file: SourceFile,
-    /// Spans by JSON pointer.
-    pub map: SourceMap,
+    /// Spans by JSON pointer, built on first use: only diagnostics need them, and for a large
+    /// valid spec building them would cost more than generating (see `docs/corpus.md`).
+    map: OnceLock<SourceMap>,
     /// The parsed content.
     pub value: Value,
 }
@@ -50,13 +51,17 @@ impl Document {
             })
         };
         match parsed {
-            Ok(value) => Ok(Self { map: SourceMap::build(&file.text), file, value }),
+            Ok(value) => Ok(Self { map: OnceLock::new(), file, value }),
             Err((message, offset)) => {
                 Err(Problem::error("mcpgen::syntax", format!("{name} is not valid YAML or JSON: {message}"))
                     .with_help("fix the syntax at the marked position")
                     .at(&file, SourceSpan::from((offset, 0)), "here"))
             }
         }
+    }
+
+    fn map(&self) -> &SourceMap {
+        self.map.get_or_init(|| SourceMap::build(&self.file.text))
     }
 
     /// The value at a JSON pointer.
@@ -66,13 +71,13 @@ impl Document {
 
     /// Points `problem` at the key that names the node at `pointer`.
     pub fn at_key(&self, pointer: &str, problem: Problem, label: &str) -> Problem {
-        let (offset, len) = self.map.key_span(pointer);
+        let (offset, len) = self.map().key_span(pointer);
         problem.at(&self.file, SourceSpan::from((offset, len)), label)
     }
 
     /// Points `problem` at the value of the node at `pointer`.
     pub fn at_value(&self, pointer: &str, problem: Problem, label: &str) -> Problem {
-        let (offset, len) = self.map.value_span(pointer);
+        let (offset, len) = self.map().value_span(pointer);
         problem.at(&self.file, SourceSpan::from((offset, len)), label)
     }
 }

@@ -111,6 +111,28 @@ pub fn load(inputs: &Inputs) -> Result<ir::Input, Problems> {
     Ok(ir::Input { manifest_doc, manifest, specs, sources, problems })
 }
 
+/// Loads from texts instead of files: a manifest and, in manifest order, `(name, text)` of each
+/// API's spec (the manifest's `spec` keys are not read). For tools that hold documents in memory,
+/// such as the corpus runner.
+pub fn load_texts(manifest: &str, specs: &[(&str, &str)]) -> Result<ir::Input, Problems> {
+    let manifest_doc = Document::parse("mcpgen.yaml", manifest.to_owned()).map_err(|p| Problems(vec![p]))?;
+    let (manifest, manifest_problems) = manifest::parse(&manifest_doc).map_err(Problems)?;
+    let mut problems = Problems(manifest_problems);
+    let mut loaded = Vec::new();
+    let mut sources = vec!["mcpgen.yaml".to_owned()];
+    for (id, (name, text)) in manifest.apis.keys().zip(specs) {
+        match Document::parse(name, (*text).to_owned()).and_then(Spec::from_document) {
+            Ok(spec) => loaded.push((id.clone(), spec)),
+            Err(problem) => problems.push(problem),
+        }
+        sources.push((*name).to_owned());
+    }
+    if problems.0.iter().any(|p| p.is_error() && !p.code.starts_with("mcpgen::manifest::")) {
+        return Err(problems);
+    }
+    Ok(ir::Input { manifest_doc, manifest, specs: loaded, sources, problems })
+}
+
 /// The pure part: loaded inputs → generated files, plus the warnings found.
 pub fn generate(input: &ir::Input) -> Result<(Tree, Problems), Problems> {
     let (ir, build_problems) = ir::build(input);

@@ -4,25 +4,12 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use mcpgen::diagnostics::Problems;
-use mcpgen::document::Document;
-use mcpgen::spec::Spec;
 
 use crate::support::fixtures;
 
-/// The in-memory pipeline: manifest text + spec text → generated tree or problems.
+/// The in-memory pipeline: manifest text + spec text → number of generated files, or problems.
 fn pipeline(manifest: &str, spec: &str) -> Result<usize, Problems> {
-    let one = |p| Problems(vec![p]);
-    let manifest_doc = Document::parse("mcpgen.yaml", manifest.to_owned()).map_err(one)?;
-    let (parsed, problems) = mcpgen::manifest::parse(&manifest_doc).map_err(Problems)?;
-    let spec = Document::parse("openapi.yaml", spec.to_owned()).and_then(Spec::from_document).map_err(one)?;
-    let Some(id) = parsed.apis.keys().next().cloned() else { return Ok(0) };
-    let input = mcpgen::ir::Input {
-        manifest_doc,
-        manifest: parsed,
-        specs: vec![(id, spec)],
-        sources: vec![],
-        problems: Problems(problems),
-    };
+    let input = mcpgen::load_texts(manifest, &[("openapi.yaml", spec)])?;
     mcpgen::generate(&input).map(|(tree, _)| tree.len())
 }
 
