@@ -373,7 +373,7 @@ fn render(
     }
     let _ = writeln!(md, "\n## Rejections by diagnostic code\n\n| code | specs |\n|---|---|");
     let mut reasons: Vec<_> = reasons.into_iter().collect();
-    reasons.sort_by(|a, b| b.1.cmp(&a.1));
+    reasons.sort_by_key(|r| std::cmp::Reverse(r.1));
     for (code, count) in &reasons {
         let _ = writeln!(md, "| `{code}` | {count} |");
     }
@@ -392,7 +392,7 @@ fn render(
     }
     let _ = writeln!(md, "\n## Operations not turned into tools (warnings, by kind)\n\n| reason | count |\n|---|---|");
     let mut skip: Vec<_> = skip.into_iter().collect();
-    skip.sort_by(|a, b| b.1.cmp(&a.1));
+    skip.sort_by_key(|s| std::cmp::Reverse(s.1));
     for (reason, count) in skip.iter().take(25) {
         let _ = writeln!(md, "| {} | {count} |", reason.replace('|', "\\|"));
     }
