@@ -37,6 +37,9 @@ pub struct Spec {
     pub version: SpecVersion,
     /// The structure, with schemas replaced by `mcpgen-schema:<pointer>` references.
     pub api: OpenAPI,
+    /// The same structure as a value, for references to places `openapiv3` does not model as
+    /// reusable (e.g. another operation's parameter).
+    pub structure: Value,
 }
 
 impl Spec {
@@ -49,7 +52,7 @@ impl Spec {
             root.entry("paths").or_insert_with(|| Value::Object(Map::new()));
         }
         replace_schemas(&mut structural, "", false);
-        let api: OpenAPI = serde_path_to_error::deserialize(structural).map_err(|err| {
+        let api: OpenAPI = serde_path_to_error::deserialize(&structural).map_err(|err| {
             let pointer = pointer_of_path(err.path());
             let inner = err.into_inner().to_string();
             doc.at_key(
@@ -59,7 +62,7 @@ impl Spec {
                 "here",
             )
         })?;
-        Ok(Self { doc, version, api })
+        Ok(Self { doc, version, api, structure: structural })
     }
 }
 

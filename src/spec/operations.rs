@@ -4,11 +4,15 @@
 //! schemas from it. Constructs that generated servers cannot call yet are reported as warnings
 //! naming the operation, and the operation is left out rather than exposed half-working.
 
+use std::borrow::Cow;
+
 use indexmap::IndexMap;
 use openapiv3::{
     Parameter, ParameterSchemaOrContent, PathStyle, QueryStyle, ReferenceOr, RequestBody, Response, StatusCode,
 };
+use serde::de::DeserializeOwned;
 
+use super::schema::percent_decode;
 use super::{SCHEMA_POINTER_PREFIX, Spec};
 use crate::definition::{ParamLocation, ParamStyle};
 use crate::diagnostics::Problem;
@@ -192,7 +196,7 @@ impl Reader<'_> {
         for (param, at) in sources.collect::<Vec<_>>() {
             let components = self.spec.api.components.as_ref().map(|c| &c.parameters);
             let Some(param) = self.resolve(param, components, "parameters", &at) else { continue };
-            if let Some(p) = self.param(param, &at) {
+            if let Some(p) = self.param(&param, &at) {
                 // An operation-level parameter overrides a path-level one with the same name and location.
                 by_key.insert((p.name.clone(), p.location), p);
             }
@@ -307,43 +311,48 @@ impl Reader<'_> {
         None
     }
 
-    /// Resolves `#/components/<kind>/<name>` references (and chains of them).
-    fn resolve<'s, T>(
+    /// Resolves references (and chains of them): `#/components/<kind>/<name>` through the typed
+    /// components, any other local pointer (e.g. `#/paths/~1a/get/parameters/0`) by reading that
+    /// part of the document.
+    fn resolve<'s, T: DeserializeOwned + Clone>(
         &mut self,
         item: &'s ReferenceOr<T>,
         components: Option<&'s IndexMap<String, ReferenceOr<T>>>,
         kind: &str,
         at: &str,
-    ) -> Option<&'s T> {
-        let mut current = item;
+    ) -> Option<Cow<'s, T>> {
+        let mut current: Cow<'s, ReferenceOr<T>> = Cow::Borrowed(item);
         for _ in 0..16 {
-            match current {
-                ReferenceOr::Item(item) => return Some(item),
-                ReferenceOr::Reference { reference } => {
-                    let prefix = format!("#/components/{kind}/");
-                    let found = reference.strip_prefix(&prefix).and_then(|name| components.and_then(|c| c.get(name)));
-                    match found {
-                        Some(next) => current = next,
-                        None => {
-                            self.skip = true;
-                            self.problems.push(
-                                self.spec.doc.at_value(
-                                    &format!("{at}/$ref"),
-                                    Problem::error(
-                                        "mcpgen::spec::unresolved_ref",
-                                        format!(
-                                            "reference `{reference}` does not name an entry of `components.{kind}`"
-                                        ),
-                                    )
-                                    .with_help(format!(
-                                        "references here must look like `{prefix}Name` and the entry must exist"
-                                    )),
-                                    "unresolved reference",
-                                ),
-                            );
-                            return None;
-                        }
-                    }
+            let reference = match current {
+                Cow::Borrowed(ReferenceOr::Item(item)) => return Some(Cow::Borrowed(item)),
+                Cow::Owned(ReferenceOr::Item(item)) => return Some(Cow::Owned(item)),
+                Cow::Borrowed(ReferenceOr::Reference { reference }) => reference.clone(),
+                Cow::Owned(ReferenceOr::Reference { reference }) => reference,
+            };
+            let prefix = format!("#/components/{kind}/");
+            let typed = reference.strip_prefix(&prefix).and_then(|name| components.and_then(|c| c.get(name)));
+            let next = match typed {
+                Some(next) => Some(Cow::Borrowed(next)),
+                None => reference
+                    .strip_prefix('#')
+                    .map(percent_decode)
+                    .and_then(|pointer| self.spec.structure.pointer(&pointer))
+                    .and_then(|value| serde_json::from_value::<ReferenceOr<T>>(value.clone()).ok())
+                    .map(Cow::Owned),
+            };
+            match next {
+                Some(next) => current = next,
+                None => {
+                    self.skip = true;
+                    let problem = Problem::error(
+                        "mcpgen::spec::unresolved_ref",
+                        format!("reference `{reference}` does not point at a valid entry of this document"),
+                    )
+                    .with_help(format!(
+                        "reference an existing entry, e.g. `{prefix}Name`; external files are not supported yet"
+                    ));
+                    self.problems.push(self.spec.doc.at_value(&format!("{at}/$ref"), problem, "unresolved reference"));
+                    return None;
                 }
             }
         }
@@ -429,6 +438,26 @@ mod tests {
             success.schema.as_deref(),
             Some("/paths/~1a/get/responses/200/content/application~1problem+json/schema")
         );
+    }
+
+    #[test]
+    fn references_to_other_operations_parts_resolve() {
+        let (ops, _) = ops(&format!(
+            "{HEAD}paths:\n  /a/{{id}}:\n    get:\n      parameters:\n        - {{name: id, in: path, required: true, schema: {{type: string}}}}\n      responses: {{'200': {{description: ok}}}}\n  /b/{{id}}:\n    get:\n      parameters:\n        - $ref: '#/paths/~1a~1%7Bid%7D/get/parameters/0'\n      responses:\n        '200': {{$ref: '#/paths/~1a~1%7Bid%7D/get/responses/200'}}\n"
+        ));
+        assert!(ops[1].problems.is_empty(), "{:?}", ops[1].problems);
+        assert_eq!(ops[1].params[0].name, "id");
+        assert_eq!(ops[1].params[0].schema.as_deref(), Some("/paths/~1a~1{id}/get/parameters/0/schema"));
+    }
+
+    #[test]
+    fn unresolvable_references_are_errors_at_the_ref() {
+        let (ops, _) = ops(&format!(
+            "{HEAD}paths:\n  /a:\n    get:\n      parameters:\n        - $ref: '#/nowhere/0'\n      responses: {{'200': {{description: ok}}}}\n"
+        ));
+        assert!(!ops[0].supported);
+        assert_eq!(ops[0].problems[0].code, "mcpgen::spec::unresolved_ref");
+        assert_eq!(ops[0].problems[0].position().as_deref(), Some("o.yaml:7:17"));
     }
 
     #[test]

@@ -295,7 +295,7 @@ fn make_nullable(schema: &mut Map<String, Value>) {
 }
 
 /// Decodes `%xx` escapes of a URI fragment (references may percent-encode pointer characters).
-fn percent_decode(fragment: &str) -> String {
+pub(crate) fn percent_decode(fragment: &str) -> String {
     let bytes = fragment.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
