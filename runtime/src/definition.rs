@@ -96,6 +96,12 @@ pub enum ParamStyle {
     SpaceDelimited,
     /// `pipeDelimited` (query arrays): `a=1|2`.
     PipeDelimited,
+    /// `label` (path): `.1.2` exploded, `.1,2` otherwise.
+    Label,
+    /// `matrix` (path): `;a=1;a=2` exploded, `;a=1,2` otherwise.
+    Matrix,
+    /// `deepObject` (query objects): `a[x]=1&a[y]=2`.
+    DeepObject,
 }
 
 /// One parameter: tool argument `arg` → HTTP parameter `name` at `location`.

@@ -41,13 +41,13 @@ pub fn build(mapping: &HttpMapping, base_url: &str, args: &Map<String, Value>) -
             continue;
         };
         match param.location {
-            ParamLocation::Path => match path_segment(value) {
+            ParamLocation::Path => match path_segment(param, value) {
                 Ok(segment) => path = path.replace(&format!("{{{}}}", param.name), &segment),
                 Err(why) => errors.push(format!("`{}` {why}", param.arg)),
             },
-            ParamLocation::Query => query.extend(query_pairs(param, value)),
+            ParamLocation::Query => query.extend(pairs(&param.name, param.style, param.explode, value)),
             ParamLocation::Header => {
-                let text = joined(value, ",");
+                let text = simple(value, param.explode, &|t| t.to_owned());
                 if text.chars().all(|c| c == '\t' || (' '..='~').contains(&c)) {
                     headers.push((param.name.clone(), text));
                 } else {
@@ -58,8 +58,8 @@ pub fn build(mapping: &HttpMapping, base_url: &str, args: &Map<String, Value>) -
                 }
             }
             ParamLocation::Cookie => {
-                let text = joined(value, ",");
-                cookies.push(format!("{}={}", param.name, utf8_percent_encode(&text, SEGMENT)));
+                let text = simple(value, false, &|t| utf8_percent_encode(t, SEGMENT).to_string());
+                cookies.push(format!("{}={text}", param.name));
             }
         }
     }
@@ -91,37 +91,93 @@ pub fn build(mapping: &HttpMapping, base_url: &str, args: &Map<String, Value>) -
     Ok(PreparedRequest { method: mapping.method.clone(), url: url.into(), headers, body })
 }
 
-/// Encodes one path segment; refuses values that would be a dot-segment or empty.
-fn path_segment(value: &Value) -> Result<String, &'static str> {
-    let text = joined(value, ",");
-    match text.as_str() {
-        "" => Err("must not be empty (it is a path segment)"),
-        "." | ".." => Err("must not be `.` or `..` (it is a path segment)"),
-        _ => Ok(utf8_percent_encode(&text, SEGMENT).to_string()),
-    }
-}
-
-/// Query pairs for one parameter, following its style and explode settings.
-fn query_pairs(param: &ParamMapping, value: &Value) -> Vec<(String, String)> {
-    match value {
-        Value::Array(items) => {
-            let texts: Vec<String> = items.iter().map(scalar).collect();
-            match (param.style, param.explode) {
-                (ParamStyle::Form, true) => texts.into_iter().map(|t| (param.name.clone(), t)).collect(),
-                (ParamStyle::SpaceDelimited, _) => vec![(param.name.clone(), texts.join(" "))],
-                (ParamStyle::PipeDelimited, _) => vec![(param.name.clone(), texts.join("|"))],
-                _ => vec![(param.name.clone(), texts.join(","))],
+/// Expands a path parameter (simple, label or matrix style, values percent-encoded); refuses
+/// results that would be empty or a dot-segment, so the parameter stays one path segment.
+fn path_segment(param: &ParamMapping, value: &Value) -> Result<String, &'static str> {
+    let encode = |t: &str| utf8_percent_encode(t, SEGMENT).to_string();
+    let name = encode(&param.name);
+    let segment = match param.style {
+        ParamStyle::Label => {
+            let separator = if param.explode { "." } else { "," };
+            match value {
+                Value::Object(_) if param.explode => format!(".{}", entries(value, &encode).join(".")),
+                Value::Array(_) | Value::Object(_) => format!(".{}", items(value, &encode).join(separator)),
+                _ => format!(".{}", encode(&scalar(value))),
             }
         }
-        other => vec![(param.name.clone(), scalar(other))],
+        ParamStyle::Matrix => match value {
+            Value::Array(_) if param.explode => items(value, &encode).iter().map(|v| format!(";{name}={v}")).collect(),
+            Value::Object(_) if param.explode => entries(value, &encode).iter().map(|e| format!(";{e}")).collect(),
+            Value::Array(_) | Value::Object(_) => format!(";{name}={}", items(value, &encode).join(",")),
+            _ => format!(";{name}={}", encode(&scalar(value))),
+        },
+        _ => simple(value, param.explode, &encode),
+    };
+    match segment.as_str() {
+        "" => Err("must not be empty (it is a path segment)"),
+        "." | ".." => Err("must not be `.` or `..` (it is a path segment)"),
+        _ => Ok(segment),
     }
 }
 
-/// Arrays joined with `separator`, scalars as text.
-fn joined(value: &Value, separator: &str) -> String {
+/// `simple` style: `a,b` for arrays, `k,v,k2,v2` (or `k=v,k2=v2` exploded) for objects.
+fn simple(value: &Value, explode: bool, encode: &dyn Fn(&str) -> String) -> String {
     match value {
-        Value::Array(items) => items.iter().map(scalar).collect::<Vec<_>>().join(separator),
-        other => scalar(other),
+        Value::Object(_) if explode => entries(value, encode).join(","),
+        Value::Array(_) | Value::Object(_) => items(value, encode).join(","),
+        _ => encode(&scalar(value)),
+    }
+}
+
+/// Array elements, or an object's keys and values interleaved, encoded.
+fn items(value: &Value, encode: &dyn Fn(&str) -> String) -> Vec<String> {
+    match value {
+        Value::Array(list) => list.iter().map(|v| encode(&scalar(v))).collect(),
+        Value::Object(map) => map.iter().flat_map(|(k, v)| [encode(k), encode(&scalar(v))]).collect(),
+        other => vec![encode(&scalar(other))],
+    }
+}
+
+/// An object's `key=value` entries, encoded.
+fn entries(value: &Value, encode: &dyn Fn(&str) -> String) -> Vec<String> {
+    match value {
+        Value::Object(map) => map.iter().map(|(k, v)| format!("{}={}", encode(k), encode(&scalar(v)))).collect(),
+        other => items(other, encode),
+    }
+}
+
+/// Key/value pairs of a query parameter (also used for form-encoded bodies), following its style
+/// and explode settings; the URL layer percent-encodes them.
+pub fn pairs(name: &str, style: ParamStyle, explode: bool, value: &Value) -> Vec<(String, String)> {
+    let raw = |t: &str| t.to_owned();
+    match (style, value) {
+        (ParamStyle::DeepObject, Value::Object(_) | Value::Array(_)) => {
+            let mut out = Vec::new();
+            deep(name, value, &mut out);
+            out
+        }
+        (_, Value::Array(list)) => {
+            let texts: Vec<String> = list.iter().map(scalar).collect();
+            match style {
+                ParamStyle::SpaceDelimited => vec![(name.to_owned(), texts.join(" "))],
+                ParamStyle::PipeDelimited => vec![(name.to_owned(), texts.join("|"))],
+                _ if explode => texts.into_iter().map(|t| (name.to_owned(), t)).collect(),
+                _ => vec![(name.to_owned(), texts.join(","))],
+            }
+        }
+        (_, Value::Object(map)) if explode => map.iter().map(|(k, v)| (k.clone(), scalar(v))).collect(),
+        (_, Value::Object(_)) => vec![(name.to_owned(), items(value, &raw).join(","))],
+        _ => vec![(name.to_owned(), scalar(value))],
+    }
+}
+
+/// `deepObject`: `name[key]=value`, nested for nested objects, `name[]=value` for arrays.
+fn deep(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => map.iter().for_each(|(k, v)| deep(&format!("{prefix}[{k}]"), v, out)),
+        Value::Array(list) => list.iter().for_each(|v| deep(&format!("{prefix}[]"), v, out)),
+        Value::Null => {}
+        other => out.push((prefix.to_owned(), scalar(other))),
     }
 }
 

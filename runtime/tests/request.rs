@@ -118,3 +118,63 @@ fn every_problem_is_reported_together() {
     let errors = build(&m, "https://x.test", &args(json!({"x": ".."}))).unwrap_err();
     assert_eq!(errors.len(), 2, "{errors:?}");
 }
+
+/// The OpenAPI 3 specification's style table, for `color` = "blue", ["blue","black","brown"] and
+/// {"R":100,"G":200,"B":150}.
+#[test]
+fn path_styles_match_the_openapi_style_table() {
+    let values = [json!("blue"), json!(["blue", "black", "brown"]), json!({"R": 100, "G": 200, "B": 150})];
+    let cases: [(ParamStyle, bool, [&str; 3]); 6] = [
+        (ParamStyle::Simple, false, ["blue", "blue,black,brown", "R,100,G,200,B,150"]),
+        (ParamStyle::Simple, true, ["blue", "blue,black,brown", "R=100,G=200,B=150"]),
+        (ParamStyle::Label, false, [".blue", ".blue,black,brown", ".R,100,G,200,B,150"]),
+        (ParamStyle::Label, true, [".blue", ".blue.black.brown", ".R=100.G=200.B=150"]),
+        (ParamStyle::Matrix, false, [";color=blue", ";color=blue,black,brown", ";color=R,100,G,200,B,150"]),
+        (ParamStyle::Matrix, true, [";color=blue", ";color=blue;color=black;color=brown", ";R=100;G=200;B=150"]),
+    ];
+    for (style, explode, expected) in cases {
+        for (value, expected) in values.iter().zip(expected) {
+            let m = mapping("/c/{color}", vec![param("color", ParamLocation::Path, style, explode, true)]);
+            let r = build(&m, "https://x.test", &args(json!({ "color": value }))).unwrap();
+            // `,`, `;` and `=` are percent-encoded inside values but are the separators here.
+            let segment = r
+                .url
+                .strip_prefix("https://x.test/c/")
+                .unwrap()
+                .replace("%2C", ",")
+                .replace("%3B", ";")
+                .replace("%3D", "=");
+            assert_eq!(segment, expected, "{style:?} explode={explode} {value}");
+        }
+    }
+}
+
+#[test]
+fn query_styles_match_the_openapi_style_table() {
+    let cases = [
+        (ParamStyle::Form, true, json!({"R": 100, "G": 200}), "R=100&G=200"),
+        (ParamStyle::Form, false, json!({"R": 100, "G": 200}), "color=R%2C100%2CG%2C200"),
+        (ParamStyle::DeepObject, true, json!({"R": 100, "G": 200}), "color%5BR%5D=100&color%5BG%5D=200"),
+        (
+            ParamStyle::DeepObject,
+            true,
+            json!({"a": {"b": "c"}, "l": [1, 2]}),
+            "color%5Ba%5D%5Bb%5D=c&color%5Bl%5D%5B%5D=1&color%5Bl%5D%5B%5D=2",
+        ),
+    ];
+    for (style, explode, value, expected) in cases {
+        let m = mapping("/q", vec![param("color", ParamLocation::Query, style, explode, false)]);
+        let r = build(&m, "https://x.test", &args(json!({ "color": value }))).unwrap();
+        assert_eq!(r.url.split_once('?').unwrap().1, expected, "{style:?} explode={explode}");
+    }
+}
+
+#[test]
+fn label_and_matrix_values_cannot_form_dot_segments_or_escape() {
+    let m = mapping("/c/{x}", vec![param("x", ParamLocation::Path, ParamStyle::Label, false, true)]);
+    let r = build(&m, "https://x.test", &args(json!({"x": "./../admin"}))).unwrap();
+    assert_eq!(r.url, "https://x.test/c/..%2F..%2Fadmin", "one segment: `/` is encoded");
+    // `.` in label style would make the segment `..`: refused.
+    let errors = build(&m, "https://x.test", &args(json!({"x": "."}))).unwrap_err();
+    assert!(errors[0].contains("must not be `.` or `..`"), "{errors:?}");
+}

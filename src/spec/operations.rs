@@ -212,22 +212,17 @@ impl Reader<'_> {
                     QueryStyle::Form => ParamStyle::Form,
                     QueryStyle::SpaceDelimited => ParamStyle::SpaceDelimited,
                     QueryStyle::PipeDelimited => ParamStyle::PipeDelimited,
-                    QueryStyle::DeepObject => {
-                        self.unsupported(at, "query parameters with `style: deepObject` are not supported yet".into());
-                        return None;
-                    }
+                    QueryStyle::DeepObject => ParamStyle::DeepObject,
                 },
             ),
-            Parameter::Path { style, .. } => {
-                if !matches!(style, PathStyle::Simple) {
-                    self.unsupported(
-                        at,
-                        "path parameters with `style: matrix` or `label` are not supported yet".into(),
-                    );
-                    return None;
-                }
-                (ParamLocation::Path, ParamStyle::Simple)
-            }
+            Parameter::Path { style, .. } => (
+                ParamLocation::Path,
+                match style {
+                    PathStyle::Simple => ParamStyle::Simple,
+                    PathStyle::Label => ParamStyle::Label,
+                    PathStyle::Matrix => ParamStyle::Matrix,
+                },
+            ),
             Parameter::Header { .. } => (ParamLocation::Header, ParamStyle::Simple),
             Parameter::Cookie { .. } => (ParamLocation::Cookie, ParamStyle::Form),
         };
