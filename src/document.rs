@@ -19,6 +19,9 @@ pub struct Document {
     map: OnceLock<SourceMap>,
     /// The parsed content.
     pub value: Value,
+    /// Maps a pointer into `value` to one into the file, when `value` was converted from another
+    /// format (Swagger 2.0) and the two differ.
+    translate: Option<fn(&str) -> String>,
 }
 
 impl Document {
@@ -51,13 +54,22 @@ impl Document {
             })
         };
         match parsed {
-            Ok(value) => Ok(Self { map: OnceLock::new(), file, value }),
+            Ok(value) => Ok(Self { map: OnceLock::new(), file, value, translate: None }),
             Err((message, offset)) => {
                 Err(Problem::error("mcpgen::syntax", format!("{name} is not valid YAML or JSON: {message}"))
                     .with_help("fix the syntax at the marked position")
                     .at(&file, SourceSpan::from((offset, 0)), "here"))
             }
         }
+    }
+
+    /// The same file with a converted value; `translate` maps the value's pointers to the file's.
+    pub fn converted(self, value: Value, translate: fn(&str) -> String) -> Self {
+        Self { value, translate: Some(translate), ..self }
+    }
+
+    fn file_pointer(&self, pointer: &str) -> String {
+        self.translate.map_or_else(|| pointer.to_owned(), |t| t(pointer))
     }
 
     fn map(&self) -> &SourceMap {
@@ -71,13 +83,13 @@ impl Document {
 
     /// Points `problem` at the key that names the node at `pointer`.
     pub fn at_key(&self, pointer: &str, problem: Problem, label: &str) -> Problem {
-        let (offset, len) = self.map().key_span(pointer);
+        let (offset, len) = self.map().key_span(&self.file_pointer(pointer));
         problem.at(&self.file, SourceSpan::from((offset, len)), label)
     }
 
     /// Points `problem` at the value of the node at `pointer`.
     pub fn at_value(&self, pointer: &str, problem: Problem, label: &str) -> Problem {
-        let (offset, len) = self.map().value_span(pointer);
+        let (offset, len) = self.map().value_span(&self.file_pointer(pointer));
         problem.at(&self.file, SourceSpan::from((offset, len)), label)
     }
 }

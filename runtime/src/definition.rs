@@ -132,4 +132,54 @@ pub struct BodyMapping {
     pub content_type: String,
     /// Whether the body must be present.
     pub required: bool,
+    /// How the argument is written on the wire.
+    #[serde(default, skip_serializing_if = "BodyEncoding::is_json")]
+    pub encoding: BodyEncoding,
+    /// Per-property encoding of form and multipart bodies (OpenAPI `encoding`), by property name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldEncoding>,
+}
+
+/// How a body argument becomes bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum BodyEncoding {
+    /// The argument serialised as JSON.
+    #[default]
+    Json,
+    /// An object, `application/x-www-form-urlencoded` (per-property styles from `fields`).
+    Form,
+    /// An object, `multipart/form-data`; binary fields arrive base64-encoded.
+    Multipart,
+    /// A string sent as it is (`text/plain`, XML, …).
+    Text,
+    /// A base64 string decoded to raw bytes (`application/octet-stream`, images, …).
+    Binary,
+}
+
+impl BodyEncoding {
+    /// Whether this is the default, JSON.
+    pub fn is_json(&self) -> bool {
+        *self == Self::Json
+    }
+}
+
+/// Encoding of one property of a form or multipart body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FieldEncoding {
+    /// Property name.
+    pub name: String,
+    /// Form style (default `form`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<ParamStyle>,
+    /// Whether arrays and objects are exploded (default true for forms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explode: Option<bool>,
+    /// Multipart: the value is a file, sent as bytes decoded from base64.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub binary: bool,
+    /// Multipart: `Content-Type` of the part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
 }

@@ -7,7 +7,7 @@
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value};
 
-use super::definition::{HttpMapping, ParamLocation, ParamMapping, ParamStyle};
+use super::definition::{BodyEncoding, BodyMapping, HttpMapping, ParamLocation, ParamMapping, ParamStyle};
 
 /// Everything but RFC 3986 unreserved characters is encoded in a path segment.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
@@ -21,8 +21,30 @@ pub struct PreparedRequest {
     pub url: String,
     /// Headers from header and cookie parameters and the body's content type.
     pub headers: Vec<(String, String)>,
-    /// Serialised body.
-    pub body: Option<Vec<u8>>,
+    /// The body.
+    pub body: Option<Body>,
+}
+
+/// A request body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// Bytes sent as they are (the `content-type` header is among the headers).
+    Bytes(Vec<u8>),
+    /// `multipart/form-data` parts (the transport writes the boundary and the content type).
+    Multipart(Vec<Part>),
+}
+
+/// One part of a multipart body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Part {
+    /// Form field name.
+    pub name: String,
+    /// Content.
+    pub data: Vec<u8>,
+    /// File name, for file parts.
+    pub filename: Option<String>,
+    /// `Content-Type` of the part.
+    pub content_type: Option<String>,
 }
 
 /// Builds the request for `args` (already validated against the input schema). Errors describe
@@ -68,13 +90,15 @@ pub fn build(mapping: &HttpMapping, base_url: &str, args: &Map<String, Value>) -
     }
     let mut body = None;
     if let Some(spec) = &mapping.body {
-        match args.get(&spec.arg) {
-            Some(value) => match serde_json::to_vec(value) {
-                Ok(bytes) => {
-                    headers.push(("content-type".into(), spec.content_type.clone()));
-                    body = Some(bytes);
+        match args.get(&spec.arg).filter(|v| !v.is_null()) {
+            Some(value) => match encode_body(spec, value) {
+                Ok(encoded) => {
+                    if !matches!(encoded, Body::Multipart(_)) {
+                        headers.push(("content-type".into(), spec.content_type.clone()));
+                    }
+                    body = Some(encoded);
                 }
-                Err(err) => errors.push(format!("`{}` cannot be serialised: {err}", spec.arg)),
+                Err(why) => errors.push(format!("`{}` {why}", spec.arg)),
             },
             None if spec.required => errors.push(format!("`{}` is required", spec.arg)),
             None => {}
@@ -179,6 +203,86 @@ fn deep(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {
         Value::Null => {}
         other => out.push((prefix.to_owned(), scalar(other))),
     }
+}
+
+/// Encodes the body argument as its mapping says.
+fn encode_body(spec: &BodyMapping, value: &Value) -> Result<Body, String> {
+    let field = |name: &str| spec.fields.iter().find(|f| f.name == name);
+    match spec.encoding {
+        BodyEncoding::Json => {
+            serde_json::to_vec(value).map(Body::Bytes).map_err(|e| format!("cannot be serialised: {e}"))
+        }
+        BodyEncoding::Text => Ok(Body::Bytes(scalar(value).into_bytes())),
+        BodyEncoding::Binary => decode_base64(value).map(Body::Bytes),
+        BodyEncoding::Form => {
+            let Value::Object(map) = value else { return Err("must be an object (it is sent as a form)".into()) };
+            let mut form = form_urlencoded::Serializer::new(String::new());
+            for (name, v) in map.iter().filter(|(_, v)| !v.is_null()) {
+                let (style, explode) = field(name).map_or((ParamStyle::Form, true), |f| {
+                    (
+                        f.style.unwrap_or(ParamStyle::Form),
+                        f.explode.unwrap_or(f.style.is_none_or(|s| s == ParamStyle::Form)),
+                    )
+                });
+                form.extend_pairs(pairs(name, style, explode, v));
+            }
+            Ok(Body::Bytes(form.finish().into_bytes()))
+        }
+        BodyEncoding::Multipart => {
+            let Value::Object(map) = value else {
+                return Err("must be an object (it is sent as multipart form data)".into());
+            };
+            let mut parts = Vec::new();
+            for (name, v) in map.iter().filter(|(_, v)| !v.is_null()) {
+                let encoding = field(name);
+                let values: Vec<&Value> = match v {
+                    Value::Array(list) if encoding.is_some_and(|f| f.binary) => list.iter().collect(),
+                    other => vec![other],
+                };
+                for item in values {
+                    let part = if encoding.is_some_and(|f| f.binary) {
+                        let content_type = encoding
+                            .and_then(|f| f.content_type.clone())
+                            .unwrap_or_else(|| "application/octet-stream".into());
+                        let data = decode_base64(item).map_err(|why| format!("field `{name}` {why}"))?;
+                        Part {
+                            name: name.clone(),
+                            data,
+                            filename: Some(name.clone()),
+                            content_type: Some(content_type),
+                        }
+                    } else if item.is_object() || item.is_array() {
+                        Part {
+                            name: name.clone(),
+                            data: item.to_string().into_bytes(),
+                            filename: None,
+                            content_type: Some("application/json".into()),
+                        }
+                    } else {
+                        Part {
+                            name: name.clone(),
+                            data: scalar(item).into_bytes(),
+                            filename: None,
+                            content_type: encoding.and_then(|f| f.content_type.clone()),
+                        }
+                    };
+                    parts.push(part);
+                }
+            }
+            Ok(Body::Multipart(parts))
+        }
+    }
+}
+
+/// Bytes from a base64 string (standard alphabet, padding optional).
+fn decode_base64(value: &Value) -> Result<Vec<u8>, String> {
+    use base64::Engine as _;
+    let Value::String(text) = value else { return Err("must be a base64-encoded string".into()) };
+    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(&compact)
+        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(&compact))
+        .map_err(|e| format!("is not valid base64 ({e})"))
 }
 
 /// Strings as they are, other scalars as JSON text, objects as JSON.

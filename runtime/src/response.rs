@@ -4,7 +4,7 @@
 //! the body) and what to do next; successes carry `structuredContent` only when it really matches
 //! the declared output schema (clients validate it, and a mismatch must not pass silently).
 
-use rmcp::model::{CallToolResult, ContentBlock};
+use rmcp::model::{CallToolResult, ContentBlock, ResourceContents};
 use serde_json::Value;
 
 /// The most of a response body quoted in an error result.
@@ -86,22 +86,40 @@ pub fn to_result(
             reason(status)
         ))]);
     }
-    if let Some(mime) = media.strip_prefix("image/").map(|_| media) {
-        use base64::Engine as _;
-        return CallToolResult::success(vec![ContentBlock::image(
-            base64::engine::general_purpose::STANDARD.encode(&response.body),
-            mime,
-        )]);
+    use base64::Engine as _;
+    let encoded = || base64::engine::general_purpose::STANDARD.encode(&response.body);
+    if media.starts_with("image/") {
+        return CallToolResult::success(vec![ContentBlock::image(encoded(), media)]);
     }
+    if media.starts_with("audio/") {
+        return CallToolResult::success(vec![ContentBlock::audio(encoded(), media)]);
+    }
+    let textual =
+        media.starts_with("text/") || media.ends_with("xml") || media.ends_with("javascript") || media.is_empty();
     match std::str::from_utf8(&response.body) {
-        Ok(text) => CallToolResult::success(vec![ContentBlock::text(text.to_owned())]),
-        Err(_) => CallToolResult::success(vec![ContentBlock::text(format!(
-            "{method} {route} returned {} bytes of binary data ({}), which this tool cannot show.",
+        Ok(text) if textual || !media.contains('/') => {
+            CallToolResult::success(vec![ContentBlock::text(text.to_owned())])
+        }
+        _ if response.body.len() <= MAX_BLOB_BYTES => {
+            // Other bytes (PDF, archives, …) travel as an embedded resource the client can save or show.
+            let uri = format!("mcpgen:response/{method}{route}");
+            let blob = ResourceContents::blob(encoded(), uri).with_mime_type(if media.is_empty() {
+                "application/octet-stream"
+            } else {
+                media
+            });
+            CallToolResult::success(vec![ContentBlock::resource(blob)])
+        }
+        _ => CallToolResult::success(vec![ContentBlock::text(format!(
+            "{method} {route} returned {} bytes of {}, more than the {MAX_BLOB_BYTES} bytes this tool returns.",
             response.body.len(),
-            if media.is_empty() { "no content type" } else { media }
+            if media.is_empty() { "binary data" } else { media }
         ))]),
     }
 }
+
+/// The largest binary response returned as an embedded resource.
+pub const MAX_BLOB_BYTES: usize = 8 * 1024 * 1024;
 
 /// What the agent should do about a failed status.
 fn advice(status: u16) -> &'static str {

@@ -72,14 +72,42 @@ impl McpServer {
         }
     }
 
+    /// Runs the tool called `name` with `arguments` as `tools/call` would (an unknown tool is an
+    /// `isError` result here; over MCP it is a protocol error).
+    pub async fn call(&self, name: &str, arguments: Value) -> CallToolResult {
+        let Some(entry) = self.registry.get(name) else {
+            return CallToolResult::error(vec![ContentBlock::text(format!("unknown tool `{name}`"))]);
+        };
+        let arguments = match arguments {
+            Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        };
+        self.execute(entry, arguments).await
+    }
+
     async fn send(&self, prepared: &request::PreparedRequest) -> Result<UpstreamResponse, String> {
         let method = reqwest::Method::from_bytes(prepared.method.as_bytes()).map_err(|e| e.to_string())?;
         let mut builder = self.registry.http.request(method, &prepared.url);
         for (name, value) in &prepared.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
-        if let Some(body) = &prepared.body {
-            builder = builder.body(body.clone());
+        match &prepared.body {
+            Some(request::Body::Bytes(bytes)) => builder = builder.body(bytes.clone()),
+            Some(request::Body::Multipart(parts)) => {
+                let mut form = reqwest::multipart::Form::new();
+                for part in parts {
+                    let mut piece = reqwest::multipart::Part::bytes(part.data.clone());
+                    if let Some(filename) = &part.filename {
+                        piece = piece.file_name(filename.clone());
+                    }
+                    if let Some(content_type) = &part.content_type {
+                        piece = piece.mime_str(content_type).map_err(|e| format!("invalid part content type: {e}"))?;
+                    }
+                    form = form.part(part.name.clone(), piece);
+                }
+                builder = builder.multipart(form);
+            }
+            None => {}
         }
         let response = builder.send().await.map_err(|err| describe(&err))?;
         let status = response.status().as_u16();

@@ -1,7 +1,7 @@
 //! Building upstream requests from tool arguments (pure; no network).
 
-use mcpgen_runtime::definition::{BodyMapping, HttpMapping, ParamLocation, ParamMapping, ParamStyle};
-use mcpgen_runtime::request::build;
+use mcpgen_runtime::definition::{BodyEncoding, BodyMapping, HttpMapping, ParamLocation, ParamMapping, ParamStyle};
+use mcpgen_runtime::request::{Body, build};
 use serde_json::{Map, Value, json};
 
 fn param(arg: &str, location: ParamLocation, style: ParamStyle, explode: bool, required: bool) -> ParamMapping {
@@ -93,15 +93,18 @@ fn headers_cannot_inject_lines_and_cookies_are_joined() {
 fn json_bodies_carry_their_content_type() {
     let mut m = mapping("/pets", vec![]);
     m.method = "POST".into();
-    m.body =
-        Some(BodyMapping { arg: "body".into(), content_type: "application/merge-patch+json".into(), required: true });
+    m.body = Some(BodyMapping {
+        arg: "body".into(),
+        content_type: "application/merge-patch+json".into(),
+        required: true,
+        encoding: BodyEncoding::Json,
+        fields: vec![],
+    });
     let r = build(&m, "https://x.test", &args(json!({"body": {"name": "Rex", "tags": ["a"]}}))).unwrap();
     assert_eq!(r.method, "POST");
     assert_eq!(r.headers, [("content-type".to_owned(), "application/merge-patch+json".to_owned())]);
-    assert_eq!(
-        serde_json::from_slice::<Value>(r.body.as_deref().unwrap()).unwrap(),
-        json!({"name": "Rex", "tags": ["a"]})
-    );
+    let Some(Body::Bytes(bytes)) = &r.body else { panic!("expected bytes, got {:?}", r.body) };
+    assert_eq!(serde_json::from_slice::<Value>(bytes).unwrap(), json!({"name": "Rex", "tags": ["a"]}));
     let errors = build(&m, "https://x.test", &Map::new()).unwrap_err();
     assert_eq!(errors, ["`body` is required"]);
 }

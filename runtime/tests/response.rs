@@ -77,8 +77,15 @@ fn empty_text_image_and_binary_bodies() {
     assert_eq!(raw["type"], "image");
     assert_eq!(raw["mimeType"], "image/png");
     assert_eq!(raw["data"], "iVBORw==");
-    let t = text(&to_result(&response(200, Some("application/octet-stream"), &[0xff, 0xfe]), "GET", "/b", None));
-    assert!(t.contains("2 bytes of binary data (application/octet-stream)"), "{t}");
+    let blob = to_result(&response(200, Some("application/pdf"), &[0xff, 0xfe]), "GET", "/b", None);
+    let raw = serde_json::to_value(&blob.content[0]).unwrap();
+    assert_eq!(raw["type"], "resource");
+    assert_eq!(raw["resource"]["mimeType"], "application/pdf");
+    assert_eq!(raw["resource"]["blob"], "//4=");
+    assert_eq!(raw["resource"]["uri"], "mcpgen:response/GET/b");
+    let audio = to_result(&response(200, Some("audio/wav"), b"RIFF"), "GET", "/a", None);
+    assert_eq!(serde_json::to_value(&audio.content[0]).unwrap()["type"], "audio");
+    assert_eq!(text(&to_result(&response(200, Some("application/xml"), b"<a/>"), "GET", "/x", None)), "<a/>");
 }
 
 #[test]

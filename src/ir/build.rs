@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::names::{arg_name, tool_name, unique};
 use super::{Annotations, ApiIr, ServerIr, ToolIr};
-use crate::definition::{BodyMapping, ParamLocation, ParamMapping};
+use crate::definition::{BodyEncoding, BodyMapping, FieldEncoding, ParamLocation, ParamMapping};
 use crate::diagnostics::{Problem, Problems};
 use crate::document::Document;
 use crate::manifest::{ApiSection, Manifest, Selector, ToolOverride};
@@ -281,13 +281,35 @@ fn build_tool(
     params.sort_by_key(|m| op.params.iter().position(|p| p.name == m.name && p.location == m.location));
     let body = op.body.as_ref().map(|body| {
         let arg = unique("body".to_owned(), |n| properties.contains_key(n));
-        let mut schema = body.schema.as_deref().map_or_else(|| json!({}), |p| input.convert_at(p));
-        describe(&mut schema, body.description.as_deref().or(Some("Request body.")));
+        let mut fields = body.fields.clone();
+        let (mut schema, default_description) = match body.encoding {
+            BodyEncoding::Json | BodyEncoding::Form => {
+                (body.schema.as_deref().map_or_else(|| json!({}), |p| input.convert_at(p)), "Request body.")
+            }
+            BodyEncoding::Multipart => {
+                let mut schema =
+                    body.schema.as_deref().map_or_else(|| json!({"type": "object"}), |p| input.convert_root(p));
+                mark_file_parts(&mut schema, &mut fields);
+                (schema, "Multipart form fields; file fields are base64-encoded.")
+            }
+            BodyEncoding::Text => (json!({"type": "string"}), "Request body, as text."),
+            BodyEncoding::Binary => (
+                json!({"type": "string", "contentEncoding": "base64", "contentMediaType": body.content_type}),
+                "Request body: the bytes to send, base64-encoded.",
+            ),
+        };
+        describe(&mut schema, body.description.as_deref().or(Some(default_description)));
         properties.insert(arg.clone(), schema);
         if body.required {
             required.push(Value::String(arg.clone()));
         }
-        BodyMapping { arg, content_type: body.content_type.clone(), required: body.required }
+        BodyMapping {
+            arg,
+            content_type: body.content_type.clone(),
+            required: body.required,
+            encoding: body.encoding,
+            fields,
+        }
     });
     let (defs, mut problems) = input.finish();
     let mut input_schema = Map::new();
@@ -413,6 +435,39 @@ fn location_word(location: ParamLocation) -> &'static str {
         ParamLocation::Query => "query",
         ParamLocation::Header => "header",
         ParamLocation::Cookie => "cookie",
+    }
+}
+
+/// Multipart file fields (`format: binary`, or a 3.1 `contentMediaType`) become base64 strings in the
+/// tool schema, and are marked so the runtime decodes them into file parts.
+fn mark_file_parts(schema: &mut Value, fields: &mut Vec<FieldEncoding>) {
+    let Some(Value::Object(properties)) = schema.get_mut("properties") else { return };
+    for (name, property) in properties.iter_mut() {
+        let is_file = |s: &Value| s.get("format") == Some(&json!("binary")) || s.get("contentMediaType").is_some();
+        let file = match property.get("items") {
+            Some(items) if property.get("type") == Some(&json!("array")) && is_file(items) => {
+                Some(json!({"type": "array", "items": {"type": "string", "contentEncoding": "base64"}}))
+            }
+            _ if is_file(property) => Some(json!({"type": "string", "contentEncoding": "base64"})),
+            _ => None,
+        };
+        let Some(mut replacement) = file else { continue };
+        let description = property.get("description").and_then(Value::as_str).map_or_else(
+            || "File content, base64-encoded.".to_owned(),
+            |d| format!("{d} (file content, base64-encoded)"),
+        );
+        replacement["description"] = Value::String(description);
+        *property = replacement;
+        match fields.iter_mut().find(|f| f.name == *name) {
+            Some(field) => field.binary = true,
+            None => fields.push(FieldEncoding {
+                name: name.clone(),
+                style: None,
+                explode: None,
+                binary: true,
+                content_type: None,
+            }),
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 
 pub mod operations;
 pub mod schema;
+pub mod swagger2;
 
 use openapiv3::OpenAPI;
 use serde_json::{Map, Value};
@@ -45,6 +46,12 @@ pub struct Spec {
 impl Spec {
     /// Checks the version and parses the structure of `doc`.
     pub fn from_document(doc: Document) -> Result<Self, Problem> {
+        let doc = if doc.get("/swagger").and_then(Value::as_str) == Some("2.0") {
+            let converted = swagger2::convert(&doc.value);
+            doc.converted(converted, swagger2::original_pointer)
+        } else {
+            doc
+        };
         let version = detect_version(&doc)?;
         let mut structural = doc.value.clone();
         if let Value::Object(root) = &mut structural {
@@ -67,13 +74,12 @@ impl Spec {
 }
 
 fn detect_version(doc: &Document) -> Result<SpecVersion, Problem> {
-    if doc.get("/swagger").is_some() {
+    if let Some(other) = doc.get("/swagger") {
         return Err(doc.at_value(
             "/swagger",
-            Problem::error("mcpgen::spec::swagger2", "Swagger 2.0 documents are not supported yet").with_help(
-                "convert the document to OpenAPI 3.0 (e.g. with swagger2openapi) and point the manifest at it",
-            ),
-            "Swagger 2.0",
+            Problem::error("mcpgen::spec::version", format!("unsupported Swagger version {other}"))
+                .with_help("mcpgen reads Swagger 2.0 and OpenAPI 3.0.x / 3.1.x documents"),
+            "unsupported version",
         ));
     }
     match doc.get("/openapi").and_then(Value::as_str) {
@@ -194,10 +200,15 @@ mod tests {
     }
 
     #[test]
-    fn swagger_2_is_refused_with_a_hint() {
-        let err = spec("swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths: {}\n").unwrap_err();
-        assert_eq!(err.code, "mcpgen::spec::swagger2");
-        assert_eq!(err.position().as_deref(), Some("t.yaml:1:10"));
+    fn swagger_2_is_converted_and_problems_point_into_the_original() {
+        let s = spec("swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths: {}\ndefinitions:\n  A: {type: object}\n")
+            .unwrap();
+        assert_eq!(s.version, SpecVersion::V30);
+        assert!(s.doc.get("/components/schemas/A").is_some());
+        let located = s.doc.at_key("/components/schemas/A", Problem::error("x", "y"), "here");
+        assert_eq!(located.position().as_deref(), Some("t.yaml:5:3"));
+        let err = spec("swagger: '1.2'\ninfo: {title: t, version: '1'}\n").unwrap_err();
+        assert_eq!(err.code, "mcpgen::spec::version");
     }
 
     #[test]

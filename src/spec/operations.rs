@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 
 use super::schema::percent_decode;
 use super::{SCHEMA_POINTER_PREFIX, Spec};
-use crate::definition::{ParamLocation, ParamStyle};
+use crate::definition::{BodyEncoding, FieldEncoding, ParamLocation, ParamStyle};
 use crate::diagnostics::Problem;
 use crate::source_map::escape_token;
 
@@ -93,6 +93,10 @@ pub struct SpecBody {
     pub required: bool,
     /// Description.
     pub description: Option<String>,
+    /// How the body is written on the wire, from its media type.
+    pub encoding: BodyEncoding,
+    /// Per-property encodings of form and multipart bodies (the media type's `encoding` map).
+    pub fields: Vec<FieldEncoding>,
 }
 
 /// The success response.
@@ -171,18 +175,6 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn unsupported(&mut self, at: &str, what: String) {
-        self.skip = true;
-        self.problems.push(
-            self.spec.doc.at_key(
-                at,
-                Problem::warning("mcpgen::spec::unsupported", format!("{what}; the operation is skipped"))
-                    .with_help("exclude the operation in the manifest to silence this warning"),
-                "not supported yet",
-            ),
-        );
-    }
-
     fn params(
         &mut self,
         shared: &[ReferenceOr<Parameter>],
@@ -259,32 +251,41 @@ impl Reader<'_> {
         let at = format!("{}/requestBody", self.pointer);
         let components = self.spec.api.components.as_ref().map(|c| &c.request_bodies);
         let body = self.resolve(body, components, "requestBodies", &at)?;
-        let json = body.content.iter().find(|(media, _)| is_json(media));
-        match json {
-            Some((media, m)) => Some(SpecBody {
-                content_type: media.clone(),
-                schema: m
-                    .schema
-                    .as_ref()
-                    .and_then(|s| schema_pointer(s, &format!("{at}/content/{}/schema", escape_token(media)))),
-                required: body.required,
-                description: body.description.clone().filter(|d| !d.trim().is_empty()),
-            }),
-            None if body.content.is_empty() => None,
-            None => {
-                let types: Vec<_> = body.content.keys().map(String::as_str).collect();
-                if body.required {
-                    self.unsupported(&at, format!("request bodies of type {} are not supported yet", types.join(", ")));
-                } else {
-                    self.problems.push(self.spec.doc.at_key(
-                        &at,
-                        Problem::warning("mcpgen::spec::unsupported", format!("optional request body of type {} is not supported yet; the tool is generated without it", types.join(", "))),
-                        "not supported yet",
-                    ));
-                }
-                None
-            }
-        }
+        // The media type agents can produce most faithfully wins: JSON, then forms, then text, then bytes.
+        // Within one encoding the plain type wins (`text/plain` over XML, `application/json` over `+json`).
+        let (media, m) = body.content.iter().min_by_key(|(media, _)| {
+            let essence = media.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+            (body_encoding(media) as u8, !matches!(essence.as_str(), "application/json" | "text/plain"))
+        })?;
+        let encoding = body_encoding(media);
+        let fields = m
+            .encoding
+            .iter()
+            .map(|(name, e)| FieldEncoding {
+                name: name.clone(),
+                style: e.style.as_ref().map(|s| match s {
+                    QueryStyle::Form => ParamStyle::Form,
+                    QueryStyle::SpaceDelimited => ParamStyle::SpaceDelimited,
+                    QueryStyle::PipeDelimited => ParamStyle::PipeDelimited,
+                    QueryStyle::DeepObject => ParamStyle::DeepObject,
+                }),
+                // openapiv3 reads a missing `explode` as false; only trust it next to an explicit style.
+                explode: e.style.is_some().then_some(e.explode),
+                binary: false,
+                content_type: e.content_type.clone(),
+            })
+            .collect();
+        Some(SpecBody {
+            content_type: media.clone(),
+            schema: m
+                .schema
+                .as_ref()
+                .and_then(|s| schema_pointer(s, &format!("{at}/content/{}/schema", escape_token(media)))),
+            required: body.required,
+            description: body.description.clone().filter(|d| !d.trim().is_empty()),
+            encoding,
+            fields,
+        })
     }
 
     fn success(&mut self, responses: &IndexMap<StatusCode, ReferenceOr<Response>>) -> Option<SpecResponse> {
@@ -365,6 +366,22 @@ fn schema_pointer<T>(schema: &ReferenceOr<T>, fallback: &str) -> Option<String> 
     }
 }
 
+/// How a body of this media type is encoded; the enum order is the order of preference.
+fn body_encoding(media: &str) -> BodyEncoding {
+    let essence = media.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    if is_json(&essence) {
+        BodyEncoding::Json
+    } else if essence == "application/x-www-form-urlencoded" {
+        BodyEncoding::Form
+    } else if essence.starts_with("multipart/") {
+        BodyEncoding::Multipart
+    } else if essence.starts_with("text/") || essence.ends_with("/xml") || essence.ends_with("+xml") {
+        BodyEncoding::Text
+    } else {
+        BodyEncoding::Binary
+    }
+}
+
 /// `application/json`, `application/problem+json`, `application/json; charset=utf-8`, `*/*`.
 pub fn is_json(media: &str) -> bool {
     let essence = media.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
@@ -410,16 +427,17 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_required_bodies_skip_the_operation_with_a_warning() {
-        let (ops, problems) = ops(&format!(
-            "{HEAD}paths:\n  /up:\n    post:\n      requestBody:\n        required: true\n        content: {{multipart/form-data: {{schema: {{type: object}}}}}}\n      responses: {{'204': {{description: ok}}}}\n"
+    fn body_media_types_are_chosen_by_preference() {
+        let (ops, _) = ops(&format!(
+            "{HEAD}paths:\n  /up:\n    post:\n      requestBody:\n        required: true\n        content:\n          application/octet-stream: {{schema: {{type: string, format: binary}}}}\n          multipart/form-data:\n            schema: {{type: object}}\n            encoding: {{file: {{contentType: image/png}}}}\n          text/plain: {{schema: {{type: string}}}}\n      responses: {{'204': {{description: ok}}}}\n"
         ));
-        assert!(problems.is_empty());
-        assert!(!ops[0].supported);
-        let problems = &ops[0].problems;
-        assert_eq!(problems.len(), 1);
-        assert!(!problems[0].is_error());
-        assert!(problems[0].message.contains("multipart/form-data"), "{}", problems[0].message);
+        let body = ops[0].body.as_ref().unwrap();
+        assert!(ops[0].supported);
+        assert_eq!((body.content_type.as_str(), body.encoding), ("multipart/form-data", BodyEncoding::Multipart));
+        assert_eq!(body.fields[0].content_type.as_deref(), Some("image/png"));
+        assert_eq!(body_encoding("application/xml"), BodyEncoding::Text);
+        assert_eq!(body_encoding("application/x-www-form-urlencoded"), BodyEncoding::Form);
+        assert_eq!(body_encoding("image/png"), BodyEncoding::Binary);
     }
 
     #[test]
