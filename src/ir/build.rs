@@ -16,6 +16,11 @@ use crate::spec::Spec;
 use crate::spec::operations::{SpecOperation, operations};
 use crate::spec::schema::{Direction, SchemaConverter};
 
+/// Most `$defs` an output schema may need before it is left out (the tool then returns JSON text).
+pub(crate) const MAX_OUTPUT_SCHEMA_DEFS: usize = 48;
+/// Largest serialised output schema kept.
+pub(crate) const MAX_OUTPUT_SCHEMA_BYTES: usize = 64 * 1024;
+
 /// Everything the IR is built from.
 #[derive(Debug)]
 pub struct Input {
@@ -49,6 +54,7 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
         check_references(&input.manifest_doc, &api_at, section, &ops, &mut problems);
         let prefix =
             section.tool_prefix.clone().unwrap_or_else(|| if several { format!("{id}_") } else { String::new() });
+        let mut oversized_outputs = 0;
         for op in ops.iter().filter(|op| is_selected(section, op)) {
             problems.0.extend(op.problems.iter().cloned());
             if !op.supported {
@@ -79,11 +85,27 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
                 None => derived,
             };
             let (mut tool, tool_problems) = build_tool(spec, id, op, name, over);
+            let declared_object =
+                op.success.as_ref().and_then(|s| s.schema.as_deref()).is_some_and(|p| {
+                    SchemaConverter::new(&spec.doc, spec.version, Direction::Output).is_object_schema(p)
+                });
+            oversized_outputs += usize::from(declared_object && tool.output_schema.is_none());
             problems.0.extend(tool_problems);
             let tool_at = over_key(section, op).map(|key| format!("{api_at}/tools/{}", escape_token(&key)));
             let headers = McpHeaders { spec, manifest_doc: &input.manifest_doc, tool_at: tool_at.as_deref() };
             problems.0.extend(headers.apply(&mut tool, op, over));
             tools.push((tool, is_explicit));
+        }
+        if oversized_outputs > 0 {
+            problems.push(input.manifest_doc.at_key(
+                &api_at,
+                Problem::warning(
+                    "mcpgen::schema::output_too_large",
+                    format!("{oversized_outputs} tool(s) of API `{id}` get no outputSchema: their response schemas need more than {MAX_OUTPUT_SCHEMA_DEFS} definitions or {MAX_OUTPUT_SCHEMA_BYTES} bytes"),
+                )
+                .with_help("those tools return the JSON response as text; clients cannot use schemas that large"),
+                "large response schemas",
+            ));
         }
         match base_url(spec, section) {
             Some(base_url) => apis.push(ApiIr {
@@ -327,19 +349,23 @@ fn build_tool(
     }
 
     let output_schema = op.success.as_ref().and_then(|s| s.schema.as_deref()).and_then(|pointer| {
-        let mut output = SchemaConverter::new(&spec.doc, spec.version, Direction::Output);
+        let mut output =
+            SchemaConverter::new(&spec.doc, spec.version, Direction::Output).with_max_defs(MAX_OUTPUT_SCHEMA_DEFS);
         if !output.is_object_schema(pointer) {
             return None;
         }
         let mut schema = output.convert_root(pointer);
+        if output.overflowed() {
+            // Too large to be useful to a client: results come back as JSON text instead.
+            return None;
+        }
         let (defs, output_problems) = output.finish();
         problems.extend(output_problems);
         if let (Value::Object(o), false) = (&mut schema, defs.is_empty()) {
             o.insert("$defs".into(), Value::Object(defs));
         }
-        Some(schema)
+        (serde_json::to_string(&schema).map_or(0, |t| t.len()) <= MAX_OUTPUT_SCHEMA_BYTES).then_some(schema)
     });
-
     let mut annotations = Annotations::for_method(&op.method);
     if let Some(a) = over.and_then(|o| o.annotations) {
         annotations.read_only = a.read_only.unwrap_or(annotations.read_only);

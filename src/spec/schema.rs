@@ -54,12 +54,37 @@ pub struct SchemaConverter<'a> {
     /// Pointer of each definition, to keep names unique when different pointers sanitise alike.
     def_pointers: BTreeMap<String, String>,
     problems: Vec<Problem>,
+    /// Most definitions to collect; past it, references are left unresolved and `overflowed` is set.
+    max_defs: Option<usize>,
+    overflowed: bool,
 }
 
 impl<'a> SchemaConverter<'a> {
     /// A converter for schemas of `doc` in the given direction.
     pub fn new(doc: &'a Document, version: SpecVersion, direction: Direction) -> Self {
-        Self { doc, version, direction, defs: BTreeMap::new(), def_pointers: BTreeMap::new(), problems: Vec::new() }
+        Self {
+            doc,
+            version,
+            direction,
+            defs: BTreeMap::new(),
+            def_pointers: BTreeMap::new(),
+            problems: Vec::new(),
+            max_defs: None,
+            overflowed: false,
+        }
+    }
+
+    /// Stops collecting definitions after `max`: large schema graphs (Stripe responses reach ~500
+    /// definitions per tool) make tool lists that no client can use. See [`Self::overflowed`].
+    #[must_use]
+    pub fn with_max_defs(mut self, max: usize) -> Self {
+        self.max_defs = Some(max);
+        self
+    }
+
+    /// Whether the definition limit was reached (the converted schema is then incomplete).
+    pub fn overflowed(&self) -> bool {
+        self.overflowed
     }
 
     /// Converts the schema at `pointer`. When it is a plain `$ref`, the referenced schema itself is
@@ -209,6 +234,10 @@ impl<'a> SchemaConverter<'a> {
             return Value::Object(Map::new());
         };
         let name = self.def_name(&target);
+        if !self.defs.contains_key(&name) && self.max_defs.is_some_and(|max| self.defs.len() >= max) {
+            self.overflowed = true;
+            return Value::Object(Map::new());
+        }
         if !self.defs.contains_key(&name) {
             self.defs.insert(name.clone(), None);
             let converted = self.convert_at(&target);
