@@ -22,6 +22,9 @@ pub struct Document {
     /// Maps a pointer into `value` to one into the file, when `value` was converted from another
     /// format (Swagger 2.0) and the two differ.
     translate: Option<fn(&str) -> String>,
+    /// Files bundled into `value` from relative `$ref`s: (pointer prefix in `value`, the file), so
+    /// problems inside them point into the right file.
+    pub bundled: Vec<(String, Document)>,
 }
 
 impl Document {
@@ -54,7 +57,7 @@ impl Document {
             })
         };
         match parsed {
-            Ok(value) => Ok(Self { map: OnceLock::new(), file, value, translate: None }),
+            Ok(value) => Ok(Self { map: OnceLock::new(), file, value, translate: None, bundled: Vec::new() }),
             Err((message, offset)) => {
                 Err(Problem::error("mcpgen::syntax", format!("{name} is not valid YAML or JSON: {message}"))
                     .with_help("fix the syntax at the marked position")
@@ -66,6 +69,16 @@ impl Document {
     /// The same file with a converted value; `translate` maps the value's pointers to the file's.
     pub fn converted(self, value: Value, translate: fn(&str) -> String) -> Self {
         Self { value, translate: Some(translate), ..self }
+    }
+
+    /// The bundled file holding `pointer`, and the pointer inside that file.
+    fn bundled_file<'p>(&self, pointer: &'p str) -> Option<(&'p str, &Document)> {
+        self.bundled.iter().find_map(|(prefix, doc)| {
+            pointer
+                .strip_prefix(prefix.as_str())
+                .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+                .map(|rest| (rest, doc))
+        })
     }
 
     fn file_pointer(&self, pointer: &str) -> String {
@@ -83,12 +96,18 @@ impl Document {
 
     /// Points `problem` at the key that names the node at `pointer`.
     pub fn at_key(&self, pointer: &str, problem: Problem, label: &str) -> Problem {
+        if let Some((rest, doc)) = self.bundled_file(pointer) {
+            return doc.at_key(rest, problem, label);
+        }
         let (offset, len) = self.map().key_span(&self.file_pointer(pointer));
         problem.at(&self.file, SourceSpan::from((offset, len)), label)
     }
 
     /// Points `problem` at the value of the node at `pointer`.
     pub fn at_value(&self, pointer: &str, problem: Problem, label: &str) -> Problem {
+        if let Some((rest, doc)) = self.bundled_file(pointer) {
+            return doc.at_value(rest, problem, label);
+        }
         let (offset, len) = self.map().value_span(&self.file_pointer(pointer));
         problem.at(&self.file, SourceSpan::from((offset, len)), label)
     }

@@ -89,9 +89,15 @@ pub fn load(inputs: &Inputs) -> Result<ir::Input, Problems> {
             },
         };
         let display = path.display().to_string();
-        match Document::read(&path, &display).and_then(Spec::from_document) {
+        let read = |p: &Path| Document::read(p, &p.display().to_string());
+        let dir = path.parent().unwrap_or(Path::new(""));
+        let loaded = Document::read(&path, &display)
+            .map_err(|p| vec![p])
+            .and_then(|doc| spec::bundle::bundle(doc, dir, &read))
+            .and_then(|doc| Spec::from_document(doc).map_err(|p| vec![p]));
+        match loaded {
             Ok(spec) => specs.push((id.clone(), spec)),
-            Err(problem) => problems.push(problem),
+            Err(found) => problems.0.extend(found),
         }
         sources.push(source);
     }

@@ -6,6 +6,7 @@
 //! pointer, and the *schemas* are read from the raw document by [`schema`], which writes JSON
 //! Schema 2020-12 for 3.0 and 3.1 alike. Both views keep pointers, so every problem has a span.
 
+pub mod bundle;
 pub mod operations;
 pub mod schema;
 pub mod swagger2;
@@ -129,11 +130,14 @@ fn replace_schemas(value: &mut Value, pointer: &str, name_map: bool) {
                 if name_map {
                     // Under a name map, `parameters` of a path item is an array, others are objects.
                     replace_schemas(child, &child_pointer, false);
+                } else if key == bundle::BUNDLE_KEY && pointer.is_empty() {
+                    // Files bundled from relative references: each is walked like a document.
+                    replace_schemas(child, &child_pointer, true);
                 } else if key.starts_with("x-") || key == "example" || key == "examples" {
                     // Vendor extensions and examples are free-form; leave them alone.
                 } else if key == "schema" && child.is_object() {
                     *child = schema_ref(&child_pointer);
-                } else if key == "schemas" && pointer == "/components" {
+                } else if key == "schemas" && pointer.ends_with("/components") {
                     if let Value::Object(schemas) = child {
                         for (name, schema) in schemas.iter_mut() {
                             *schema = schema_ref(&format!("{child_pointer}/{}", escape_token(name)));

@@ -288,8 +288,13 @@ impl<'a> SchemaConverter<'a> {
     /// `$defs` name for the schema at `pointer`: the component name for `#/components/schemas/X`,
     /// a name derived from the pointer otherwise; made unique when two pointers give the same name.
     fn def_name(&mut self, pointer: &str) -> String {
+        let unescape = |token: &str| token.replace("~1", "/").replace("~0", "~");
         let base = match pointer.strip_prefix("/components/schemas/") {
-            Some(name) if !name.contains('/') => name.replace("~1", "/").replace("~0", "~"),
+            Some(name) if !name.contains('/') => unescape(name),
+            // A schema from a bundled file is named by its last pointer token (`pet.yaml#/Pet` → `Pet`).
+            _ if pointer.starts_with(&format!("/{}/", super::bundle::BUNDLE_KEY)) => {
+                unescape(pointer.rsplit('/').next().unwrap_or_default()).replace(['/', '.'], "_")
+            }
             _ => pointer.trim_start_matches('/').replace(['/', '~'], "_"),
         };
         let mut name = base.clone();

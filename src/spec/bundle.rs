@@ -1,0 +1,233 @@
+//! Multi-file specs: relative `$ref`s are bundled into the main document at load time.
+//!
+//! Every file reached through a relative reference (`schemas/pet.yaml#/Pet`, `common.json`) is read
+//! once, relative to the file that references it, and placed under the reserved key
+//! [`BUNDLE_KEY`] of the main document; references are rewritten to local ones that point there.
+//! After that, the rest of the pipeline sees one self-contained document, and
+//! [`Document::bundled`] keeps each file so that diagnostics still point into it.
+//! Remote references (`http://`, `https://`) are refused: fetching URLs named by a document would
+//! let a spec make the generator reach arbitrary hosts (SSRF), and builds must be reproducible.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::{Component, Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use crate::diagnostics::Problem;
+use crate::document::Document;
+use crate::source_map::escape_token;
+
+/// Where bundled files live in the main document (an extension key: OpenAPI tools ignore it).
+pub const BUNDLE_KEY: &str = "x-mcpgen-bundle";
+
+/// Most files one spec may pull in.
+const MAX_FILES: usize = 500;
+
+/// Bundles the files `main` references; `dir` is the main file's directory, `read` loads a file.
+pub fn bundle(
+    mut main: Document,
+    dir: &Path,
+    read: &dyn Fn(&Path) -> Result<Document, Problem>,
+) -> Result<Document, Vec<Problem>> {
+    let mut problems = Vec::new();
+    // Bundled files by key (their path relative to `dir`), in the order they were found.
+    let mut files: BTreeMap<String, usize> = BTreeMap::new();
+    let mut loaded: Vec<(String, Document)> = Vec::new();
+    let mut queue: VecDeque<PathBuf> = VecDeque::new();
+
+    let mut value = std::mem::take(&mut main.value);
+    rewrite(&mut value, "", None, dir, dir, &mut files, &mut queue, &main, &mut problems);
+    while let Some(path) = queue.pop_front() {
+        let key = key_of(dir, &path);
+        let index = files[&key];
+        if index < loaded.len() {
+            continue;
+        }
+        let mut doc = match read(&path) {
+            Ok(doc) => doc,
+            Err(problem) => {
+                problems.push(problem);
+                loaded.push((key, Document::parse("(missing)", "{}".to_owned()).unwrap_or_else(|_| main.clone())));
+                continue;
+            }
+        };
+        let file_dir = path.parent().map_or_else(|| dir.to_path_buf(), Path::to_path_buf);
+        let mut inner = std::mem::take(&mut doc.value);
+        let prefix = format!("/{BUNDLE_KEY}/{}", escape_token(&key));
+        rewrite(&mut inner, "", Some(&prefix), &file_dir, dir, &mut files, &mut queue, &doc, &mut problems);
+        doc.value = inner;
+        loaded.push((key, doc));
+        if loaded.len() > MAX_FILES {
+            problems.push(Problem::error(
+                "mcpgen::spec::too_many_files",
+                format!("the spec references more than {MAX_FILES} files"),
+            ));
+            break;
+        }
+    }
+    if !loaded.is_empty() {
+        let mut bundle = Map::new();
+        for (key, doc) in &loaded {
+            bundle.insert(key.clone(), doc.value.clone());
+        }
+        if let Value::Object(root) = &mut value {
+            root.insert(BUNDLE_KEY.to_owned(), Value::Object(bundle));
+        }
+        main.bundled =
+            loaded.into_iter().map(|(key, doc)| (format!("/{BUNDLE_KEY}/{}", escape_token(&key)), doc)).collect();
+    }
+    main.value = value;
+    if problems.is_empty() { Ok(main) } else { Err(problems) }
+}
+
+/// Rewrites the references in one file. `local_prefix` is where this file sits in the main
+/// document (`None` for the main file itself, whose local references stay as they are).
+#[allow(clippy::too_many_arguments)] // one recursive walk; the parameters are its context
+fn rewrite(
+    value: &mut Value,
+    pointer: &str,
+    local_prefix: Option<&str>,
+    file_dir: &Path,
+    root_dir: &Path,
+    files: &mut BTreeMap<String, usize>,
+    queue: &mut VecDeque<PathBuf>,
+    doc: &Document,
+    problems: &mut Vec<Problem>,
+) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                let child_pointer = format!("{pointer}/{}", escape_token(key));
+                if key == "$ref" {
+                    if let Value::String(reference) = child {
+                        match target(reference, local_prefix, file_dir, root_dir, files, queue) {
+                            Ok(Some(rewritten)) => *reference = rewritten,
+                            Ok(None) => {}
+                            Err(problem) => problems.push(doc.at_value(&child_pointer, problem, "reference")),
+                        }
+                    }
+                } else if !(key.starts_with("x-") || key == "example" || key == "examples") {
+                    rewrite(child, &child_pointer, local_prefix, file_dir, root_dir, files, queue, doc, problems);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                let item_pointer = format!("{pointer}/{i}");
+                rewrite(item, &item_pointer, local_prefix, file_dir, root_dir, files, queue, doc, problems);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The local form of `reference`, queueing the file it names; `None` when it stays as written.
+fn target(
+    reference: &str,
+    local_prefix: Option<&str>,
+    file_dir: &Path,
+    root_dir: &Path,
+    files: &mut BTreeMap<String, usize>,
+    queue: &mut VecDeque<PathBuf>,
+) -> Result<Option<String>, Problem> {
+    let (file, fragment) = reference.split_once('#').unwrap_or((reference, ""));
+    if file.is_empty() {
+        return Ok(local_prefix.map(|prefix| format!("#{prefix}{fragment}")));
+    }
+    if file.contains("://") {
+        return Err(Problem::error("mcpgen::spec::remote_ref", format!("remote reference `{reference}` is refused"))
+            .with_help("download the referenced document next to the spec and reference it by relative path; the generator never fetches URLs named by a spec"));
+    }
+    let path = normalize(&file_dir.join(file));
+    let key = key_of(root_dir, &path);
+    if !files.contains_key(&key) {
+        let index = files.len();
+        files.insert(key.clone(), index);
+        queue.push_back(path);
+    }
+    Ok(Some(format!("#/{BUNDLE_KEY}/{}{fragment}", escape_token(&key))))
+}
+
+/// The bundle key of a file: its path relative to the main file's directory, with `/`.
+fn key_of(root_dir: &Path, path: &Path) -> String {
+    let relative = path.strip_prefix(normalize(root_dir)).unwrap_or(path);
+    relative.to_string_lossy().replace('\\', "/")
+}
+
+/// `a/./b/../c` → `a/c`, without touching the file system.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_from(files: &'static [(&'static str, &'static str)]) -> impl Fn(&Path) -> Result<Document, Problem> {
+        move |path: &Path| {
+            let name = path.to_string_lossy().into_owned();
+            files
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(n, text)| Document::parse(n, (*text).to_owned()).unwrap())
+                .ok_or_else(|| Problem::error("mcpgen::io::read", format!("cannot read {name}")))
+        }
+    }
+
+    #[test]
+    fn relative_references_are_bundled_and_rewritten() {
+        let main = Document::parse(
+            "api/openapi.yaml",
+            "paths:\n  /a:\n    get:\n      responses:\n        '200': {$ref: 'common/responses.yaml#/Ok'}\n".into(),
+        )
+        .unwrap();
+        let read = read_from(&[
+            (
+                "api/common/responses.yaml",
+                "Ok:\n  description: ok\n  content:\n    application/json:\n      schema: {$ref: '../schemas/pet.yaml#/Pet'}\n",
+            ),
+            (
+                "api/schemas/pet.yaml",
+                "Pet:\n  type: object\n  properties:\n    owner: {$ref: '#/Owner'}\nOwner: {type: object}\n",
+            ),
+        ]);
+        let doc = bundle(main, Path::new("api"), &read).unwrap();
+        assert_eq!(
+            doc.get("/paths/~1a/get/responses/200/$ref").unwrap(),
+            "#/x-mcpgen-bundle/common~1responses.yaml/Ok"
+        );
+        let ok = "/x-mcpgen-bundle/common~1responses.yaml/Ok/content/application~1json/schema/$ref";
+        assert_eq!(doc.get(ok).unwrap(), "#/x-mcpgen-bundle/schemas~1pet.yaml/Pet");
+        // A file's own local references are rebased onto its place in the bundle.
+        assert_eq!(
+            doc.get("/x-mcpgen-bundle/schemas~1pet.yaml/Pet/properties/owner/$ref").unwrap(),
+            "#/x-mcpgen-bundle/schemas~1pet.yaml/Owner"
+        );
+        // Problems inside a bundled file point into that file.
+        let p = doc.at_key("/x-mcpgen-bundle/schemas~1pet.yaml/Owner", Problem::error("x", "y"), "here");
+        assert_eq!(p.position().as_deref(), Some("api/schemas/pet.yaml:5:1"));
+    }
+
+    #[test]
+    fn remote_and_missing_references_are_errors() {
+        let main =
+            Document::parse("o.yaml", "a: {$ref: 'https://example.com/x.yaml#/A'}\nb: {$ref: 'missing.yaml'}\n".into())
+                .unwrap();
+        let problems = bundle(main, Path::new(""), &read_from(&[])).unwrap_err();
+        let codes: Vec<_> = problems.iter().map(|p| p.code).collect();
+        assert_eq!(codes, ["mcpgen::spec::remote_ref", "mcpgen::io::read"]);
+        assert_eq!(problems[0].position().as_deref(), Some("o.yaml:1:11"));
+    }
+}
