@@ -91,13 +91,14 @@ pub fn load(inputs: &Inputs) -> Result<ir::Input, Problems> {
         let display = path.display().to_string();
         let read = |p: &Path| Document::read(p, &p.display().to_string());
         let dir = path.parent().unwrap_or(Path::new(""));
-        let loaded = Document::read(&path, &display)
-            .map_err(|p| vec![p])
-            .and_then(|doc| spec::bundle::bundle(doc, dir, &read))
-            .and_then(|doc| Spec::from_document(doc).map_err(|p| vec![p]));
+        let loaded = Document::read(&path, &display).and_then(|doc| {
+            let (doc, bundle_problems) = spec::bundle::bundle(doc, dir, &read);
+            problems.0.extend(bundle_problems);
+            Spec::from_document(doc)
+        });
         match loaded {
             Ok(spec) => specs.push((id.clone(), spec)),
-            Err(found) => problems.0.extend(found),
+            Err(problem) => problems.push(problem),
         }
         sources.push(source);
     }
@@ -110,7 +111,7 @@ pub fn load(inputs: &Inputs) -> Result<ir::Input, Problems> {
             .with_help("add an API to the manifest for each spec, or drop the extra --spec"),
         );
     }
-    if problems.0.iter().any(|p| p.is_error() && !p.code.starts_with("mcpgen::manifest::")) {
+    if specs.len() < manifest.apis.len() || problems.0.iter().any(|p| p.code == "mcpgen::input::extra_spec") {
         // A spec that cannot be read leaves nothing to cross-check the manifest against.
         return Err(problems);
     }
@@ -126,14 +127,26 @@ pub fn load_texts(manifest: &str, specs: &[(&str, &str)]) -> Result<ir::Input, P
     let mut problems = Problems(manifest_problems);
     let mut loaded = Vec::new();
     let mut sources = vec!["mcpgen.yaml".to_owned()];
+    // In memory there are no other files: references to them are reported by the bundler.
+    let no_files = |path: &Path| {
+        Err(Problem::error(
+            "mcpgen::io::read",
+            format!("cannot read {}: in-memory specs cannot reference other files", path.display()),
+        ))
+    };
     for (id, (name, text)) in manifest.apis.keys().zip(specs) {
-        match Document::parse(name, (*text).to_owned()).and_then(Spec::from_document) {
+        let parsed = Document::parse(name, (*text).to_owned()).and_then(|doc| {
+            let (doc, bundle_problems) = spec::bundle::bundle(doc, Path::new(""), &no_files);
+            problems.0.extend(bundle_problems);
+            Spec::from_document(doc)
+        });
+        match parsed {
             Ok(spec) => loaded.push((id.clone(), spec)),
             Err(problem) => problems.push(problem),
         }
         sources.push((*name).to_owned());
     }
-    if problems.0.iter().any(|p| p.is_error() && !p.code.starts_with("mcpgen::manifest::")) {
+    if loaded.len() < manifest.apis.len() {
         return Err(problems);
     }
     Ok(ir::Input { manifest_doc, manifest, specs: loaded, sources, problems })

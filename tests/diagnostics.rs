@@ -45,7 +45,7 @@ fn all_problems_are_reported_at_once() {
     let (rendered, errors) = render("many-problems");
     for expected in [
         "reference `#/components/schemas/ThingId` points at nothing",
-        "external reference `owners.yaml#/Owner`",
+        "cannot read fixtures/invalid/many-problems/owners.yaml",
         "no operation has the tag `thing`",
         "no operation `deleteThing` in the spec",
         "no operation `GET /thing/{id}` in the spec",

@@ -24,20 +24,24 @@ pub const BUNDLE_KEY: &str = "x-mcpgen-bundle";
 const MAX_FILES: usize = 500;
 
 /// Bundles the files `main` references; `dir` is the main file's directory, `read` loads a file.
+/// Problems (unreadable files, remote references) are returned beside the document: references
+/// to files that could not be read stay as written and resolve to nothing, so the later stages
+/// still run and report their own problems in the same pass.
 pub fn bundle(
     mut main: Document,
     dir: &Path,
     read: &dyn Fn(&Path) -> Result<Document, Problem>,
-) -> Result<Document, Vec<Problem>> {
+) -> (Document, Vec<Problem>) {
     let mut problems = Vec::new();
     // Bundled files by key (their path relative to `dir`), in the order they were found.
     let mut files: BTreeMap<String, usize> = BTreeMap::new();
     let mut loaded: Vec<(String, Document)> = Vec::new();
-    let mut queue: VecDeque<PathBuf> = VecDeque::new();
+    // Files to read, with where they were first referenced (to locate a read failure).
+    let mut queue: VecDeque<(PathBuf, Problem)> = VecDeque::new();
 
     let mut value = std::mem::take(&mut main.value);
     rewrite(&mut value, "", None, dir, dir, &mut files, &mut queue, &main, &mut problems);
-    while let Some(path) = queue.pop_front() {
+    while let Some((path, referenced_at)) = queue.pop_front() {
         let key = key_of(dir, &path);
         let index = files[&key];
         if index < loaded.len() {
@@ -46,7 +50,12 @@ pub fn bundle(
         let mut doc = match read(&path) {
             Ok(doc) => doc,
             Err(problem) => {
-                problems.push(problem);
+                let mut located = referenced_at;
+                located.message = problem.message;
+                located.code = problem.code;
+                problems.push(located.with_help(
+                    "check the path; relative references are resolved from the referencing file's directory",
+                ));
                 loaded.push((key, Document::parse("(missing)", "{}".to_owned()).unwrap_or_else(|_| main.clone())));
                 continue;
             }
@@ -77,7 +86,7 @@ pub fn bundle(
             loaded.into_iter().map(|(key, doc)| (format!("/{BUNDLE_KEY}/{}", escape_token(&key)), doc)).collect();
     }
     main.value = value;
-    if problems.is_empty() { Ok(main) } else { Err(problems) }
+    (main, problems)
 }
 
 /// Rewrites the references in one file. `local_prefix` is where this file sits in the main
@@ -90,7 +99,7 @@ fn rewrite(
     file_dir: &Path,
     root_dir: &Path,
     files: &mut BTreeMap<String, usize>,
-    queue: &mut VecDeque<PathBuf>,
+    queue: &mut VecDeque<(PathBuf, Problem)>,
     doc: &Document,
     problems: &mut Vec<Problem>,
 ) {
@@ -100,7 +109,9 @@ fn rewrite(
                 let child_pointer = format!("{pointer}/{}", escape_token(key));
                 if key == "$ref" {
                     if let Value::String(reference) = child {
-                        match target(reference, local_prefix, file_dir, root_dir, files, queue) {
+                        let locate =
+                            || doc.at_value(&child_pointer, Problem::error("mcpgen::io::read", ""), "referenced here");
+                        match target(reference, local_prefix, file_dir, root_dir, files, queue, &locate) {
                             Ok(Some(rewritten)) => *reference = rewritten,
                             Ok(None) => {}
                             Err(problem) => problems.push(doc.at_value(&child_pointer, problem, "reference")),
@@ -128,7 +139,8 @@ fn target(
     file_dir: &Path,
     root_dir: &Path,
     files: &mut BTreeMap<String, usize>,
-    queue: &mut VecDeque<PathBuf>,
+    queue: &mut VecDeque<(PathBuf, Problem)>,
+    locate: &dyn Fn() -> Problem,
 ) -> Result<Option<String>, Problem> {
     let (file, fragment) = reference.split_once('#').unwrap_or((reference, ""));
     if file.is_empty() {
@@ -143,7 +155,7 @@ fn target(
     if !files.contains_key(&key) {
         let index = files.len();
         files.insert(key.clone(), index);
-        queue.push_back(path);
+        queue.push_back((path, locate()));
     }
     Ok(Some(format!("#/{BUNDLE_KEY}/{}{fragment}", escape_token(&key))))
 }
@@ -203,7 +215,8 @@ mod tests {
                 "Pet:\n  type: object\n  properties:\n    owner: {$ref: '#/Owner'}\nOwner: {type: object}\n",
             ),
         ]);
-        let doc = bundle(main, Path::new("api"), &read).unwrap();
+        let (doc, problems) = bundle(main, Path::new("api"), &read);
+        assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(
             doc.get("/paths/~1a/get/responses/200/$ref").unwrap(),
             "#/x-mcpgen-bundle/common~1responses.yaml/Ok"
@@ -225,9 +238,11 @@ mod tests {
         let main =
             Document::parse("o.yaml", "a: {$ref: 'https://example.com/x.yaml#/A'}\nb: {$ref: 'missing.yaml'}\n".into())
                 .unwrap();
-        let problems = bundle(main, Path::new(""), &read_from(&[])).unwrap_err();
+        let (_, problems) = bundle(main, Path::new(""), &read_from(&[]));
         let codes: Vec<_> = problems.iter().map(|p| p.code).collect();
         assert_eq!(codes, ["mcpgen::spec::remote_ref", "mcpgen::io::read"]);
         assert_eq!(problems[0].position().as_deref(), Some("o.yaml:1:11"));
+        // A file that cannot be read is reported where it is referenced.
+        assert_eq!(problems[1].position().as_deref(), Some("o.yaml:2:11"));
     }
 }

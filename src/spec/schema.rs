@@ -252,21 +252,13 @@ impl<'a> SchemaConverter<'a> {
     /// `$ref` (lookahead callers pass `false` so each problem is reported once, by `convert`).
     fn resolve_local(&mut self, reference: &str, pointer: &str, report: bool) -> Option<String> {
         let ref_pointer = format!("{pointer}/$ref");
-        let Some(fragment) = reference.strip_prefix('#') else {
-            if !report {
-                return None;
-            }
-            self.problems.push(self.doc.at_value(
-                &ref_pointer,
-                Problem::error("mcpgen::spec::external_ref", format!("external reference `{reference}` is not supported yet"))
-                    .with_help("bundle the referenced file into this document (e.g. `redocly bundle`), or use a local `#/components/...` reference"),
-                "external reference",
-            ));
-            return None;
-        };
+        // References to other files were bundled (or reported) when the spec was loaded.
+        let fragment = reference.strip_prefix('#')?;
         let target = percent_decode(fragment);
         if self.doc.get(&target).is_none() {
-            if !report {
+            // Inside the bundle, a missing target is a file that could not be read: already reported.
+            let in_unreadable_file = target.starts_with(&format!("/{}/", super::bundle::BUNDLE_KEY));
+            if !report || in_unreadable_file {
                 return None;
             }
             self.problems.push(
@@ -404,20 +396,15 @@ mod tests {
     }
 
     #[test]
-    fn unresolved_and_external_refs_are_reported_at_the_ref() {
+    fn unresolved_local_refs_are_reported_at_the_ref_and_file_refs_left_to_the_bundler() {
         let d =
             doc("a:\n  properties:\n    x: {$ref: '#/components/schemas/Missing'}\n    y: {$ref: 'other.yaml#/Y'}\n");
         let mut c = SchemaConverter::new(&d, SpecVersion::V30, Direction::Input);
-        c.convert_at("/a");
+        let out = c.convert_at("/a");
         let (_, problems) = c.finish();
         let codes: Vec<_> = problems.iter().map(|p| (p.code, p.position().unwrap())).collect();
-        assert_eq!(
-            codes,
-            [
-                ("mcpgen::spec::unresolved_ref", "s.yaml:3:15".to_owned()),
-                ("mcpgen::spec::external_ref", "s.yaml:4:15".to_owned())
-            ]
-        );
+        assert_eq!(codes, [("mcpgen::spec::unresolved_ref", "s.yaml:3:15".to_owned())]);
+        assert_eq!(out["properties"]["y"], json!({}), "an unbundled file reference accepts anything");
     }
 
     #[test]
