@@ -8,9 +8,11 @@ use std::borrow::Cow;
 
 use indexmap::IndexMap;
 use openapiv3::{
-    Parameter, ParameterSchemaOrContent, PathStyle, QueryStyle, ReferenceOr, RequestBody, Response, StatusCode,
+    Parameter, ParameterSchemaOrContent, PathItem, PathStyle, QueryStyle, ReferenceOr, RequestBody, Response,
+    StatusCode,
 };
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use super::schema::percent_decode;
 use super::{SCHEMA_POINTER_PREFIX, Spec};
@@ -114,20 +116,41 @@ pub fn operations(spec: &Spec) -> (Vec<SpecOperation>, Vec<Problem>) {
     let mut out = Vec::new();
     let mut problems = Vec::new();
     for (path, item) in &spec.api.paths.paths {
-        let item_pointer = format!("/paths/{}", escape_token(path));
-        let ReferenceOr::Item(item) = item else {
-            problems.push(
-                spec.doc.at_key(
-                    &item_pointer,
-                    Problem::warning(
-                        "mcpgen::spec::path_item_ref",
-                        format!("path item `{path}` is a $ref, which is not supported yet; its operations are skipped"),
-                    )
-                    .with_help("inline the path item"),
-                    "referenced path item",
-                ),
-            );
-            continue;
+        // A path item may be a reference (3.1 `components/pathItems`, or another path's item).
+        let (item, item_pointer): (Cow<'_, PathItem>, String) = match item {
+            ReferenceOr::Item(item) => (Cow::Borrowed(item), format!("/paths/{}", escape_token(path))),
+            ReferenceOr::Reference { reference } => {
+                let mut target = reference.strip_prefix('#').map(percent_decode);
+                // Follow chains of path-item references (bounded, so a cycle ends).
+                for _ in 0..8 {
+                    let next = target
+                        .as_deref()
+                        .and_then(|p| spec.structure.pointer(p))
+                        .and_then(|v| v.get("$ref"))
+                        .and_then(Value::as_str);
+                    match next.and_then(|r| r.strip_prefix('#')) {
+                        Some(fragment) => target = Some(percent_decode(fragment)),
+                        None => break,
+                    }
+                }
+                let resolved = target
+                    .as_deref()
+                    .and_then(|p| spec.structure.pointer(p))
+                    .and_then(|v| serde_json::from_value::<PathItem>(v.clone()).ok());
+                match (resolved, target) {
+                    (Some(item), Some(target)) => (Cow::Owned(item), target),
+                    _ => {
+                        let at = format!("/paths/{}/$ref", escape_token(path));
+                        let problem = Problem::error(
+                            "mcpgen::spec::unresolved_ref",
+                            format!("path item reference `{reference}` does not point at a path item of this document"),
+                        )
+                        .with_help("reference a path item in this document, e.g. `#/components/pathItems/Name`");
+                        problems.push(spec.doc.at_value(&at, problem, "unresolved reference"));
+                        continue;
+                    }
+                }
+            }
         };
         for &method in METHODS {
             let operation = match method {
@@ -471,6 +494,19 @@ mod tests {
         assert!(!ops[0].supported);
         assert_eq!(ops[0].problems[0].code, "mcpgen::spec::unresolved_ref");
         assert_eq!(ops[0].problems[0].position().as_deref(), Some("o.yaml:7:17"));
+    }
+
+    #[test]
+    fn path_item_references_resolve() {
+        let text = "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /a: {$ref: '#/components/pathItems/Ping'}\n  /b: {$ref: '#/paths/~1a'}\n  /c: {$ref: '#/nowhere'}\ncomponents:\n  pathItems:\n    Ping:\n      get:\n        operationId: ping\n        parameters: [{name: q, in: query, schema: {type: [string, 'null']}}]\n        responses: {'200': {description: ok}}\n";
+        let spec = Spec::from_document(Document::parse("p.yaml", text.to_owned()).unwrap()).unwrap();
+        let (ops, problems) = operations(&spec);
+        // `/b` points at `/a`, itself a reference: the chain is followed.
+        let paths: Vec<_> = ops.iter().map(|o| o.path.as_str()).collect();
+        assert_eq!(paths, ["/a", "/b"]);
+        assert_eq!(ops[1].params[0].schema.as_deref(), Some("/components/pathItems/Ping/get/parameters/0/schema"));
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].position().as_deref(), Some("p.yaml:6:14"));
     }
 
     #[test]
