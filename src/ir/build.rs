@@ -21,6 +21,10 @@ pub(crate) const MAX_OUTPUT_SCHEMA_DEFS: usize = 48;
 /// Largest serialised output schema kept.
 pub(crate) const MAX_OUTPUT_SCHEMA_BYTES: usize = 64 * 1024;
 
+/// Converted output schemas of one spec by the (dereferenced) pointer of their root; `None` when
+/// the schema is not an object or too large.
+type OutputSchemas = BTreeMap<String, Option<Value>>;
+
 /// Everything the IR is built from.
 #[derive(Debug)]
 pub struct Input {
@@ -55,6 +59,7 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
         let prefix =
             section.tool_prefix.clone().unwrap_or_else(|| if several { format!("{id}_") } else { String::new() });
         let mut oversized_outputs = 0;
+        let mut outputs = OutputSchemas::new();
         for op in ops.iter().filter(|op| is_selected(section, op)) {
             problems.0.extend(op.problems.iter().cloned());
             if !op.supported {
@@ -84,7 +89,7 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
                 }
                 None => derived,
             };
-            let (mut tool, tool_problems) = build_tool(spec, id, op, name, over);
+            let (mut tool, tool_problems) = build_tool(spec, id, op, name, over, &mut outputs);
             let declared_object =
                 op.success.as_ref().and_then(|s| s.schema.as_deref()).is_some_and(|p| {
                     SchemaConverter::new(&spec.doc, spec.version, Direction::Output).is_object_schema(p)
@@ -263,6 +268,7 @@ fn build_tool(
     op: &SpecOperation,
     name: String,
     over: Option<&crate::manifest::ToolOverride>,
+    outputs: &mut OutputSchemas,
 ) -> (ToolIr, Vec<Problem>) {
     let mut input = SchemaConverter::new(&spec.doc, spec.version, Direction::Input);
     let mut properties = Map::new();
@@ -349,22 +355,25 @@ fn build_tool(
     }
 
     let output_schema = op.success.as_ref().and_then(|s| s.schema.as_deref()).and_then(|pointer| {
+        // Many operations return the same schema: convert each one once per spec.
         let mut output =
             SchemaConverter::new(&spec.doc, spec.version, Direction::Output).with_max_defs(MAX_OUTPUT_SCHEMA_DEFS);
-        if !output.is_object_schema(pointer) {
-            return None;
+        let target = output.follow_refs(pointer);
+        if let Some(cached) = outputs.get(&target) {
+            return cached.clone();
         }
-        let mut schema = output.convert_root(pointer);
-        if output.overflowed() {
-            // Too large to be useful to a client: results come back as JSON text instead.
-            return None;
-        }
-        let (defs, output_problems) = output.finish();
-        problems.extend(output_problems);
-        if let (Value::Object(o), false) = (&mut schema, defs.is_empty()) {
-            o.insert("$defs".into(), Value::Object(defs));
-        }
-        (serde_json::to_string(&schema).map_or(0, |t| t.len()) <= MAX_OUTPUT_SCHEMA_BYTES).then_some(schema)
+        let converted =
+            output.is_object_schema(pointer).then(|| output.convert_root(pointer)).filter(|_| !output.overflowed());
+        let schema = converted.and_then(|mut schema| {
+            let (defs, output_problems) = output.finish();
+            problems.extend(output_problems);
+            if let (Value::Object(o), false) = (&mut schema, defs.is_empty()) {
+                o.insert("$defs".into(), Value::Object(defs));
+            }
+            (serde_json::to_string(&schema).map_or(0, |t| t.len()) <= MAX_OUTPUT_SCHEMA_BYTES).then_some(schema)
+        });
+        outputs.insert(target, schema.clone());
+        schema
     });
     let mut annotations = Annotations::for_method(&op.method);
     if let Some(a) = over.and_then(|o| o.annotations) {
