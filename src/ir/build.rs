@@ -353,6 +353,8 @@ fn build_tool(
     if !defs.is_empty() {
         input_schema.insert("$defs".into(), Value::Object(defs));
     }
+    let mut input_schema = Value::Object(input_schema);
+    prune_defs(&mut input_schema);
 
     let output_schema = op.success.as_ref().and_then(|s| s.schema.as_deref()).and_then(|pointer| {
         // Many operations return the same schema: convert each one once per spec.
@@ -370,6 +372,7 @@ fn build_tool(
             if let (Value::Object(o), false) = (&mut schema, defs.is_empty()) {
                 o.insert("$defs".into(), Value::Object(defs));
             }
+            prune_defs(&mut schema);
             (serde_json::to_string(&schema).map_or(0, |t| t.len()) <= MAX_OUTPUT_SCHEMA_BYTES).then_some(schema)
         });
         outputs.insert(target, schema.clone());
@@ -401,7 +404,7 @@ fn build_tool(
         path: op.path.clone(),
         params,
         body,
-        input_schema: Value::Object(input_schema),
+        input_schema,
         output_schema,
         annotations,
         deprecated: op.deprecated,
@@ -502,6 +505,44 @@ fn mark_file_parts(schema: &mut Value, fields: &mut Vec<FieldEncoding>) {
                 binary: true,
                 content_type: None,
             }),
+        }
+    }
+}
+
+/// Drops `$defs` entries nothing refers to any more (e.g. a base schema merged into an `allOf`).
+fn prune_defs(schema: &mut Value) {
+    let Some(Value::Object(defs)) = schema.get_mut("$defs").map(std::mem::take) else { return };
+    fn refs(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    match (key.as_str(), child) {
+                        ("$ref", Value::String(r)) => {
+                            if let Some(name) = r.strip_prefix("#/$defs/") {
+                                out.push(name.replace("~1", "/").replace("~0", "~"));
+                            }
+                        }
+                        _ => refs(child, out),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| refs(i, out)),
+            _ => {}
+        }
+    }
+    let mut pending = Vec::new();
+    refs(schema, &mut pending);
+    let mut kept = BTreeSet::new();
+    while let Some(name) = pending.pop() {
+        if let Some(def) = defs.get(&name).filter(|_| kept.insert(name.clone())) {
+            refs(def, &mut pending);
+        }
+    }
+    let used: Map<String, Value> = defs.into_iter().filter(|(name, _)| kept.contains(name)).collect();
+    if let Value::Object(object) = schema {
+        object.remove("$defs");
+        if !used.is_empty() {
+            object.insert("$defs".into(), Value::Object(used));
         }
     }
 }

@@ -42,7 +42,7 @@ const SUBSCHEMA_ARRAYS: &[&str] = &["allOf", "anyOf", "oneOf", "prefixItems"];
 /// Keywords whose value is a map of schemas.
 const SUBSCHEMA_MAPS: &[&str] = &["properties", "patternProperties", "dependentSchemas"];
 /// OpenAPI-only keywords with no JSON Schema meaning; clients and validators would only trip on them.
-const DROPPED: &[&str] = &["xml", "externalDocs", "discriminator", "nullable", "example"];
+const DROPPED: &[&str] = &["xml", "externalDocs", "nullable", "example"];
 
 /// Converts the schemas used by one tool, collecting the `$defs` they need.
 pub struct SchemaConverter<'a> {
@@ -57,6 +57,8 @@ pub struct SchemaConverter<'a> {
     /// Most definitions to collect; past it, references are left unresolved and `overflowed` is set.
     max_defs: Option<usize>,
     overflowed: bool,
+    /// Properties left out of the object being converted (they must leave `required` too).
+    hidden: Vec<String>,
 }
 
 impl<'a> SchemaConverter<'a> {
@@ -71,6 +73,7 @@ impl<'a> SchemaConverter<'a> {
             problems: Vec::new(),
             max_defs: None,
             overflowed: false,
+            hidden: Vec::new(),
         }
     }
 
@@ -121,14 +124,23 @@ impl<'a> SchemaConverter<'a> {
 
     /// Whether the (dereferenced) schema at `pointer` is an object schema.
     pub fn is_object_schema(&mut self, pointer: &str) -> bool {
+        self.is_object_at(pointer, 0)
+    }
+
+    /// An object type, properties without a type, or an `allOf` of object schemas.
+    fn is_object_at(&mut self, pointer: &str, depth: usize) -> bool {
         let target = self.follow_refs(pointer);
-        match self.doc.get(&target) {
-            Some(schema) => match schema.get("type") {
-                Some(Value::String(t)) => t == "object" && schema.get("nullable") != Some(&Value::Bool(true)),
-                Some(_) => false,
-                None => schema.get("properties").is_some(),
+        let Some(schema) = self.doc.get(&target) else { return false };
+        match schema.get("type") {
+            Some(Value::String(t)) => t == "object" && schema.get("nullable") != Some(&Value::Bool(true)),
+            Some(_) => false,
+            None if schema.get("properties").is_some() => true,
+            None => match schema.get("allOf").and_then(Value::as_array).map(Vec::len) {
+                Some(parts) if parts > 0 && depth < 8 => {
+                    (0..parts).all(|i| self.is_object_at(&format!("{target}/allOf/{i}"), depth + 1))
+                }
+                _ => false,
             },
-            None => false,
         }
     }
 
@@ -159,6 +171,21 @@ impl<'a> SchemaConverter<'a> {
     }
 
     fn convert_keywords(&mut self, object: &Map<String, Value>, pointer: &str) -> Value {
+        let outer_hidden = std::mem::take(&mut self.hidden);
+        let mut out = self.convert_keywords_inner(object, pointer);
+        let hidden = std::mem::replace(&mut self.hidden, outer_hidden);
+        if let (Value::Object(map), false) = (&mut out, hidden.is_empty()) {
+            if let Some(Value::Array(required)) = map.get_mut("required") {
+                required.retain(|name| name.as_str().is_none_or(|n| !hidden.iter().any(|h| h == n)));
+                if required.is_empty() {
+                    map.remove("required");
+                }
+            }
+        }
+        out
+    }
+
+    fn convert_keywords_inner(&mut self, object: &Map<String, Value>, pointer: &str) -> Value {
         let mut out = Map::new();
         for (key, value) in object {
             let child = format!("{pointer}/{}", escape_token(key));
@@ -202,7 +229,74 @@ impl<'a> SchemaConverter<'a> {
         if object.get("nullable") == Some(&Value::Bool(true)) {
             make_nullable(&mut out);
         }
+        if let Some(Value::Object(discriminator)) = out.get_mut("discriminator") {
+            self.rewrite_mapping(discriminator, pointer);
+        }
+        self.merge_all_of(&mut out);
         Value::Object(out)
+    }
+
+    /// Discriminator mappings name schemas of the document; point them at the tool's `$defs`.
+    fn rewrite_mapping(&mut self, discriminator: &mut Map<String, Value>, pointer: &str) {
+        let Some(Value::Object(mapping)) = discriminator.get_mut("mapping") else { return };
+        for target in mapping.values_mut() {
+            let Value::String(reference) = target else { continue };
+            let local = if reference.starts_with('#') {
+                reference.clone()
+            } else {
+                format!("#/components/schemas/{reference}")
+            };
+            let Some(resolved) = self.resolve_local(&local, &format!("{pointer}/discriminator"), false) else {
+                continue;
+            };
+            *reference = format!("#/$defs/{}", escape_token(&self.def_name(&resolved)));
+        }
+    }
+
+    /// `allOf` of plain object schemas (the usual "base + extension" pattern) becomes one object
+    /// schema, which clients and models handle far better. Anything else is left as written.
+    fn merge_all_of(&self, schema: &mut Map<String, Value>) {
+        let Some(Value::Array(parts)) = schema.get("allOf") else { return };
+        let mut resolved = Vec::with_capacity(parts.len());
+        for part in parts {
+            let body = match part.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/")) {
+                Some(name) if part.as_object().is_some_and(|o| o.len() == 1) => {
+                    match self.defs.get(&name.replace("~1", "/").replace("~0", "~")) {
+                        Some(Some(def)) => def,
+                        _ => return, // still being converted (a cycle): not safe to inline
+                    }
+                }
+                _ => part,
+            };
+            match body.as_object().filter(|o| is_plain_object(o)) {
+                Some(object) => resolved.push(object),
+                None => return,
+            }
+        }
+        let mut properties = Map::new();
+        let mut required: Vec<Value> = Vec::new();
+        let own = [&*schema];
+        for object in own.into_iter().chain(resolved.iter().copied()) {
+            for (name, property) in object.get("properties").and_then(Value::as_object).into_iter().flatten() {
+                match properties.get(name) {
+                    Some(existing) if existing != property => return, // conflicting definitions
+                    _ => {
+                        properties.insert(name.clone(), property.clone());
+                    }
+                }
+            }
+            for name in object.get("required").and_then(Value::as_array).into_iter().flatten() {
+                if !required.contains(name) {
+                    required.push(name.clone());
+                }
+            }
+        }
+        schema.remove("allOf");
+        schema.insert("type".into(), Value::from("object"));
+        schema.insert("properties".into(), Value::Object(properties));
+        if !required.is_empty() {
+            schema.insert("required".into(), Value::Array(required));
+        }
     }
 
     fn convert_map(&mut self, key: &str, value: &Value, pointer: &str) -> Value {
@@ -211,6 +305,7 @@ impl<'a> SchemaConverter<'a> {
         for (name, schema) in entries {
             let child = format!("{pointer}/{}", escape_token(name));
             if key == "properties" && self.is_hidden_property(schema, &child) {
+                self.hidden.push(name.clone());
                 continue;
             }
             out.insert(name.clone(), self.convert(schema, &child));
@@ -303,6 +398,15 @@ impl<'a> SchemaConverter<'a> {
     }
 }
 
+/// An object schema made only of properties and annotations: safe to merge into another.
+fn is_plain_object(schema: &Map<String, Value>) -> bool {
+    let object_type = schema.get("type").is_none_or(|t| t == "object");
+    object_type
+        && schema
+            .keys()
+            .all(|k| matches!(k.as_str(), "type" | "properties" | "required" | "description" | "title" | "allOf"))
+}
+
 /// Adds `null` to a schema's type (and enum), the 2020-12 spelling of 3.0's `nullable: true`.
 fn make_nullable(schema: &mut Map<String, Value>) {
     match schema.get_mut("type") {
@@ -387,6 +491,17 @@ mod tests {
     }
 
     #[test]
+    fn hidden_properties_leave_required_too() {
+        let d = doc(
+            "s:\n  type: object\n  required: [id, name]\n  properties:\n    id: {type: integer, readOnly: true}\n    name: {type: string}\n",
+        );
+        let input = SchemaConverter::new(&d, SpecVersion::V30, Direction::Input).convert_at("/s");
+        assert_eq!(input["required"], json!(["name"]));
+        let output = SchemaConverter::new(&d, SpecVersion::V30, Direction::Output).convert_at("/s");
+        assert_eq!(output["required"], json!(["id", "name"]));
+    }
+
+    #[test]
     fn ref_siblings_apply_in_3_1_and_are_ignored_in_3_0() {
         let d = doc("a: {$ref: '#/b', description: more}\nb: {type: string}\n");
         let v31 = SchemaConverter::new(&d, SpecVersion::V31, Direction::Input).convert_at("/a");
@@ -405,6 +520,34 @@ mod tests {
         let codes: Vec<_> = problems.iter().map(|p| (p.code, p.position().unwrap())).collect();
         assert_eq!(codes, [("mcpgen::spec::unresolved_ref", "s.yaml:3:15".to_owned())]);
         assert_eq!(out["properties"]["y"], json!({}), "an unbundled file reference accepts anything");
+    }
+
+    #[test]
+    fn all_of_plain_objects_are_merged_and_others_kept() {
+        let d = doc(
+            "components:\n  schemas:\n    Base: {type: object, required: [id], properties: {id: {type: string}}}\n    Dog:\n      allOf:\n        - $ref: '#/components/schemas/Base'\n        - {type: object, properties: {bark: {type: boolean}}}\n    Odd:\n      allOf:\n        - $ref: '#/components/schemas/Base'\n        - {type: object, additionalProperties: false}\n",
+        );
+        let mut c = SchemaConverter::new(&d, SpecVersion::V30, Direction::Input);
+        let dog = c.convert_root("/components/schemas/Dog");
+        assert_eq!(
+            dog,
+            json!({"type": "object", "properties": {"id": {"type": "string"}, "bark": {"type": "boolean"}}, "required": ["id"]})
+        );
+        let odd = c.convert_root("/components/schemas/Odd");
+        assert!(odd.get("allOf").is_some(), "additionalProperties makes merging unsafe: {odd}");
+    }
+
+    #[test]
+    fn discriminators_are_kept_with_mappings_into_defs() {
+        let d = doc(
+            "components:\n  schemas:\n    Cat: {type: object}\n    Pet:\n      oneOf: [{$ref: '#/components/schemas/Cat'}]\n      discriminator: {propertyName: kind, mapping: {cat: '#/components/schemas/Cat', other: Cat}}\n",
+        );
+        let out = SchemaConverter::new(&d, SpecVersion::V30, Direction::Input).convert_root("/components/schemas/Pet");
+        assert_eq!(
+            out["discriminator"],
+            json!({"propertyName": "kind", "mapping": {"cat": "#/$defs/Cat", "other": "#/$defs/Cat"}})
+        );
+        assert_eq!(out["oneOf"], json!([{"$ref": "#/$defs/Cat"}]));
     }
 
     #[test]
