@@ -174,12 +174,12 @@ impl<'a> SchemaConverter<'a> {
         let outer_hidden = std::mem::take(&mut self.hidden);
         let mut out = self.convert_keywords_inner(object, pointer);
         let hidden = std::mem::replace(&mut self.hidden, outer_hidden);
-        if let (Value::Object(map), false) = (&mut out, hidden.is_empty()) {
-            if let Some(Value::Array(required)) = map.get_mut("required") {
-                required.retain(|name| name.as_str().is_none_or(|n| !hidden.iter().any(|h| h == n)));
-                if required.is_empty() {
-                    map.remove("required");
-                }
+        if let (Value::Object(map), false) = (&mut out, hidden.is_empty())
+            && let Some(Value::Array(required)) = map.get_mut("required")
+        {
+            required.retain(|name| name.as_str().is_none_or(|n| !hidden.iter().any(|h| h == n)));
+            if required.is_empty() {
+                map.remove("required");
             }
         }
         out
