@@ -141,11 +141,21 @@ fn is_31(path: &Path) -> bool {
     head.contains("\"openapi\":\"3.1")
 }
 
+/// Operations in the spec, following `$ref` path items.
 fn count_operations(value: &Value) -> usize {
-    value
-        .get("paths")
-        .and_then(Value::as_object)
-        .map_or(0, |paths| paths.values().map(|item| METHODS.iter().filter(|m| item.get(**m).is_some()).count()).sum())
+    let resolve = |item: &Value| -> Option<Value> {
+        let mut item = item.clone();
+        for _ in 0..8 {
+            let Some(target) = item.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) else {
+                break;
+            };
+            item = value.pointer(&target.replace("%7B", "{").replace("%7D", "}"))?.clone();
+        }
+        Some(item)
+    };
+    value.get("paths").and_then(Value::as_object).map_or(0, |paths| {
+        paths.values().filter_map(resolve).map(|item| METHODS.iter().filter(|m| item.get(**m).is_some()).count()).sum()
+    })
 }
 
 /// The manifest the runner generates each spec with: everything included, loopback base URL when

@@ -18,6 +18,8 @@ use crate::spec::schema::{Direction, SchemaConverter};
 
 /// Most `$defs` an output schema may need before it is left out (the tool then returns JSON text).
 pub(crate) const MAX_OUTPUT_SCHEMA_DEFS: usize = 48;
+/// Most `$defs` an input schema includes; references past it accept any value (with a note).
+pub(crate) const MAX_INPUT_SCHEMA_DEFS: usize = 96;
 /// Largest serialised output schema kept.
 pub(crate) const MAX_OUTPUT_SCHEMA_BYTES: usize = 64 * 1024;
 
@@ -59,6 +61,7 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
         let prefix =
             section.tool_prefix.clone().unwrap_or_else(|| if several { format!("{id}_") } else { String::new() });
         let mut oversized_outputs = 0;
+        let mut truncated_inputs = 0;
         let mut outputs = OutputSchemas::new();
         for op in ops.iter().filter(|op| is_selected(section, op)) {
             problems.0.extend(op.problems.iter().cloned());
@@ -89,7 +92,8 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
                 }
                 None => derived,
             };
-            let (mut tool, tool_problems) = build_tool(spec, id, op, name, over, &mut outputs);
+            let (mut tool, tool_problems, truncated) = build_tool(spec, id, op, name, over, &mut outputs);
+            truncated_inputs += usize::from(truncated);
             let declared_object =
                 op.success.as_ref().and_then(|s| s.schema.as_deref()).is_some_and(|p| {
                     SchemaConverter::new(&spec.doc, spec.version, Direction::Output).is_object_schema(p)
@@ -100,6 +104,17 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
             let headers = McpHeaders { spec, manifest_doc: &input.manifest_doc, tool_at: tool_at.as_deref() };
             problems.0.extend(headers.apply(&mut tool, op, over));
             tools.push((tool, is_explicit));
+        }
+        if truncated_inputs > 0 {
+            problems.push(input.manifest_doc.at_key(
+                &api_at,
+                Problem::warning(
+                    "mcpgen::schema::input_truncated",
+                    format!("{truncated_inputs} tool(s) of API `{id}` have input schemas that need more than {MAX_INPUT_SCHEMA_DEFS} definitions; the deepest parts accept any value"),
+                )
+                .with_help("the upstream API still validates those parts; a smaller request schema in the spec avoids this"),
+                "large request schemas",
+            ));
         }
         if oversized_outputs > 0 {
             problems.push(input.manifest_doc.at_key(
@@ -269,8 +284,9 @@ fn build_tool(
     name: String,
     over: Option<&crate::manifest::ToolOverride>,
     outputs: &mut OutputSchemas,
-) -> (ToolIr, Vec<Problem>) {
-    let mut input = SchemaConverter::new(&spec.doc, spec.version, Direction::Input);
+) -> (ToolIr, Vec<Problem>, bool) {
+    let mut input =
+        SchemaConverter::new(&spec.doc, spec.version, Direction::Input).with_max_defs(MAX_INPUT_SCHEMA_DEFS);
     let mut properties = Map::new();
     let mut required = Vec::new();
     let mut params = Vec::new();
@@ -339,6 +355,7 @@ fn build_tool(
             fields,
         }
     });
+    let input_truncated = input.overflowed();
     let (defs, mut problems) = input.finish();
     let mut input_schema = Map::new();
     input_schema.insert("type".into(), json!("object"));
@@ -409,7 +426,7 @@ fn build_tool(
         annotations,
         deprecated: op.deprecated,
     };
-    (tool, problems)
+    (tool, problems, input_truncated)
 }
 
 /// Where `x-mcp-header` annotations come from, for locating problems.

@@ -33,6 +33,10 @@ pub fn bundle(
     read: &dyn Fn(&Path) -> Result<Document, Problem>,
 ) -> (Document, Vec<Problem>) {
     let mut problems = Vec::new();
+    if !references_files(&main.value) {
+        // Most specs are one file: skip the walk that builds a pointer for every node.
+        return (main, problems);
+    }
     // Bundled files by key (their path relative to `dir`), in the order they were found.
     let mut files: BTreeMap<String, usize> = BTreeMap::new();
     let mut loaded: Vec<(String, Document)> = Vec::new();
@@ -87,6 +91,18 @@ pub fn bundle(
     }
     main.value = value;
     (main, problems)
+}
+
+/// Whether any `$ref` names another file (allocation-free scan).
+fn references_files(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => map.iter().any(|(key, child)| match (key.as_str(), child) {
+            ("$ref", Value::String(r)) => !r.starts_with('#'),
+            _ => references_files(child),
+        }),
+        Value::Array(items) => items.iter().any(references_files),
+        _ => false,
+    }
 }
 
 /// Rewrites the references in one file. `local_prefix` is where this file sits in the main

@@ -331,7 +331,10 @@ impl<'a> SchemaConverter<'a> {
         let name = self.def_name(&target);
         if !self.defs.contains_key(&name) && self.max_defs.is_some_and(|max| self.defs.len() >= max) {
             self.overflowed = true;
-            return Value::Object(Map::new());
+            let note = format!("A `{name}` object (its schema is too large to include; any value is accepted here).");
+            let mut open = Map::new();
+            open.insert("description".into(), Value::String(note));
+            return Value::Object(open);
         }
         if !self.defs.contains_key(&name) {
             self.defs.insert(name.clone(), None);
