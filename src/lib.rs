@@ -91,8 +91,9 @@ pub fn load(inputs: &Inputs) -> Result<ir::Input, Problems> {
         let display = path.display().to_string();
         let read = |p: &Path| Document::read(p, &p.display().to_string());
         let dir = path.parent().unwrap_or(Path::new(""));
+        let remote = spec::bundle::Remote { allowed: &api.allow_remote_refs, fetch: &fetch };
         let loaded = Document::read(&path, &display).and_then(|doc| {
-            let (doc, bundle_problems) = spec::bundle::bundle(doc, dir, &read);
+            let (doc, bundle_problems) = spec::bundle::bundle(doc, dir, &read, &remote);
             problems.0.extend(bundle_problems);
             Spec::from_document(doc)
         });
@@ -136,7 +137,8 @@ pub fn load_texts(manifest: &str, specs: &[(&str, &str)]) -> Result<ir::Input, P
     };
     for (id, (name, text)) in manifest.apis.keys().zip(specs) {
         let parsed = Document::parse(name, (*text).to_owned()).and_then(|doc| {
-            let (doc, bundle_problems) = spec::bundle::bundle(doc, Path::new(""), &no_files);
+            let remote = spec::bundle::Remote { allowed: &[], fetch: &fetch };
+            let (doc, bundle_problems) = spec::bundle::bundle(doc, Path::new(""), &no_files, &remote);
             problems.0.extend(bundle_problems);
             Spec::from_document(doc)
         });
@@ -165,6 +167,19 @@ pub fn generate(input: &ir::Input) -> Result<(Tree, Problems), Problems> {
             Err(problems)
         }
     }
+}
+
+/// Fetches a remote document the manifest allows (`allow_remote_refs`): bounded in time and size.
+fn fetch(url: &str) -> Result<Document, Problem> {
+    let failed = |err: &dyn std::fmt::Display| {
+        Problem::error("mcpgen::io::fetch", format!("cannot fetch {url}: {err}"))
+            .with_help("check the URL and the network, or vendor the document next to the spec")
+    };
+    let agent: ureq::Agent =
+        ureq::Agent::config_builder().timeout_global(Some(std::time::Duration::from_secs(30))).build().into();
+    let mut response = agent.get(url).call().map_err(|e| failed(&e))?;
+    let text = response.body_mut().with_config().limit(32 * 1024 * 1024).read_to_string().map_err(|e| failed(&e))?;
+    Document::parse(url, text)
 }
 
 fn file_name(path: &Path) -> String {

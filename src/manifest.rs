@@ -76,6 +76,10 @@ pub struct ApiSection {
     /// Per-operation overrides, keyed by operationId or `METHOD /path`.
     #[serde(default)]
     pub tools: IndexMap<String, ToolOverride>,
+    /// URL prefixes from which remote `$ref`s may be fetched (none by default: a spec alone never
+    /// makes the generator reach the network).
+    #[serde(default)]
+    pub allow_remote_refs: Vec<String>,
 }
 
 /// A set of operations, by tag or by operation.
@@ -229,6 +233,13 @@ fn check(doc: &Document, manifest: &Manifest) -> Vec<Problem> {
                     "invalid name",
                 ),
             );
+        }
+        for (i, prefix) in api.allow_remote_refs.iter().enumerate() {
+            let (scheme, rest) = prefix.split_once("://").unwrap_or(("", ""));
+            if !matches!(scheme, "http" | "https") || !rest.contains('/') {
+                problems.push(doc.at_value(&format!("{at}/allow_remote_refs/{i}"), Problem::error("mcpgen::manifest::value", format!("`{prefix}` is not a URL prefix ending in a path"))
+                    .with_help("write a full prefix such as `https://schemas.example.com/` (scheme, host and at least `/`)"), "invalid prefix"));
+            }
         }
         if let Some(prefix) = &api.tool_prefix
             && !prefix.chars().all(is_tool_char)

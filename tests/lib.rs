@@ -11,4 +11,5 @@ mod compile;
 mod diagnostics;
 mod e2e;
 mod generate;
+mod remote;
 mod robustness;

@@ -23,57 +23,99 @@ pub const BUNDLE_KEY: &str = "x-mcpgen-bundle";
 /// Most files one spec may pull in.
 const MAX_FILES: usize = 500;
 
-/// Bundles the files `main` references; `dir` is the main file's directory, `read` loads a file.
-/// Problems (unreadable files, remote references) are returned beside the document: references
-/// to files that could not be read stay as written and resolve to nothing, so the later stages
-/// still run and report their own problems in the same pass.
+/// Remote references: the URL prefixes the manifest allows, and how to fetch a URL.
+pub struct Remote<'a> {
+    /// Allowed URL prefixes (`apis.<id>.allow_remote_refs`); empty refuses every remote reference.
+    pub allowed: &'a [String],
+    /// Fetches and parses a document.
+    pub fetch: &'a dyn Fn(&str) -> Result<Document, Problem>,
+}
+
+/// Where a bundled document comes from.
+#[derive(Debug, Clone)]
+enum Source {
+    File(PathBuf),
+    Url(String),
+}
+
+impl Source {
+    /// The source a relative or absolute reference names, seen from `self`.
+    fn join(&self, reference: &str) -> Source {
+        if reference.contains("://") {
+            return Source::Url(reference.to_owned());
+        }
+        match self {
+            Source::File(path) => Source::File(normalize(&path.parent().unwrap_or(Path::new("")).join(reference))),
+            Source::Url(url) => {
+                let base = url.rsplit_once('/').map_or(url.as_str(), |(dir, _)| dir);
+                let (origin, path) = split_origin(base);
+                let joined = normalize(&Path::new(path).join(reference));
+                Source::Url(format!("{origin}{}", joined.to_string_lossy()))
+            }
+        }
+    }
+}
+
+/// `https://host/a/b` → (`https://host`, `/a/b`).
+fn split_origin(url: &str) -> (&str, &str) {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find('/') {
+        Some(i) => url.split_at(after_scheme + i),
+        None => (url, "/"),
+    }
+}
+
+/// Bundles the documents `main` references; `dir` is the main file's directory, `read` loads a
+/// file. Problems (unreadable files, refused remote references) are returned beside the document:
+/// references to documents that could not be loaded stay unresolved, so the later stages still run
+/// and report their own problems in the same pass.
 pub fn bundle(
     mut main: Document,
     dir: &Path,
     read: &dyn Fn(&Path) -> Result<Document, Problem>,
+    remote: &Remote<'_>,
 ) -> (Document, Vec<Problem>) {
     let mut problems = Vec::new();
     if !references_files(&main.value) {
         // Most specs are one file: skip the walk that builds a pointer for every node.
         return (main, problems);
     }
-    // Bundled files by key (their path relative to `dir`), in the order they were found.
-    let mut files: BTreeMap<String, usize> = BTreeMap::new();
+    let mut state = State { root_dir: dir.to_path_buf(), files: BTreeMap::new(), queue: VecDeque::new(), remote };
     let mut loaded: Vec<(String, Document)> = Vec::new();
-    // Files to read, with where they were first referenced (to locate a read failure).
-    let mut queue: VecDeque<(PathBuf, Problem)> = VecDeque::new();
-
     let mut value = std::mem::take(&mut main.value);
-    rewrite(&mut value, "", None, dir, dir, &mut files, &mut queue, &main, &mut problems);
-    while let Some((path, referenced_at)) = queue.pop_front() {
-        let key = key_of(dir, &path);
-        let index = files[&key];
-        if index < loaded.len() {
+    let main_source = Source::File(dir.join("main"));
+    rewrite(&mut value, "", None, &main_source, &mut state, &main, &mut problems);
+    while let Some((source, referenced_at)) = state.queue.pop_front() {
+        let key = state.key_of(&source);
+        if state.files[&key] < loaded.len() {
             continue;
         }
-        let mut doc = match read(&path) {
+        let fetched = match &source {
+            Source::File(path) => read(path),
+            Source::Url(url) => (state.remote.fetch)(url),
+        };
+        let mut doc = match fetched {
             Ok(doc) => doc,
             Err(problem) => {
                 let mut located = referenced_at;
                 located.message = problem.message;
                 located.code = problem.code;
                 problems.push(located.with_help(
-                    "check the path; relative references are resolved from the referencing file's directory",
+                    "check the reference; relative references are resolved from the referencing document's location",
                 ));
                 loaded.push((key, Document::parse("(missing)", "{}".to_owned()).unwrap_or_else(|_| main.clone())));
                 continue;
             }
         };
-        let file_dir = path.parent().map_or_else(|| dir.to_path_buf(), Path::to_path_buf);
         let mut inner = std::mem::take(&mut doc.value);
         let prefix = format!("/{BUNDLE_KEY}/{}", escape_token(&key));
-        rewrite(&mut inner, "", Some(&prefix), &file_dir, dir, &mut files, &mut queue, &doc, &mut problems);
+        rewrite(&mut inner, "", Some(&prefix), &source, &mut state, &doc, &mut problems);
         doc.value = inner;
         loaded.push((key, doc));
         if loaded.len() > MAX_FILES {
             problems.push(Problem::error(
                 "mcpgen::spec::too_many_files",
-                format!("the spec references more than {MAX_FILES} files"),
+                format!("the spec references more than {MAX_FILES} documents"),
             ));
             break;
         }
@@ -93,29 +135,64 @@ pub fn bundle(
     (main, problems)
 }
 
-/// Whether any `$ref` names another file (allocation-free scan).
-fn references_files(value: &Value) -> bool {
-    match value {
-        Value::Object(map) => map.iter().any(|(key, child)| match (key.as_str(), child) {
-            ("$ref", Value::String(r)) => !r.starts_with('#'),
-            _ => references_files(child),
-        }),
-        Value::Array(items) => items.iter().any(references_files),
-        _ => false,
+/// What the walk over all bundled documents shares.
+struct State<'a> {
+    root_dir: PathBuf,
+    /// Bundle keys in the order they were found.
+    files: BTreeMap<String, usize>,
+    /// Documents to load, with where they were first referenced (to locate a failure).
+    queue: VecDeque<(Source, Problem)>,
+    remote: &'a Remote<'a>,
+}
+
+impl State<'_> {
+    /// A file's path relative to the main file's directory; a URL as it is.
+    fn key_of(&self, source: &Source) -> String {
+        match source {
+            Source::File(path) => {
+                let relative = path.strip_prefix(normalize(&self.root_dir)).unwrap_or(path);
+                relative.to_string_lossy().replace('\\', "/")
+            }
+            Source::Url(url) => url.clone(),
+        }
+    }
+
+    /// The local form of `reference`, queueing the document it names; `None` when it stays as written.
+    fn target(
+        &mut self,
+        reference: &str,
+        local_prefix: Option<&str>,
+        current: &Source,
+        locate: &dyn Fn() -> Problem,
+    ) -> Result<Option<String>, Problem> {
+        let (document, fragment) = reference.split_once('#').unwrap_or((reference, ""));
+        if document.is_empty() {
+            return Ok(local_prefix.map(|prefix| format!("#{prefix}{fragment}")));
+        }
+        let source = current.join(document);
+        if let Source::Url(url) = &source {
+            if !self.remote.allowed.iter().any(|prefix| url.starts_with(prefix.as_str())) {
+                return Err(Problem::error("mcpgen::spec::remote_ref", format!("remote reference `{reference}` is refused"))
+                    .with_help("download the document next to the spec and reference it by relative path, or allow its URL prefix in the manifest (`allow_remote_refs`)"));
+            }
+        }
+        let key = self.key_of(&source);
+        if !self.files.contains_key(&key) {
+            self.files.insert(key.clone(), self.files.len());
+            self.queue.push_back((source, locate()));
+        }
+        Ok(Some(format!("#/{BUNDLE_KEY}/{}{fragment}", escape_token(&key))))
     }
 }
 
-/// Rewrites the references in one file. `local_prefix` is where this file sits in the main
+/// Rewrites the references in one document. `local_prefix` is where it sits in the main
 /// document (`None` for the main file itself, whose local references stay as they are).
-#[allow(clippy::too_many_arguments)] // one recursive walk; the parameters are its context
 fn rewrite(
     value: &mut Value,
     pointer: &str,
     local_prefix: Option<&str>,
-    file_dir: &Path,
-    root_dir: &Path,
-    files: &mut BTreeMap<String, usize>,
-    queue: &mut VecDeque<(PathBuf, Problem)>,
+    current: &Source,
+    state: &mut State<'_>,
     doc: &Document,
     problems: &mut Vec<Problem>,
 ) {
@@ -127,59 +204,37 @@ fn rewrite(
                     if let Value::String(reference) = child {
                         let locate =
                             || doc.at_value(&child_pointer, Problem::error("mcpgen::io::read", ""), "referenced here");
-                        match target(reference, local_prefix, file_dir, root_dir, files, queue, &locate) {
+                        match state.target(reference, local_prefix, current, &locate) {
                             Ok(Some(rewritten)) => *reference = rewritten,
                             Ok(None) => {}
                             Err(problem) => problems.push(doc.at_value(&child_pointer, problem, "reference")),
                         }
                     }
                 } else if !(key.starts_with("x-") || key == "example" || key == "examples") {
-                    rewrite(child, &child_pointer, local_prefix, file_dir, root_dir, files, queue, doc, problems);
+                    rewrite(child, &child_pointer, local_prefix, current, state, doc, problems);
                 }
             }
         }
         Value::Array(items) => {
             for (i, item) in items.iter_mut().enumerate() {
                 let item_pointer = format!("{pointer}/{i}");
-                rewrite(item, &item_pointer, local_prefix, file_dir, root_dir, files, queue, doc, problems);
+                rewrite(item, &item_pointer, local_prefix, current, state, doc, problems);
             }
         }
         _ => {}
     }
 }
 
-/// The local form of `reference`, queueing the file it names; `None` when it stays as written.
-fn target(
-    reference: &str,
-    local_prefix: Option<&str>,
-    file_dir: &Path,
-    root_dir: &Path,
-    files: &mut BTreeMap<String, usize>,
-    queue: &mut VecDeque<(PathBuf, Problem)>,
-    locate: &dyn Fn() -> Problem,
-) -> Result<Option<String>, Problem> {
-    let (file, fragment) = reference.split_once('#').unwrap_or((reference, ""));
-    if file.is_empty() {
-        return Ok(local_prefix.map(|prefix| format!("#{prefix}{fragment}")));
+/// Whether any `$ref` names another file (allocation-free scan).
+fn references_files(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => map.iter().any(|(key, child)| match (key.as_str(), child) {
+            ("$ref", Value::String(r)) => !r.starts_with('#'),
+            _ => references_files(child),
+        }),
+        Value::Array(items) => items.iter().any(references_files),
+        _ => false,
     }
-    if file.contains("://") {
-        return Err(Problem::error("mcpgen::spec::remote_ref", format!("remote reference `{reference}` is refused"))
-            .with_help("download the referenced document next to the spec and reference it by relative path; the generator never fetches URLs named by a spec"));
-    }
-    let path = normalize(&file_dir.join(file));
-    let key = key_of(root_dir, &path);
-    if !files.contains_key(&key) {
-        let index = files.len();
-        files.insert(key.clone(), index);
-        queue.push_back((path, locate()));
-    }
-    Ok(Some(format!("#/{BUNDLE_KEY}/{}{fragment}", escape_token(&key))))
-}
-
-/// The bundle key of a file: its path relative to the main file's directory, with `/`.
-fn key_of(root_dir: &Path, path: &Path) -> String {
-    let relative = path.strip_prefix(normalize(root_dir)).unwrap_or(path);
-    relative.to_string_lossy().replace('\\', "/")
 }
 
 /// `a/./b/../c` → `a/c`, without touching the file system.
@@ -214,6 +269,19 @@ mod tests {
         }
     }
 
+    fn no_remote() -> Remote<'static> {
+        Remote { allowed: &[], fetch: &|url: &str| Err(Problem::error("x", format!("no fetching {url}"))) }
+    }
+
+    #[test]
+    fn urls_join_like_paths() {
+        let base = Source::Url("https://h.example/specs/v1/api.yaml".into());
+        let Source::Url(joined) = base.join("../common/pet.yaml") else { panic!() };
+        assert_eq!(joined, "https://h.example/specs/common/pet.yaml");
+        let Source::Url(absolute) = base.join("http://other.example/x.json") else { panic!() };
+        assert_eq!(absolute, "http://other.example/x.json");
+    }
+
     #[test]
     fn relative_references_are_bundled_and_rewritten() {
         let main = Document::parse(
@@ -231,7 +299,7 @@ mod tests {
                 "Pet:\n  type: object\n  properties:\n    owner: {$ref: '#/Owner'}\nOwner: {type: object}\n",
             ),
         ]);
-        let (doc, problems) = bundle(main, Path::new("api"), &read);
+        let (doc, problems) = bundle(main, Path::new("api"), &read, &no_remote());
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(
             doc.get("/paths/~1a/get/responses/200/$ref").unwrap(),
@@ -254,7 +322,7 @@ mod tests {
         let main =
             Document::parse("o.yaml", "a: {$ref: 'https://example.com/x.yaml#/A'}\nb: {$ref: 'missing.yaml'}\n".into())
                 .unwrap();
-        let (_, problems) = bundle(main, Path::new(""), &read_from(&[]));
+        let (_, problems) = bundle(main, Path::new(""), &read_from(&[]), &no_remote());
         let codes: Vec<_> = problems.iter().map(|p| p.code).collect();
         assert_eq!(codes, ["mcpgen::spec::remote_ref", "mcpgen::io::read"]);
         assert_eq!(problems[0].position().as_deref(), Some("o.yaml:1:11"));
