@@ -170,11 +170,11 @@ impl State<'_> {
             return Ok(local_prefix.map(|prefix| format!("#{prefix}{fragment}")));
         }
         let source = current.join(document);
-        if let Source::Url(url) = &source {
-            if !self.remote.allowed.iter().any(|prefix| url.starts_with(prefix.as_str())) {
-                return Err(Problem::error("mcpgen::spec::remote_ref", format!("remote reference `{reference}` is refused"))
-                    .with_help("download the document next to the spec and reference it by relative path, or allow its URL prefix in the manifest (`allow_remote_refs`)"));
-            }
+        if let Source::Url(url) = &source
+            && !self.remote.allowed.iter().any(|prefix| url.starts_with(prefix.as_str()))
+        {
+            return Err(Problem::error("mcpgen::spec::remote_ref", format!("remote reference `{reference}` is refused"))
+                .with_help("download the document next to the spec and reference it by relative path, or allow its URL prefix in the manifest (`allow_remote_refs`)"));
         }
         let key = self.key_of(&source);
         if !self.files.contains_key(&key) {
