@@ -378,6 +378,13 @@ fn render(
     }
     let _ =
         writeln!(md, "\nBuild profile of this run: {}.\n", if cfg!(debug_assertions) { "debug" } else { "release" });
+    let mut slowest: Vec<&Outcome> = outcomes.iter().collect();
+    slowest.sort_by(|a, b| b.millis.total_cmp(&a.millis));
+    let _ = writeln!(md, "## Slowest specs\n\n| spec | operations | time | × baseline |\n|---|---|---|---|");
+    for o in slowest.iter().take(10) {
+        let _ = writeln!(md, "| `{}` | {} | {:.0} ms | {:.0}× |", o.path, o.operations, o.millis, o.millis / baseline);
+    }
+    let _ = writeln!(md);
     let _ = writeln!(md, "## By spec version\n\n| version | specs | generated |\n|---|---|---|");
     for (v, (count, ok)) in &by_version {
         let _ = writeln!(md, "| {v} | {count} | {ok} ({}) |", pct(*ok, *count));
