@@ -133,6 +133,10 @@ fn replace_schemas(value: &mut Value, pointer: &str, name_map: bool) {
                 } else if key == bundle::BUNDLE_KEY && pointer.is_empty() {
                     // Files bundled from relative references: each is walked like a document.
                     replace_schemas(child, &child_pointer, true);
+                } else if key == "callbacks" && !name_map {
+                    // Callbacks describe requests the API makes, never tools: not parsed at all, so a
+                    // malformed one cannot reject an otherwise valid spec.
+                    *child = Value::Object(Map::new());
                 } else if key.starts_with("x-") || key == "example" || key == "examples" {
                     // Vendor extensions and examples are free-form; leave them alone.
                 } else if key == "schema" && child.is_object() {
@@ -222,6 +226,14 @@ mod tests {
         assert_eq!(err.code, "mcpgen::spec::structure");
         assert!(err.message.contains("nowhere"), "{}", err.message);
         assert!(err.position().unwrap().starts_with("t.yaml:"), "{:?}", err.position());
+    }
+
+    #[test]
+    fn callbacks_are_ignored_even_when_malformed() {
+        let s = spec(
+            "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    post:\n      callbacks: {hook: '#/components/callbacks/x'}\n      responses: {'200': {description: ok}}\n",
+        );
+        assert!(s.is_ok(), "{:?}", s.err());
     }
 
     #[test]
