@@ -77,3 +77,22 @@ fn a_hand_written_file_in_the_output_is_never_overwritten() {
     assert_eq!(std::fs::read_to_string(dir.path().join("README.md")).unwrap(), "my notes");
     assert!(!dir.path().join("Cargo.toml").exists());
 }
+
+#[test]
+fn an_api_that_contributes_no_tools_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("openapi.yaml"),
+        "openapi: 3.0.3\ninfo: {title: Empty, version: '1'}\nservers: [{url: 'https://e.example.com'}]\npaths: {}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("mcpgen.yaml"),
+        "version: 1\nserver: {name: empty-mcp}\napis:\n  empty: {spec: openapi.yaml}\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let result = mcpgen(&["generate", dir.path().to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(result.status.success());
+    assert!(text(&result.stderr).contains("API `empty` contributes no tools"), "{}", text(&result.stderr));
+}

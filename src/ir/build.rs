@@ -62,6 +62,7 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
             section.tool_prefix.clone().unwrap_or_else(|| if several { format!("{id}_") } else { String::new() });
         let mut oversized_outputs = 0;
         let mut truncated_inputs = 0;
+        let tools_before = tools.len();
         let mut outputs = OutputSchemas::new();
         for op in ops.iter().filter(|op| is_selected(section, op)) {
             problems.0.extend(op.problems.iter().cloned());
@@ -104,6 +105,18 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
             let headers = McpHeaders { spec, manifest_doc: &input.manifest_doc, tool_at: tool_at.as_deref() };
             problems.0.extend(headers.apply(&mut tool, op, over));
             tools.push((tool, is_explicit));
+        }
+        if tools.len() == tools_before {
+            problems.push(
+                input.manifest_doc.at_key(
+                    &api_at,
+                    Problem::warning("mcpgen::manifest::no_tools", format!("API `{id}` contributes no tools"))
+                        .with_help(
+                            "its spec has no operations, or `include`/`exclude` leave none; check the selectors",
+                        ),
+                    "no tools",
+                ),
+            );
         }
         if truncated_inputs > 0 {
             problems.push(input.manifest_doc.at_key(
