@@ -125,7 +125,10 @@ fn run_generate(args: &GenerateArgs) -> Result<String, Problems> {
     if args.quiet {
         return Ok(String::new());
     }
-    let tools = tree.get("src/tools.json").map_or(0, |t| t.matches("\"inputSchema\"").count());
+    let tools = tree
+        .get("src/tools.json")
+        .and_then(|t| serde_json::from_str::<crate::definition::ServerDefinition>(t).ok())
+        .map_or(0, |d| d.tools.len());
     Ok(format!(
         "generated {} ({tools} tools) in {}: {} written, {} unchanged, {} removed",
         input.manifest.server.name,
