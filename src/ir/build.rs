@@ -23,9 +23,25 @@ pub(crate) const MAX_INPUT_SCHEMA_DEFS: usize = 96;
 /// Largest serialised output schema kept.
 pub(crate) const MAX_OUTPUT_SCHEMA_BYTES: usize = 64 * 1024;
 
-/// Converted output schemas of one spec by the (dereferenced) pointer of their root; `None` when
-/// the schema is not an object or too large.
-type OutputSchemas = BTreeMap<String, Option<Value>>;
+/// What a response schema becomes as an output schema.
+#[derive(Clone)]
+enum Output {
+    /// Not an object schema: results are text.
+    NotObject,
+    /// An object schema over the size limits: results are JSON text, and the API gets a warning.
+    TooLarge,
+    /// The converted, self-contained schema.
+    Schema(Value),
+}
+
+/// Output schemas of one spec by the (dereferenced) pointer of their root, converted once.
+type OutputSchemas = BTreeMap<String, Output>;
+
+/// Which size limits a tool's schemas hit (counted per API for one warning each).
+struct Limits {
+    input_truncated: bool,
+    output_too_large: bool,
+}
 
 /// Everything the IR is built from.
 #[derive(Debug)]
@@ -69,13 +85,14 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
             if !op.supported {
                 continue;
             }
-            let over = override_for(section, op);
+            let override_key = over_key(section, op);
+            let over = override_key.as_deref().and_then(|key| section.tools.get(key));
             let derived = tool_name(&prefix, op.operation_id.as_deref(), &op.method, &op.path);
             let is_explicit = over.is_some_and(|o| o.name.is_some());
             let name = match over.and_then(|o| o.name.clone()) {
                 Some(name) => {
-                    let key = over_key(section, op).unwrap_or_default();
-                    let at = format!("{api_at}/tools/{}/name", escape_token(&key));
+                    let key = override_key.as_deref().unwrap_or_default();
+                    let at = format!("{api_at}/tools/{}/name", escape_token(key));
                     if let Some(previous) = explicit.insert(name.clone(), at.clone()) {
                         problems.push(
                             input.manifest_doc.at_value(
@@ -93,50 +110,39 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
                 }
                 None => derived,
             };
-            let (mut tool, tool_problems, truncated) = build_tool(spec, id, op, name, over, &mut outputs);
-            truncated_inputs += usize::from(truncated);
-            let declared_object =
-                op.success.as_ref().and_then(|s| s.schema.as_deref()).is_some_and(|p| {
-                    SchemaConverter::new(&spec.doc, spec.version, Direction::Output).is_object_schema(p)
-                });
-            oversized_outputs += usize::from(declared_object && tool.output_schema.is_none());
+            let (mut tool, tool_problems, limits) = build_tool(spec, id, op, name, over, &mut outputs);
+            truncated_inputs += usize::from(limits.input_truncated);
+            oversized_outputs += usize::from(limits.output_too_large);
             problems.0.extend(tool_problems);
-            let tool_at = over_key(section, op).map(|key| format!("{api_at}/tools/{}", escape_token(&key)));
+            let tool_at = override_key.map(|key| format!("{api_at}/tools/{}", escape_token(&key)));
             let headers = McpHeaders { spec, manifest_doc: &input.manifest_doc, tool_at: tool_at.as_deref() };
             problems.0.extend(headers.apply(&mut tool, op, over));
             tools.push((tool, is_explicit));
         }
+        let warn = |code, message: String, help: &str, label| {
+            input.manifest_doc.at_key(&api_at, Problem::warning(code, message).with_help(help.to_owned()), label)
+        };
         if tools.len() == tools_before {
-            problems.push(
-                input.manifest_doc.at_key(
-                    &api_at,
-                    Problem::warning("mcpgen::manifest::no_tools", format!("API `{id}` contributes no tools"))
-                        .with_help(
-                            "its spec has no operations, or `include`/`exclude` leave none; check the selectors",
-                        ),
-                    "no tools",
-                ),
-            );
+            problems.push(warn(
+                "mcpgen::manifest::no_tools",
+                format!("API `{id}` contributes no tools"),
+                "its spec has no operations, or `include`/`exclude` leave none; check the selectors",
+                "no tools",
+            ));
         }
         if truncated_inputs > 0 {
-            problems.push(input.manifest_doc.at_key(
-                &api_at,
-                Problem::warning(
-                    "mcpgen::schema::input_truncated",
-                    format!("{truncated_inputs} tool(s) of API `{id}` have input schemas that need more than {MAX_INPUT_SCHEMA_DEFS} definitions; the deepest parts accept any value"),
-                )
-                .with_help("the upstream API still validates those parts; a smaller request schema in the spec avoids this"),
+            problems.push(warn(
+                "mcpgen::schema::input_truncated",
+                format!("{truncated_inputs} tool(s) of API `{id}` have input schemas that need more than {MAX_INPUT_SCHEMA_DEFS} definitions; the deepest parts accept any value"),
+                "the upstream API still validates those parts; a smaller request schema in the spec avoids this",
                 "large request schemas",
             ));
         }
         if oversized_outputs > 0 {
-            problems.push(input.manifest_doc.at_key(
-                &api_at,
-                Problem::warning(
-                    "mcpgen::schema::output_too_large",
-                    format!("{oversized_outputs} tool(s) of API `{id}` get no outputSchema: their response schemas need more than {MAX_OUTPUT_SCHEMA_DEFS} definitions or {MAX_OUTPUT_SCHEMA_BYTES} bytes"),
-                )
-                .with_help("those tools return the JSON response as text; clients cannot use schemas that large"),
+            problems.push(warn(
+                "mcpgen::schema::output_too_large",
+                format!("{oversized_outputs} tool(s) of API `{id}` get no outputSchema: their response schemas need more than {MAX_OUTPUT_SCHEMA_DEFS} definitions or {MAX_OUTPUT_SCHEMA_BYTES} bytes"),
+                "those tools return the JSON response as text; clients cannot use schemas that large",
                 "large response schemas",
             ));
         }
@@ -227,10 +233,6 @@ fn over_key(section: &ApiSection, op: &SpecOperation) -> Option<String> {
     section.tools.keys().find(|k| matches_operation(k, op)).cloned()
 }
 
-fn override_for<'a>(section: &'a ApiSection, op: &SpecOperation) -> Option<&'a ToolOverride> {
-    over_key(section, op).and_then(|k| section.tools.get(&k))
-}
-
 /// Every operation and tag the manifest names must exist in the spec.
 fn check_references(
     doc: &Document,
@@ -297,7 +299,7 @@ fn build_tool(
     name: String,
     over: Option<&crate::manifest::ToolOverride>,
     outputs: &mut OutputSchemas,
-) -> (ToolIr, Vec<Problem>, bool) {
+) -> (ToolIr, Vec<Problem>, Limits) {
     let mut input =
         SchemaConverter::new(&spec.doc, spec.version, Direction::Input).with_max_defs(MAX_INPUT_SCHEMA_DEFS);
     let mut properties = Map::new();
@@ -386,28 +388,38 @@ fn build_tool(
     let mut input_schema = Value::Object(input_schema);
     prune_defs(&mut input_schema);
 
-    let output_schema = op.success.as_ref().and_then(|s| s.schema.as_deref()).and_then(|pointer| {
+    let output = op.success.as_ref().and_then(|s| s.schema.as_deref()).map_or(Output::NotObject, |pointer| {
         // Many operations return the same schema: convert each one once per spec.
-        let mut output =
+        let mut converter =
             SchemaConverter::new(&spec.doc, spec.version, Direction::Output).with_max_defs(MAX_OUTPUT_SCHEMA_DEFS);
-        let target = output.follow_refs(pointer);
+        let target = converter.follow_refs(pointer);
         if let Some(cached) = outputs.get(&target) {
             return cached.clone();
         }
-        let converted =
-            output.is_object_schema(pointer).then(|| output.convert_root(pointer)).filter(|_| !output.overflowed());
-        let schema = converted.and_then(|mut schema| {
-            let (defs, output_problems) = output.finish();
-            problems.extend(output_problems);
+        let output = if !converter.is_object_schema(pointer) {
+            Output::NotObject
+        } else {
+            let mut schema = converter.convert_root(pointer);
+            let overflowed = converter.overflowed();
+            let (defs, output_problems) = converter.finish();
+            if !overflowed {
+                problems.extend(output_problems);
+            }
             if let (Value::Object(o), false) = (&mut schema, defs.is_empty()) {
                 o.insert("$defs".into(), Value::Object(defs));
             }
             prune_defs(&mut schema);
-            (serde_json::to_string(&schema).map_or(0, |t| t.len()) <= MAX_OUTPUT_SCHEMA_BYTES).then_some(schema)
-        });
-        outputs.insert(target, schema.clone());
-        schema
+            let too_big = serde_json::to_string(&schema).map_or(0, |t| t.len()) > MAX_OUTPUT_SCHEMA_BYTES;
+            if overflowed || too_big { Output::TooLarge } else { Output::Schema(schema) }
+        };
+        outputs.insert(target, output.clone());
+        output
     });
+    let limits = Limits { input_truncated, output_too_large: matches!(output, Output::TooLarge) };
+    let output_schema = match output {
+        Output::Schema(schema) => Some(schema),
+        Output::NotObject | Output::TooLarge => None,
+    };
     let mut annotations = Annotations::for_method(&op.method);
     if let Some(a) = over.and_then(|o| o.annotations) {
         annotations.read_only = a.read_only.unwrap_or(annotations.read_only);
@@ -439,7 +451,7 @@ fn build_tool(
         annotations,
         deprecated: op.deprecated,
     };
-    (tool, problems, input_truncated)
+    (tool, problems, limits)
 }
 
 /// Where `x-mcp-header` annotations come from, for locating problems.
