@@ -92,11 +92,7 @@ pub fn load(inputs: &Inputs) -> Result<ir::Input, Problems> {
         let read = |p: &Path| Document::read(p, &p.display().to_string());
         let dir = path.parent().unwrap_or(Path::new(""));
         let remote = spec::bundle::Remote { allowed: &api.allow_remote_refs, fetch: &fetch };
-        let loaded = Document::read(&path, &display).and_then(|doc| {
-            let (doc, bundle_problems) = spec::bundle::bundle(doc, dir, &read, &remote);
-            problems.0.extend(bundle_problems);
-            Spec::from_document(doc)
-        });
+        let loaded = Document::read(&path, &display).and_then(|doc| spec_of(doc, dir, &read, &remote, &mut problems));
         match loaded {
             Ok(spec) => specs.push((id.clone(), spec)),
             Err(problem) => problems.push(problem),
@@ -135,13 +131,10 @@ pub fn load_texts(manifest: &str, specs: &[(&str, &str)]) -> Result<ir::Input, P
             format!("cannot read {}: in-memory specs cannot reference other files", path.display()),
         ))
     };
+    let remote = spec::bundle::Remote { allowed: &[], fetch: &fetch };
     for (id, (name, text)) in manifest.apis.keys().zip(specs) {
-        let parsed = Document::parse(name, (*text).to_owned()).and_then(|doc| {
-            let remote = spec::bundle::Remote { allowed: &[], fetch: &fetch };
-            let (doc, bundle_problems) = spec::bundle::bundle(doc, Path::new(""), &no_files, &remote);
-            problems.0.extend(bundle_problems);
-            Spec::from_document(doc)
-        });
+        let parsed = Document::parse(name, (*text).to_owned())
+            .and_then(|doc| spec_of(doc, Path::new(""), &no_files, &remote, &mut problems));
         match parsed {
             Ok(spec) => loaded.push((id.clone(), spec)),
             Err(problem) => problems.push(problem),
@@ -167,6 +160,19 @@ pub fn generate(input: &ir::Input) -> Result<(Tree, Problems), Problems> {
             Err(problems)
         }
     }
+}
+
+/// Bundles the documents `doc` references (their problems go to `problems`), then reads its structure.
+fn spec_of(
+    doc: Document,
+    dir: &Path,
+    read: &dyn Fn(&Path) -> Result<Document, Problem>,
+    remote: &spec::bundle::Remote<'_>,
+    problems: &mut Problems,
+) -> Result<Spec, Problem> {
+    let (doc, bundle_problems) = spec::bundle::bundle(doc, dir, read, remote);
+    problems.0.extend(bundle_problems);
+    Spec::from_document(doc)
 }
 
 /// Fetches a remote document the manifest allows (`allow_remote_refs`): bounded in time and size.
