@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::diagnostics::Problem;
 use crate::document::Document;
-use crate::source_map::escape_token;
+use crate::source_map::{escape_token, pointer_of_error_path};
 
 /// The manifest format this generator reads.
 pub const MANIFEST_VERSION: u32 = 1;
@@ -139,7 +139,7 @@ pub struct AnnotationOverride {
 /// so that one run reports everything.
 pub fn parse(doc: &Document) -> Result<(Manifest, Vec<Problem>), Vec<Problem>> {
     let manifest: Manifest = serde_path_to_error::deserialize(doc.value.clone()).map_err(|err| {
-        let mut pointer = path_pointer(err.path());
+        let mut pointer = pointer_of_error_path(err.path());
         let message = err.inner().to_string();
         // For unknown keys serde names the key; point at it rather than at its parent.
         if let Some(key) = message.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
@@ -284,18 +284,6 @@ fn check(doc: &Document, manifest: &Manifest) -> Vec<Problem> {
         }
     }
     problems
-}
-
-fn path_pointer(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    path.iter()
-        .map(|segment| match segment {
-            Segment::Seq { index } => format!("/{index}"),
-            Segment::Map { key } => format!("/{}", escape_token(key)),
-            Segment::Enum { variant } => format!("/{}", escape_token(variant)),
-            Segment::Unknown => String::new(),
-        })
-        .collect()
 }
 
 /// Header names for `x-mcp-header`: letters, digits and `-`.

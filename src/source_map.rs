@@ -34,6 +34,20 @@ pub fn escape_token(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
 
+/// The JSON pointer of the place a deserialisation error happened (`serde_path_to_error`), so
+/// structural errors in the spec and the manifest get spans like every other problem.
+pub fn pointer_of_error_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    path.iter()
+        .map(|segment| match segment {
+            Segment::Seq { index } => format!("/{index}"),
+            Segment::Map { key } => format!("/{}", escape_token(key)),
+            Segment::Enum { variant } => format!("/{}", escape_token(variant)),
+            Segment::Unknown => String::new(),
+        })
+        .collect()
+}
+
 impl SourceMap {
     /// Builds the map for `text`. A text the YAML parser cannot read gives an empty map: the value
     /// parser reports the syntax error itself, and spans then fall back to the file start.

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 use crate::diagnostics::Problem;
 use crate::document::Document;
-use crate::source_map::escape_token;
+use crate::source_map::{escape_token, pointer_of_error_path};
 
 /// Prefix of the references that stand in for schemas in the structural view.
 pub const SCHEMA_POINTER_PREFIX: &str = "mcpgen-schema:";
@@ -61,7 +61,7 @@ impl Spec {
         }
         replace_schemas(&mut structural, "", false);
         let api: OpenAPI = serde_path_to_error::deserialize(&structural).map_err(|err| {
-            let pointer = pointer_of_path(err.path());
+            let pointer = pointer_of_error_path(err.path());
             let inner = err.into_inner().to_string();
             doc.at_key(
                 &pointer,
@@ -166,20 +166,6 @@ fn schema_ref(pointer: &str) -> Value {
     let mut object = Map::new();
     object.insert("$ref".into(), Value::String(format!("{SCHEMA_POINTER_PREFIX}{pointer}")));
     Value::Object(object)
-}
-
-fn pointer_of_path(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut pointer = String::new();
-    for segment in path.iter() {
-        match segment {
-            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
-            Segment::Map { key } => pointer.push_str(&format!("/{}", escape_token(key))),
-            Segment::Enum { variant } => pointer.push_str(&format!("/{}", escape_token(variant))),
-            Segment::Unknown => {}
-        }
-    }
-    pointer
 }
 
 #[cfg(test)]
