@@ -96,19 +96,21 @@ impl Document {
 
     /// Points `problem` at the key that names the node at `pointer`.
     pub fn at_key(&self, pointer: &str, problem: Problem, label: &str) -> Problem {
-        if let Some((rest, doc)) = self.bundled_file(pointer) {
-            return doc.at_key(rest, problem, label);
-        }
-        let (offset, len) = self.map().key_span(&self.file_pointer(pointer));
-        problem.at(&self.file, SourceSpan::from((offset, len)), label)
+        self.at(pointer, true, problem, label)
     }
 
     /// Points `problem` at the value of the node at `pointer`.
     pub fn at_value(&self, pointer: &str, problem: Problem, label: &str) -> Problem {
+        self.at(pointer, false, problem, label)
+    }
+
+    /// Locates `pointer` in the file that holds it (a bundled file, or this one after translation).
+    fn at(&self, pointer: &str, key: bool, problem: Problem, label: &str) -> Problem {
         if let Some((rest, doc)) = self.bundled_file(pointer) {
-            return doc.at_value(rest, problem, label);
+            return doc.at(rest, key, problem, label);
         }
-        let (offset, len) = self.map().value_span(&self.file_pointer(pointer));
+        let file_pointer = self.file_pointer(pointer);
+        let (offset, len) = if key { self.map().key_span(&file_pointer) } else { self.map().value_span(&file_pointer) };
         problem.at(&self.file, SourceSpan::from((offset, len)), label)
     }
 }
