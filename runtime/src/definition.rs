@@ -27,6 +27,14 @@ pub struct ServerDefinition {
     pub apis: Vec<ApiDefinition>,
     /// Tools, sorted by name; names are unique.
     pub tools: Vec<ToolDefinition>,
+    /// Deployment environments (base URLs, credentials, inbound auth), sorted by name; at least one.
+    pub environments: Vec<EnvironmentDefinition>,
+    /// The environment served when none is chosen at start (`--env`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_environment: Option<String>,
+    /// Calls run on behalf of one of several tenants, each with its own upstream credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenancy: Option<TenancyDefinition>,
 }
 
 /// One upstream HTTP API the server calls.
@@ -35,8 +43,6 @@ pub struct ServerDefinition {
 pub struct ApiDefinition {
     /// Identifier used by [`ToolDefinition::api`].
     pub id: String,
-    /// Base URL from the manifest, e.g. `https://api.example.com/v1` (no trailing slash).
-    pub base_url: String,
     /// Environment variable that overrides `base_url` at start-up, e.g. `PETSTORE_BASE_URL`.
     pub base_url_env: String,
 }
@@ -52,6 +58,14 @@ pub struct ToolDefinition {
     pub api: String,
     /// How tool arguments become an HTTP request.
     pub http: HttpMapping,
+    /// Upstream security requirements (OpenAPI `security`): alternatives, each a list of scheme
+    /// names of the tool's API that must all be applied. Empty: the operation needs no credentials;
+    /// an empty alternative also means "none".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub security: Vec<Vec<String>>,
+    /// Scopes an inbound caller's token must carry to see and call the tool (HTTP with auth).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
 }
 
 /// The HTTP side of a tool.
@@ -182,4 +196,195 @@ pub struct FieldEncoding {
     /// Multipart: `Content-Type` of the part.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
+}
+
+/// One deployment environment (e.g. `dev`, `staging`, `prod`), fully resolved by the generator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EnvironmentDefinition {
+    /// Name chosen with `--env`.
+    pub name: String,
+    /// Per-API settings, one per [`ApiDefinition`], sorted by id.
+    pub apis: Vec<EnvironmentApi>,
+    /// How MCP clients authenticate over HTTP; `None`: no inbound authentication.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inbound: Option<InboundAuthDefinition>,
+}
+
+/// One API in one environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EnvironmentApi {
+    /// The [`ApiDefinition`] id.
+    pub id: String,
+    /// Base URL, e.g. `https://api.example.com/v1` (no trailing slash).
+    pub base_url: String,
+    /// Credentials bound to the API's security schemes, sorted by scheme then tenant.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credentials: Vec<CredentialDefinition>,
+    /// Client certificates presented to the API (mutual TLS), shared or per tenant.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub client_tls: Vec<ClientTlsDefinition>,
+}
+
+/// A credential for one security scheme of an API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CredentialDefinition {
+    /// Security scheme name (a key of the spec's `securitySchemes`).
+    pub scheme: String,
+    /// The tenant that owns it; `None`: shared by every caller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// How the credential is obtained and sent.
+    pub method: AuthMethod,
+}
+
+/// How an upstream credential is obtained and sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
+pub enum AuthMethod {
+    /// An API key in a header, query parameter or cookie.
+    ApiKey {
+        /// Where the key goes (`header`, `query` or `cookie`).
+        location: ParamLocation,
+        /// Header, parameter or cookie name.
+        name: String,
+        /// The key.
+        key: SecretRef,
+    },
+    /// `Authorization: Bearer <token>`.
+    Bearer {
+        /// The token.
+        token: SecretRef,
+    },
+    /// `Authorization: Basic` (RFC 7617).
+    Basic {
+        /// User name.
+        username: SecretRef,
+        /// Password.
+        password: SecretRef,
+    },
+    /// OAuth 2 client credentials grant (RFC 6749 §4.4); the access token is sent as a bearer token.
+    ClientCredentials {
+        /// The OAuth client.
+        client: OAuthClientDefinition,
+    },
+    /// OAuth 2 token exchange (RFC 8693): the inbound caller's token is exchanged at the token
+    /// endpoint for a token for this API, sent as a bearer token. The inbound token itself never
+    /// goes to the API.
+    TokenExchange {
+        /// The OAuth client.
+        client: OAuthClientDefinition,
+    },
+    /// Mutual TLS: satisfied by the API's [`ClientTlsDefinition`].
+    MutualTls,
+}
+
+/// An OAuth 2 client of a token endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OAuthClientDefinition {
+    /// Token endpoint URL.
+    pub token_url: String,
+    /// Client id.
+    pub client_id: SecretRef,
+    /// Client secret (sent with HTTP Basic, RFC 6749 §2.3.1).
+    pub client_secret: SecretRef,
+    /// Scopes requested.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    /// `audience` parameter, for servers that use it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    /// `resource` parameter (RFC 8707).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+}
+
+/// A client certificate and key (PEM) presented to an API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClientTlsDefinition {
+    /// The tenant that owns it; `None`: shared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// PEM certificate chain.
+    pub cert: SecretRef,
+    /// PEM private key.
+    pub key: SecretRef,
+}
+
+/// Where a secret (or a non-secret setting such as a user name) comes from at run time. Secrets
+/// are never stored in a generated server, only these references.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum SecretRef {
+    /// An environment variable.
+    Env(String),
+    /// A file, re-read when it changes (rotation).
+    File(String),
+    /// A literal value, only for settings that are not secret (user names, client ids).
+    Value(String),
+}
+
+/// Tenancy: which tenants exist and how a caller's tenant is found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TenancyDefinition {
+    /// Claim of the inbound token naming the tenant (HTTP with auth).
+    pub claim: String,
+    /// Known tenants, sorted; any other tenant is refused.
+    pub tenants: Vec<String>,
+}
+
+/// The server as an OAuth 2.1 resource server (HTTP transport).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct InboundAuthDefinition {
+    /// This server's canonical resource URI (RFC 8707), the audience tokens must carry, e.g.
+    /// `https://mcp.example.com/mcp`.
+    pub resource: String,
+    /// Authorization servers announced in the protected resource metadata (RFC 9728).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorization_servers: Vec<String>,
+    /// JWT validation; `None`: only static API keys are accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt: Option<JwtDefinition>,
+    /// Static client API keys, by SHA-256 digest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub api_keys: Vec<ApiKeyDefinition>,
+    /// Scopes announced in the protected resource metadata.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes_supported: Vec<String>,
+}
+
+/// How bearer JWTs are validated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct JwtDefinition {
+    /// Required `iss`.
+    pub issuer: String,
+    /// JWKS document with the issuer's signing keys.
+    pub jwks_url: String,
+    /// Accepted algorithms (of `RS256`, `ES256`, `EdDSA`).
+    pub algorithms: Vec<String>,
+    /// Clock skew tolerated on `exp` and `nbf`, in seconds.
+    pub leeway_seconds: u64,
+}
+
+/// A static client API key, presented as a bearer token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ApiKeyDefinition {
+    /// Name of the client (logs and audit).
+    pub id: String,
+    /// Lower-case hex SHA-256 of the key.
+    pub sha256: String,
+    /// Scopes the key grants.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    /// Tenant the key acts for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
 }

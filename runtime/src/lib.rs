@@ -7,10 +7,15 @@
 //! crate as its `runtime` module, so modules refer to each other with `super::` only.
 
 pub mod cli;
+pub mod credentials;
 pub mod definition;
+pub mod gate;
+pub mod inbound;
+pub mod oauth;
 pub mod registry;
 pub mod request;
 pub mod response;
+pub mod secrets;
 pub mod server;
 pub mod transport;
 
@@ -40,7 +45,9 @@ pub fn main(definition_json: &str) -> ExitCode {
         }
     };
     transport::init_logging(&options);
-    let registry = match Registry::new(definition, &|name| std::env::var(name).ok()) {
+    let selection = registry::Selection { environment: options.environment.clone(), tenant: options.tenant.clone() };
+    let secrets = std::sync::Arc::new(secrets::Secrets::from_process());
+    let registry = match Registry::new(definition, &selection, secrets) {
         Ok(registry) => registry,
         Err(err) => {
             eprintln!("error: {err}");

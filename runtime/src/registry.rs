@@ -4,29 +4,48 @@
 //! names the setting — never later, in the middle of a tool call.
 
 use std::collections::HashMap;
-use std::sync::Once;
+use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use rmcp::model::Tool;
 use serde_json::Value;
 
-use super::definition::{HttpMapping, ServerDefinition};
+use super::credentials::{ClientFactory, UpstreamAuth};
+use super::definition::{EnvironmentDefinition, HttpMapping, ServerDefinition, TenancyDefinition};
+use super::inbound::Authenticator;
+use super::oauth::TokenCache;
+use super::secrets::Secrets;
 
 /// One tool, ready to execute.
 pub struct ToolEntry {
     /// The MCP tool as listed.
     pub tool: Tool,
+    /// Id of the tool's API.
+    pub api: String,
     /// How to call the upstream.
     pub http: HttpMapping,
     /// Base URL of the tool's API (after environment overrides), without a trailing slash.
     pub base_url: String,
+    /// Upstream security alternatives (scheme names).
+    pub security: Vec<Vec<String>>,
+    /// Scopes an inbound caller needs (HTTP with auth).
+    pub scopes: Vec<String>,
     /// Validator of the arguments (the tool's `inputSchema`).
     pub input: jsonschema::Validator,
     /// Validator of `structuredContent` (the tool's `outputSchema`), when it has one.
     pub output: Option<jsonschema::Validator>,
 }
 
-/// All tools of a server, in name order, plus the shared HTTP client.
+/// What to serve, chosen at start (`--env`, `--tenant`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Environment name; `None`: the default environment.
+    pub environment: Option<String>,
+    /// Tenant of every call (stdio, or HTTP without inbound auth).
+    pub tenant: Option<String>,
+}
+
+/// All tools of a server, in name order, plus what every call shares.
 pub struct Registry {
     /// Server name (`serverInfo.name`).
     pub name: String,
@@ -36,8 +55,18 @@ pub struct Registry {
     pub version: String,
     /// Instructions for clients.
     pub instructions: Option<String>,
+    /// Name of the environment served.
+    pub environment: String,
     /// Shared upstream HTTP client (connection pooling across calls).
     pub http: reqwest::Client,
+    /// Upstream credentials of the environment.
+    pub upstream: UpstreamAuth,
+    /// Inbound authentication of the environment (HTTP), when configured.
+    pub inbound: Option<Arc<Authenticator>>,
+    /// Tenancy, when configured.
+    pub tenancy: Option<TenancyDefinition>,
+    /// The tenant configured at start (`--tenant`).
+    pub tenant: Option<String>,
     tools: Vec<ToolEntry>,
     by_name: HashMap<String, usize>,
 }
@@ -46,11 +75,19 @@ pub struct Registry {
 pub const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Registry {
-    /// Prepares `definition`; `env` reads environment variables (injected for tests).
-    pub fn new(definition: ServerDefinition, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, String> {
+    /// Prepares `definition` for the environment and tenant in `selection`. Fails with a message
+    /// naming what to fix: an unknown environment or tenant, a bad base URL, or — all at once —
+    /// every secret of the environment that cannot be read.
+    pub fn new(definition: ServerDefinition, selection: &Selection, secrets: Arc<Secrets>) -> Result<Self, String> {
+        let environment = choose_environment(&definition, selection)?;
         let mut base_urls = HashMap::new();
         for api in &definition.apis {
-            let url = env(&api.base_url_env).filter(|v| !v.trim().is_empty()).unwrap_or_else(|| api.base_url.clone());
+            let default = environment.apis.iter().find(|a| a.id == api.id).map(|a| a.base_url.clone());
+            let url = secrets
+                .env_var(&api.base_url_env)
+                .filter(|v| !v.trim().is_empty())
+                .or(default)
+                .ok_or_else(|| format!("API `{}` has no base URL in environment `{}`", api.id, environment.name))?;
             let parsed = reqwest::Url::parse(&url).map_err(|err| {
                 format!(
                     "base URL `{url}` of API `{}` is invalid ({err}); set {} to an absolute http(s) URL",
@@ -84,23 +121,48 @@ impl Registry {
                 .get(&entry.api)
                 .cloned()
                 .ok_or_else(|| format!("tool `{}` refers to unknown API `{}`", tool.name, entry.api))?;
-            tools.push(ToolEntry { tool, http: entry.http, base_url, input, output });
+            tools.push(ToolEntry {
+                tool,
+                api: entry.api,
+                http: entry.http,
+                base_url,
+                security: entry.security,
+                scopes: entry.scopes,
+                input,
+                output,
+            });
         }
         tools.sort_by(|a, b| a.tool.name.cmp(&b.tool.name));
         let by_name = tools.iter().enumerate().map(|(i, t)| (t.tool.name.to_string(), i)).collect();
+        let tenant = choose_tenant(definition.tenancy.as_ref(), selection)?;
         install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .user_agent(format!("{}/{} (mcpgen)", definition.name, definition.version))
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(UPSTREAM_TIMEOUT)
-            .build()
-            .map_err(|err| format!("cannot create the HTTP client: {err}"))?;
+        let user_agent = format!("{}/{} (mcpgen)", definition.name, definition.version);
+        let factory: ClientFactory = Arc::new(move |identity| http_client(&user_agent, identity));
+        let http = factory(None)?;
+        let upstream = UpstreamAuth::new(&environment, secrets, TokenCache::new(http.clone()), factory);
+        let missing = upstream.missing_secrets();
+        if !missing.is_empty() {
+            return Err(format!(
+                "environment `{}` is missing {} secret{}:\n  - {}\nset them (see the README's environment table) and start again",
+                environment.name,
+                missing.len(),
+                if missing.len() == 1 { "" } else { "s" },
+                missing.join("\n  - ")
+            ));
+        }
+        let claim = definition.tenancy.as_ref().map(|t| t.claim.clone());
+        let inbound = environment.inbound.clone().map(|auth| Arc::new(Authenticator::new(auth, claim, http.clone())));
         Ok(Self {
             name: definition.name,
             title: definition.title,
             version: definition.version,
             instructions: definition.instructions,
+            environment: environment.name,
             http,
+            upstream,
+            inbound,
+            tenancy: definition.tenancy,
+            tenant,
             tools,
             by_name,
         })
@@ -115,6 +177,46 @@ impl Registry {
     pub fn get(&self, name: &str) -> Option<&ToolEntry> {
         self.by_name.get(name).map(|&i| &self.tools[i])
     }
+}
+
+fn choose_environment(definition: &ServerDefinition, selection: &Selection) -> Result<EnvironmentDefinition, String> {
+    let names: Vec<&str> = definition.environments.iter().map(|e| e.name.as_str()).collect();
+    let wanted = match (&selection.environment, &definition.default_environment) {
+        (Some(name), _) | (None, Some(name)) => name.as_str(),
+        (None, None) if names.len() == 1 => names[0],
+        (None, None) => {
+            return Err(format!("choose an environment with --env or MCP_ENV (one of: {})", names.join(", ")));
+        }
+    };
+    definition
+        .environments
+        .iter()
+        .find(|e| e.name == wanted)
+        .cloned()
+        .ok_or_else(|| format!("unknown environment `{wanted}`; this server knows: {}", names.join(", ")))
+}
+
+fn choose_tenant(tenancy: Option<&TenancyDefinition>, selection: &Selection) -> Result<Option<String>, String> {
+    match (tenancy, &selection.tenant) {
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err("--tenant was given, but this server has no tenants".into()),
+        (Some(_), None) => Ok(None),
+        (Some(tenancy), Some(tenant)) if tenancy.tenants.contains(tenant) => Ok(Some(tenant.clone())),
+        (Some(tenancy), Some(tenant)) => {
+            Err(format!("unknown tenant `{tenant}`; this server serves: {}", tenancy.tenants.join(", ")))
+        }
+    }
+}
+
+fn http_client(user_agent: &str, identity: Option<reqwest::Identity>) -> Result<reqwest::Client, String> {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(user_agent)
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(UPSTREAM_TIMEOUT);
+    if let Some(identity) = identity {
+        builder = builder.identity(identity);
+    }
+    builder.build().map_err(|err| format!("cannot create the HTTP client: {err}"))
 }
 
 /// reqwest is built without a default TLS crypto provider (to avoid compiling aws-lc); install

@@ -10,6 +10,8 @@ use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService, stdio};
 use tracing_subscriber::EnvFilter;
 
 use super::cli::{Options, Transport};
+use super::gate::{Gate, guard};
+use super::inbound::{metadata, metadata_url};
 use super::registry::Registry;
 use super::server::McpServer;
 
@@ -46,10 +48,41 @@ async fn serve_http(server: McpServer, options: &Options) -> anyhow::Result<()> 
         .with_allowed_hosts(hosts)
         .with_allowed_origins(origins)
         .enforce_origin_validation();
+    let inbound = server.registry().inbound.clone();
+    let gate = inbound.as_ref().map(|authenticator| {
+        Arc::new(Gate {
+            authenticator: authenticator.clone(),
+            tool_scopes: server
+                .registry()
+                .tools()
+                .iter()
+                .filter(|t| !t.scopes.is_empty())
+                .map(|t| (t.tool.name.to_string(), t.scopes.clone()))
+                .collect(),
+            tenants: server.registry().tenancy.as_ref().map(|t| t.tenants.clone()),
+        })
+    });
     let service =
         StreamableHttpService::new(move || Ok(server.clone()), Arc::new(LocalSessionManager::default()), config);
-    let app =
-        axum::Router::new().route("/healthz", axum::routing::get(|| async { "ok" })).nest_service("/mcp", service);
+    let mcp = axum::Router::new().nest_service("/mcp", service);
+    let mut app = axum::Router::new().route("/healthz", axum::routing::get(|| async { "ok" }));
+    match (gate, inbound) {
+        (Some(gate), Some(authenticator)) => {
+            let document = axum::Json(metadata(authenticator.definition()));
+            let resource_path = metadata_url(&authenticator.definition().resource);
+            // RFC 9728: clients try the path-suffixed URL first, then the root one; serve both.
+            let suffixed = reqwest::Url::parse(&resource_path).map(|u| u.path().to_owned()).unwrap_or_default();
+            let root = "/.well-known/oauth-protected-resource";
+            let served = document.clone();
+            app = app.route(root, axum::routing::get(move || async move { served }));
+            if suffixed != root && suffixed.starts_with(root) {
+                app = app.route(&suffixed, axum::routing::get(move || async move { document }));
+            }
+            app = app.merge(mcp.layer(axum::middleware::from_fn_with_state(gate, guard)));
+            tracing::info!(resource = %authenticator.definition().resource, "inbound OAuth enabled: /mcp requires a bearer token");
+        }
+        _ => app = app.merge(mcp),
+    }
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
         .with_context(|| format!("cannot listen on {}", options.listen))?;

@@ -7,8 +7,10 @@ use axum::body::Bytes;
 use axum::http::HeaderMap;
 use axum::routing::post;
 use base64::Engine as _;
+use mcpgen_runtime::McpServer;
 use mcpgen_runtime::definition::ServerDefinition;
-use mcpgen_runtime::{McpServer, Registry};
+mod common;
+
 use serde_json::{Value, json};
 
 /// Echoes the request: content type and body (base64, so binary survives).
@@ -37,7 +39,7 @@ async fn server() -> McpServer {
     let base = upstream().await;
     let definition: ServerDefinition = serde_json::from_value(json!({
         "@generated": "test", "name": "bodies", "version": "1.0.0",
-        "apis": [{"id": "echo", "baseUrl": base, "baseUrlEnv": "ECHO_BASE_URL"}],
+        "apis": [{"id": "echo", "baseUrlEnv": "ECHO_BASE_URL"}], "environments": [{"name": "default", "apis": [{"id": "echo", "baseUrl": base}]}],
         "tools": [
             tool("form", "application/x-www-form-urlencoded", "form", json!([{"name": "metadata", "style": "deepObject", "explode": true}])),
             tool("multipart", "multipart/form-data", "multipart", json!([{"name": "file", "binary": true, "contentType": "image/png"}])),
@@ -46,7 +48,7 @@ async fn server() -> McpServer {
         ]
     }))
     .unwrap();
-    McpServer::new(Registry::new(definition, &|_| None).unwrap())
+    McpServer::new(common::registry(definition, &[]).unwrap())
 }
 
 /// Calls `tool` and returns what the upstream saw: (content type, body bytes).

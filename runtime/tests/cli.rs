@@ -9,7 +9,7 @@ use serde_json::json;
 fn definition() -> ServerDefinition {
     serde_json::from_value(json!({
         "@generated": "test", "name": "t-mcp", "version": "1.2.3",
-        "apis": [{"id": "t", "baseUrl": "https://t.example.com", "baseUrlEnv": "T_BASE_URL"}], "tools": []
+        "apis": [{"id": "t", "baseUrlEnv": "T_BASE_URL"}], "environments": [{"name": "default", "apis": [{"id": "t", "baseUrl": "https://t.example.com"}]}], "tools": []
     }))
     .unwrap()
 }

@@ -1,7 +1,8 @@
 //! Start-up configuration: the tool table, base-URL overrides, and errors that name the setting.
 
-use mcpgen_runtime::Registry;
 use mcpgen_runtime::definition::ServerDefinition;
+mod common;
+
 use serde_json::json;
 
 fn definition(base_url: &str) -> ServerDefinition {
@@ -9,7 +10,7 @@ fn definition(base_url: &str) -> ServerDefinition {
         "@generated": "test",
         "name": "t-mcp",
         "version": "1.0.0",
-        "apis": [{"id": "t", "baseUrl": base_url, "baseUrlEnv": "T_BASE_URL"}],
+        "apis": [{"id": "t", "baseUrlEnv": "T_BASE_URL"}], "environments": [{"name": "default", "apis": [{"id": "t", "baseUrl": base_url}]}],
         "tools": [
             {"tool": {"name": "b_tool", "inputSchema": {"type": "object"}}, "api": "t", "http": {"method": "GET", "path": "/b"}},
             {"tool": {"name": "a_tool", "inputSchema": {"type": "object", "properties": {"x": {"$ref": "#/$defs/X"}}, "$defs": {"X": {"type": "integer"}}}},
@@ -21,7 +22,7 @@ fn definition(base_url: &str) -> ServerDefinition {
 
 #[test]
 fn tools_are_sorted_and_schemas_compiled() {
-    let registry = Registry::new(definition("https://t.example.com/"), &|_| None).unwrap();
+    let registry = common::registry(definition("https://t.example.com/"), &[]).unwrap();
     let names: Vec<_> = registry.tools().iter().map(|t| t.tool.name.to_string()).collect();
     assert_eq!(names, ["a_tool", "b_tool"]);
     let a = registry.get("a_tool").unwrap();
@@ -33,17 +34,15 @@ fn tools_are_sorted_and_schemas_compiled() {
 
 #[test]
 fn the_environment_overrides_the_base_url() {
-    let registry = Registry::new(definition("https://t.example.com"), &|name| {
-        (name == "T_BASE_URL").then(|| "http://127.0.0.1:9/v2".to_owned())
-    })
-    .unwrap();
+    let registry =
+        common::registry(definition("https://t.example.com"), &[("T_BASE_URL", "http://127.0.0.1:9/v2")]).unwrap();
     assert_eq!(registry.get("b_tool").unwrap().base_url, "http://127.0.0.1:9/v2");
 }
 
 #[test]
 fn a_bad_base_url_names_the_variable_to_fix() {
-    let err = Registry::new(definition("https://t.example.com"), &|_| Some("not a url".to_owned())).err().unwrap();
+    let err = common::registry(definition("https://t.example.com"), &[("T_BASE_URL", "not a url")]).err().unwrap();
     assert!(err.contains("T_BASE_URL") && err.contains("not a url"), "{err}");
-    let err = Registry::new(definition("ftp://t.example.com"), &|_| None).err().unwrap();
+    let err = common::registry(definition("ftp://t.example.com"), &[]).err().unwrap();
     assert!(err.contains("http or https"), "{err}");
 }

@@ -6,6 +6,7 @@
 use askama::Template;
 
 use super::{internal, runtime};
+use crate::definition::{AuthMethod, EnvironmentDefinition, SecretRef};
 use crate::diagnostics::Problem;
 use crate::ir::{ServerIr, ToolIr};
 
@@ -37,8 +38,17 @@ pub(super) fn cargo_toml(ir: &ServerIr, header: &str) -> Result<String, Problem>
 struct ApiRow {
     id: String,
     title_md: String,
-    base_url: String,
     base_url_env: String,
+}
+
+struct EnvView {
+    name: String,
+    is_default: bool,
+    /// (API id, base URL).
+    base_urls: Vec<(String, String)>,
+    /// (reference, kind, used for), all Markdown-safe.
+    secrets: Vec<(String, &'static str, String)>,
+    inbound_md: Option<String>,
 }
 
 struct ToolRow {
@@ -57,6 +67,9 @@ struct Readme<'a> {
     apis: Vec<ApiRow>,
     tools: Vec<ToolRow>,
     tool_count: usize,
+    environments: Vec<EnvView>,
+    several_environments: bool,
+    tenancy_md: Option<String>,
 }
 
 /// `README.md` of the generated crate.
@@ -71,14 +84,93 @@ pub(super) fn readme(ir: &ServerIr, header: &str) -> Result<String, Problem> {
             .map(|api| ApiRow {
                 id: api.id.clone(),
                 title_md: markdown(&api.title),
-                base_url: api.base_url.replace('`', "%60"),
                 base_url_env: api.base_url_env.clone(),
             })
             .collect(),
         tools: ir.tools.iter().map(tool_row).collect(),
         tool_count: ir.tools.len(),
+        environments: ir.environments.iter().map(|env| env_view(env, ir)).collect(),
+        several_environments: ir.environments.len() > 1,
+        tenancy_md: ir.tenancy.as_ref().map(|t| {
+            format!(
+                "Tenants: {}. Over HTTP with inbound auth, a caller's tenant is the `{}` claim of its token (or its API key's tenant); otherwise start the server with `--tenant` (`MCP_TENANT`). Calls never use another tenant's credentials, and unknown tenants are refused.",
+                t.tenants.iter().map(|n| format!("`{}`", n.replace('`', ""))).collect::<Vec<_>>().join(", "),
+                markdown(&t.claim)
+            )
+        }),
     };
     finish(view.render(), "README.md")
+}
+
+fn env_view(env: &EnvironmentDefinition, ir: &ServerIr) -> EnvView {
+    let mut secrets: Vec<(String, &'static str, String)> = Vec::new();
+    let mut add = |reference: &SecretRef, used_for: String| {
+        let (shown, kind) = match reference {
+            SecretRef::Env(name) => (format!("`{name}`"), "environment variable"),
+            SecretRef::File(path) => (format!("`{}`", path.replace('`', "%60")), "file"),
+            SecretRef::Value(_) => return,
+        };
+        match secrets.iter_mut().find(|(s, k, _)| *s == shown && *k == kind) {
+            Some((_, _, uses)) => uses.push_str(&format!(", {used_for}")),
+            None => secrets.push((shown, kind, used_for)),
+        }
+    };
+    for api in &env.apis {
+        for credential in &api.credentials {
+            let owner = match &credential.tenant {
+                Some(tenant) => format!("{} / {} (tenant {})", api.id, credential.scheme, tenant),
+                None => format!("{} / {}", api.id, credential.scheme),
+            };
+            let owner = markdown(&owner);
+            match &credential.method {
+                AuthMethod::ApiKey { key, .. } => add(key, format!("{owner}: API key")),
+                AuthMethod::Bearer { token } => add(token, format!("{owner}: bearer token")),
+                AuthMethod::Basic { username, password } => {
+                    add(username, format!("{owner}: user name"));
+                    add(password, format!("{owner}: password"));
+                }
+                AuthMethod::ClientCredentials { client } | AuthMethod::TokenExchange { client } => {
+                    add(&client.client_id, format!("{owner}: OAuth client id"));
+                    add(&client.client_secret, format!("{owner}: OAuth client secret"));
+                }
+                AuthMethod::MutualTls => {}
+            }
+        }
+        for tls in &api.client_tls {
+            let owner = match &tls.tenant {
+                Some(tenant) => format!("{} (tenant {})", api.id, tenant),
+                None => api.id.clone(),
+            };
+            add(&tls.cert, format!("{}: client certificate (PEM)", markdown(&owner)));
+            add(&tls.key, format!("{}: client key (PEM)", markdown(&owner)));
+        }
+    }
+    let inbound_md = env.inbound.as_ref().map(|auth| {
+        let mut text = format!(
+            "Over HTTP, MCP clients must send `Authorization: Bearer …` for resource `{}`",
+            auth.resource.replace('`', "%60")
+        );
+        if let Some(jwt) = &auth.jwt {
+            text.push_str(&format!(
+                ": an OAuth access token from `{}` ({}), checked against its JWKS",
+                jwt.issuer.replace('`', "%60"),
+                jwt.algorithms.join(", ")
+            ));
+        }
+        if !auth.api_keys.is_empty() {
+            let names: Vec<String> = auth.api_keys.iter().map(|k| markdown(&k.id)).collect();
+            text.push_str(&format!("; static API keys are accepted for: {}", names.join(", ")));
+        }
+        text.push('.');
+        text
+    });
+    EnvView {
+        is_default: ir.default_environment.as_deref() == Some(&env.name) || ir.environments.len() == 1,
+        name: markdown(&env.name),
+        base_urls: env.apis.iter().map(|a| (a.id.clone(), a.base_url.replace('`', "%60"))).collect(),
+        secrets,
+        inbound_md,
+    }
 }
 
 fn tool_row(tool: &ToolIr) -> ToolRow {

@@ -18,13 +18,12 @@ pub(super) fn tools_json(ir: &ServerIr, header: &str) -> Result<String, Problem>
         apis: ir
             .apis
             .iter()
-            .map(|api| ApiDefinition {
-                id: api.id.clone(),
-                base_url: api.base_url.clone(),
-                base_url_env: api.base_url_env.clone(),
-            })
+            .map(|api| ApiDefinition { id: api.id.clone(), base_url_env: api.base_url_env.clone() })
             .collect(),
         tools: ir.tools.iter().map(tool_definition).collect(),
+        environments: ir.environments.clone(),
+        default_environment: ir.default_environment.clone(),
+        tenancy: ir.tenancy.clone(),
     };
     let mut text = serde_json::to_string_pretty(&definition).map_err(|err| internal("tools.json", err))?;
     text.push('\n');
@@ -41,6 +40,8 @@ fn tool_definition(tool: &ToolIr) -> ToolDefinition {
             params: tool.params.clone(),
             body: tool.body.clone(),
         },
+        security: tool.security.clone(),
+        scopes: tool.scopes.clone(),
     }
 }
 

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use heck::ToShoutySnakeCase;
 use serde_json::{Map, Value, json};
 
+use super::auth;
 use super::names::{arg_name, tool_name, unique};
 use super::{Annotations, ApiIr, ServerIr, ToolIr};
 use crate::definition::{BodyEncoding, BodyMapping, FieldEncoding, ParamLocation, ParamMapping};
@@ -111,6 +112,7 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
                 None => derived,
             };
             let (mut tool, tool_problems, limits) = build_tool(spec, id, op, name, over, &mut outputs);
+            auth::apply_security(spec, op, over, &mut tool);
             truncated_inputs += usize::from(limits.input_truncated);
             oversized_outputs += usize::from(limits.output_too_large);
             problems.0.extend(tool_problems);
@@ -146,30 +148,21 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
                 "large response schemas",
             ));
         }
-        match base_url(spec, section) {
-            Some(base_url) => apis.push(ApiIr {
-                id: id.clone(),
-                title: spec.api.info.title.clone(),
-                spec_version: spec.api.info.version.clone(),
-                base_url,
-                base_url_env: section
-                    .base_url_env
-                    .clone()
-                    .unwrap_or_else(|| format!("{}_BASE_URL", id.to_shouty_snake_case())),
-            }),
-            None => problems.push(
-                input.manifest_doc.at_key(
-                    &api_at,
-                    Problem::error("mcpgen::manifest::base_url", format!("API `{id}` has no base URL"))
-                        .with_help("set `base_url` for this API, or give the spec an absolute `servers` URL"),
-                    "no base URL",
-                ),
-            ),
-        }
+        apis.push(ApiIr {
+            id: id.clone(),
+            title: spec.api.info.title.clone(),
+            spec_version: spec.api.info.version.clone(),
+            base_url: base_url(spec, section),
+            base_url_env: section
+                .base_url_env
+                .clone()
+                .unwrap_or_else(|| format!("{}_BASE_URL", id.to_shouty_snake_case())),
+        });
     }
     let mut tools = make_names_unique(tools, &explicit);
     tools.sort_by(|a, b| a.name.cmp(&b.name));
     apis.sort_by(|a, b| a.id.cmp(&b.id));
+    let auth = auth::build(input, &apis, &tools, &mut problems);
     if problems.has_errors() {
         return (None, problems);
     }
@@ -183,6 +176,9 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
         instructions: server.instructions.clone(),
         apis,
         tools,
+        environments: auth.environments,
+        default_environment: auth.default_environment,
+        tenancy: auth.tenancy,
         sources: input.sources.clone(),
     };
     (Some(ir), problems)
@@ -450,6 +446,8 @@ fn build_tool(
         output_schema,
         annotations,
         deprecated: op.deprecated,
+        security: Vec::new(),
+        scopes: Vec::new(),
     };
     (tool, problems, limits)
 }

@@ -4,6 +4,7 @@
 //! checked and sorted, so emitting is a plain rendering of it and the same inputs always give the
 //! same output. [`build`] turns loaded specs and a manifest into it.
 
+mod auth;
 mod build;
 mod names;
 
@@ -11,7 +12,7 @@ pub use build::{Input, build};
 
 use serde_json::Value;
 
-use crate::definition::{BodyMapping, ParamMapping};
+use crate::definition::{BodyMapping, EnvironmentDefinition, ParamMapping, TenancyDefinition};
 
 /// A whole generated server.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +33,12 @@ pub struct ServerIr {
     pub apis: Vec<ApiIr>,
     /// Tools, sorted by name.
     pub tools: Vec<ToolIr>,
+    /// Deployment environments, sorted by name (one named `default` when the manifest has none).
+    pub environments: Vec<EnvironmentDefinition>,
+    /// Environment served when none is chosen.
+    pub default_environment: Option<String>,
+    /// Tenancy, when configured.
+    pub tenancy: Option<TenancyDefinition>,
     /// Input file names as given (manifest first), for the generated-file headers.
     pub sources: Vec<String>,
 }
@@ -45,8 +52,9 @@ pub struct ApiIr {
     pub title: String,
     /// `info.version` of the spec.
     pub spec_version: String,
-    /// Default base URL, without a trailing slash.
-    pub base_url: String,
+    /// Base URL from the API section or the spec's `servers`, without a trailing slash (each
+    /// environment may set its own).
+    pub base_url: Option<String>,
     /// Environment variable overriding the base URL.
     pub base_url_env: String,
 }
@@ -80,6 +88,10 @@ pub struct ToolIr {
     pub annotations: Annotations,
     /// Whether the spec marks the operation deprecated.
     pub deprecated: bool,
+    /// Upstream security alternatives, as scheme names (OpenAPI `security`).
+    pub security: Vec<Vec<String>>,
+    /// Scopes an inbound caller needs.
+    pub scopes: Vec<String>,
 }
 
 /// MCP tool annotations (hints for clients; never trusted for security).

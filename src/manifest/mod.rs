@@ -5,8 +5,15 @@
 //! from sections (`server`, `apis`, per-API `include`/`exclude`/`tools`) so later features add
 //! sections instead of changing existing ones. See `docs/manifest.md`.
 
+mod auth;
+
 use indexmap::IndexMap;
 use serde::Deserialize;
+
+pub use auth::{
+    ALGORITHMS, ApiKeySection, AuthSection, ClientTlsSection, CredentialBinding, EnvironmentApiSection,
+    EnvironmentSection, TenancySection, TenantApiSection, TenantSection, parse_secret_ref,
+};
 
 use crate::diagnostics::Problem;
 use crate::document::Document;
@@ -25,6 +32,18 @@ pub struct Manifest {
     pub server: ServerSection,
     /// Upstream APIs by id, in the order written.
     pub apis: IndexMap<String, ApiSection>,
+    /// How MCP clients authenticate over HTTP (OAuth 2.1 resource server, static API keys).
+    #[serde(default)]
+    pub auth: Option<AuthSection>,
+    /// Named deployment environments (`dev`, `prod`, …) overriding base URLs, credentials and auth.
+    #[serde(default)]
+    pub environments: IndexMap<String, EnvironmentSection>,
+    /// The environment served when none is chosen at start.
+    #[serde(default)]
+    pub default_environment: Option<String>,
+    /// Tenants, each with its own upstream credentials.
+    #[serde(default)]
+    pub tenancy: Option<TenancySection>,
 }
 
 /// `server:` — identity of the generated server and crate.
@@ -80,6 +99,13 @@ pub struct ApiSection {
     /// makes the generator reach the network).
     #[serde(default)]
     pub allow_remote_refs: Vec<String>,
+    /// Credentials for the spec's security schemes, by scheme name (shared by every environment
+    /// and tenant unless overridden).
+    #[serde(default)]
+    pub credentials: IndexMap<String, CredentialBinding>,
+    /// Client certificate for mutual TLS with the API.
+    #[serde(default)]
+    pub client_tls: Option<ClientTlsSection>,
 }
 
 /// A set of operations, by tag or by operation.
@@ -114,6 +140,9 @@ pub struct ToolOverride {
     /// gateways can route on them without reading the body: argument name → header name.
     #[serde(default)]
     pub mcp_headers: IndexMap<String, String>,
+    /// Scopes an inbound caller needs for this tool (default: the operation's OAuth scopes).
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
 }
 
 /// Overrides of MCP tool annotations.
@@ -283,6 +312,7 @@ fn check(doc: &Document, manifest: &Manifest) -> Vec<Problem> {
             }
         }
     }
+    auth::check(doc, manifest, &mut problems);
     problems
 }
 
@@ -313,7 +343,7 @@ fn is_api_id(id: &str) -> bool {
         && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
-fn is_env_var(name: &str) -> bool {
+pub(crate) fn is_env_var(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
         && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }

@@ -1,0 +1,124 @@
+//! The HTTP front door when inbound auth is on: bearer challenge (401), tenant check, per-tool
+//! scope check on `tools/call` (403 `insufficient_scope`, so clients can step up), and the RFC 9728
+//! protected resource metadata.
+//!
+//! The scope check reads the JSON-RPC body before rmcp does because the step-up challenge is an
+//! HTTP status; the MCP handler checks again (and hides tools from `tools/list`), so a request
+//! that reaches it some other way is still refused.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use super::inbound::{Authenticator, metadata_url};
+
+/// Largest request body the gate reads to find the called tool (rmcp applies its own limits after).
+const MAX_BODY: usize = 4 * 1024 * 1024;
+
+/// What the gate needs to decide.
+pub struct Gate {
+    /// Token validation.
+    pub authenticator: Arc<Authenticator>,
+    /// Scopes each tool requires, by tool name.
+    pub tool_scopes: HashMap<String, Vec<String>>,
+    /// Known tenants when tenancy is on.
+    pub tenants: Option<Vec<String>>,
+}
+
+impl Gate {
+    fn challenge(&self, error: Option<(&str, &str)>) -> Response {
+        let definition = self.authenticator.definition();
+        let mut value = format!(r#"Bearer resource_metadata="{}""#, metadata_url(&definition.resource));
+        if !definition.scopes_supported.is_empty() {
+            value.push_str(&format!(r#", scope="{}""#, definition.scopes_supported.join(" ")));
+        }
+        if let Some((code, description)) = error {
+            value.push_str(&format!(r#", error="{code}", error_description="{}""#, description.replace('"', "'")));
+        }
+        let mut response = (StatusCode::UNAUTHORIZED, "authentication required\n").into_response();
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+        }
+        response
+    }
+
+    fn insufficient_scope(&self, tool: &str, needed: &[String]) -> Response {
+        let definition = self.authenticator.definition();
+        let value = format!(
+            r#"Bearer error="insufficient_scope", scope="{}", resource_metadata="{}", error_description="tool {tool} needs more scopes""#,
+            needed.join(" "),
+            metadata_url(&definition.resource)
+        );
+        let mut response =
+            (StatusCode::FORBIDDEN, format!("tool `{tool}` requires scopes: {}\n", needed.join(" "))).into_response();
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+        }
+        response
+    }
+}
+
+/// axum middleware in front of `/mcp`.
+pub async fn guard(State(gate): State<Arc<Gate>>, request: Request, next: Next) -> Response {
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned);
+    let Some(bearer) = bearer else {
+        tracing::info!(reason = "no bearer token", "request refused (401)");
+        return gate.challenge(None);
+    };
+    let principal = match gate.authenticator.authenticate(&bearer).await {
+        Ok(principal) => principal,
+        Err(rejection) => {
+            tracing::warn!(reason = %rejection.0, "request refused (401)");
+            return gate.challenge(Some(("invalid_token", &rejection.0)));
+        }
+    };
+    if let Some(tenants) = &gate.tenants {
+        match &principal.tenant {
+            Some(tenant) if tenants.contains(tenant) => {}
+            other => {
+                let why = match other {
+                    Some(tenant) => format!("tenant `{tenant}` is not served here"),
+                    None => "the token names no tenant".to_owned(),
+                };
+                tracing::warn!(subject = %principal.subject, reason = %why, "request refused (403)");
+                return (StatusCode::FORBIDDEN, format!("{why}\n")).into_response();
+            }
+        }
+    }
+    let (mut parts, body) = request.into_parts();
+    let bytes = match to_bytes(body, MAX_BODY).await {
+        Ok(bytes) => bytes,
+        Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n").into_response(),
+    };
+    if let Some(tool) = called_tool(&bytes)
+        && let Some(needed) = gate.tool_scopes.get(&tool)
+        && !principal.has_scopes(needed)
+    {
+        tracing::warn!(subject = %principal.subject, tool = %tool, "tool call refused: insufficient scope (403)");
+        return gate.insufficient_scope(&tool, needed);
+    }
+    parts.extensions.insert(principal);
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
+}
+
+/// The tool named by a JSON-RPC `tools/call` request body.
+fn called_tool(body: &[u8]) -> Option<String> {
+    let message: Value = serde_json::from_slice(body).ok()?;
+    if message.get("method")?.as_str()? != "tools/call" {
+        return None;
+    }
+    message.get("params")?.get("name")?.as_str().map(str::to_owned)
+}

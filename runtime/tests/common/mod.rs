@@ -1,0 +1,21 @@
+//! Helpers shared by the runtime's integration tests.
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use mcpgen_runtime::Registry;
+use mcpgen_runtime::definition::ServerDefinition;
+use mcpgen_runtime::registry::Selection;
+use mcpgen_runtime::secrets::Secrets;
+
+/// Secrets that read environment variables from `vars` only.
+pub fn secrets(vars: &[(&str, &str)]) -> Arc<Secrets> {
+    let vars: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    Arc::new(Secrets::new(Arc::new(move |name| vars.get(name).cloned())))
+}
+
+/// A registry for the default environment with environment variables `vars`.
+pub fn registry(definition: ServerDefinition, vars: &[(&str, &str)]) -> Result<Registry, String> {
+    Registry::new(definition, &Selection::default(), secrets(vars))
+}
