@@ -36,6 +36,20 @@ pub async fn serve(registry: Registry, options: &Options) -> anyhow::Result<()> 
 }
 
 async fn serve_http(server: McpServer, options: &Options) -> anyhow::Result<()> {
+    let app = router(server, options);
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", options.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!("listening on http://{addr}/mcp");
+    eprintln!("listening on http://{addr}/mcp");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("HTTP server failed")?;
+    Ok(())
+}
+
+/// The HTTP application: `/mcp` (behind the auth gate when inbound auth is on), `/healthz`, and
+/// the protected resource metadata.
+pub fn router(server: McpServer, options: &Options) -> axum::Router {
     let mut hosts = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
     hosts.extend(options.allowed_hosts.iter().cloned());
     // The MCP spec requires Origin validation (DNS rebinding): a request that carries an Origin must
@@ -83,14 +97,7 @@ async fn serve_http(server: McpServer, options: &Options) -> anyhow::Result<()> 
         }
         _ => app = app.merge(mcp),
     }
-    let listener = tokio::net::TcpListener::bind(options.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", options.listen))?;
-    let addr = listener.local_addr()?;
-    tracing::info!("listening on http://{addr}/mcp");
-    eprintln!("listening on http://{addr}/mcp");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("HTTP server failed")?;
-    Ok(())
+    app
 }
 
 async fn shutdown_signal() {

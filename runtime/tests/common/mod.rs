@@ -19,3 +19,17 @@ pub fn secrets(vars: &[(&str, &str)]) -> Arc<Secrets> {
 pub fn registry(definition: ServerDefinition, vars: &[(&str, &str)]) -> Result<Registry, String> {
     Registry::new(definition, &Selection::default(), secrets(vars))
 }
+
+/// A registry for the default environment serving `tenant`.
+pub fn registry_for(definition: ServerDefinition, vars: &[(&str, &str)], tenant: Option<&str>) -> Result<Registry, String> {
+    let selection = Selection { environment: None, tenant: tenant.map(str::to_owned) };
+    Registry::new(definition, &selection, secrets(vars))
+}
+
+/// Serves `app` on an ephemeral 127.0.0.1 port; returns `http://127.0.0.1:PORT`.
+pub async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}

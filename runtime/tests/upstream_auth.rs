@@ -1,0 +1,339 @@
+//! Upstream credentials end to end: a real upstream on 127.0.0.1 that checks each credential
+//! kind, and a real OAuth token endpoint (client credentials and RFC 8693 token exchange).
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use mcpgen_runtime::McpServer;
+use mcpgen_runtime::definition::ServerDefinition;
+use mcpgen_runtime::inbound::Principal;
+use rmcp::model::CallToolResult;
+use serde_json::{Value, json};
+
+/// What the upstream and the token endpoint accept, and what they saw.
+#[derive(Default)]
+struct World {
+    /// Expected value per check kind (`key-header`, `bearer`, …).
+    expected: HashMap<String, String>,
+    /// Access tokens the upstream accepts for `/check/oauth`.
+    valid_tokens: Vec<String>,
+    /// Every `Authorization` header the upstream received.
+    authorizations: Vec<String>,
+    /// Token requests received: (grant_type, subject_token).
+    token_requests: Vec<(String, Option<String>)>,
+    /// `expires_in` of issued tokens.
+    lifetime: u64,
+}
+
+type Shared = Arc<Mutex<World>>;
+
+async fn check(
+    State(world): State<Shared>,
+    Path(kind): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> (StatusCode, String) {
+    let query: HashMap<String, String> =
+        form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()).into_owned().collect();
+    let mut world = world.lock().unwrap();
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    world.authorizations.push(header("authorization"));
+    let got = match kind.as_str() {
+        "key-header" => header("x-api-key"),
+        "key-query" => query.get("api_key").cloned().unwrap_or_default(),
+        "key-cookie" => header("cookie"),
+        "public" => return (StatusCode::OK, json!({"ok": true}).to_string()),
+        "oauth" | "exchange" => {
+            let token = header("authorization").trim_start_matches("Bearer ").to_owned();
+            let ok = world.valid_tokens.contains(&token);
+            return if ok {
+                (StatusCode::OK, json!({"ok": true, "token": token}).to_string())
+            } else {
+                (StatusCode::UNAUTHORIZED, format!("token {token} is not valid"))
+            };
+        }
+        _ => header("authorization"),
+    };
+    if world.expected.get(&kind) == Some(&got) {
+        (StatusCode::OK, json!({"ok": true}).to_string())
+    } else {
+        // Like many real APIs, echo what was sent: the server must redact it.
+        (StatusCode::UNAUTHORIZED, format!("credential {got} rejected"))
+    }
+}
+
+async fn token(State(world): State<Shared>, headers: HeaderMap, body: String) -> (StatusCode, String) {
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let form: HashMap<String, String> = form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+    let basic = base64::engine::general_purpose::STANDARD.encode("client-1:s3cret-client");
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(&format!("Basic {basic}")) {
+        return (StatusCode::UNAUTHORIZED, json!({"error": "invalid_client"}).to_string());
+    }
+    let mut world = world.lock().unwrap();
+    let grant = form.get("grant_type").cloned().unwrap_or_default();
+    world.token_requests.push((grant.clone(), form.get("subject_token").cloned()));
+    let n = world.token_requests.len();
+    let issued = match grant.as_str() {
+        "client_credentials" if form.get("scope").map(String::as_str) == Some("pets:read pets:write") => {
+            format!("cc-token-{n}")
+        }
+        "urn:ietf:params:oauth:grant-type:token-exchange" if form.contains_key("subject_token") => {
+            format!("xchg-token-{n}")
+        }
+        _ => return (StatusCode::BAD_REQUEST, json!({"error": "invalid_grant", "error_description": "wrong grant or scope"}).to_string()),
+    };
+    world.valid_tokens.push(issued.clone());
+    (StatusCode::OK, json!({"access_token": issued, "token_type": "Bearer", "expires_in": world.lifetime}).to_string())
+}
+
+fn tool(name: &str, path: &str, security: Value) -> Value {
+    json!({"tool": {"name": name, "inputSchema": {"type": "object"}}, "api": "up",
+           "http": {"method": "GET", "path": path}, "security": security})
+}
+
+fn definition(base: &str, credentials: Value, tenancy: Option<Value>) -> ServerDefinition {
+    let mut definition = json!({
+        "@generated": "test", "name": "auth-mcp", "version": "1.0.0",
+        "apis": [{"id": "up", "baseUrlEnv": "UP_BASE_URL"}],
+        "tools": [
+            tool("key_header", "/check/key-header", json!([["hdr"]])),
+            tool("key_query", "/check/key-query", json!([["qry"]])),
+            tool("key_cookie", "/check/key-cookie", json!([["ck"]])),
+            tool("bearer", "/check/bearer", json!([["bearer"]])),
+            tool("basic", "/check/basic", json!([["basic"]])),
+            tool("oauth", "/check/oauth", json!([["cc"]])),
+            tool("exchange", "/check/exchange", json!([["xchg"]])),
+            tool("either", "/check/key-header", json!([["unbound"], ["hdr"]])),
+            tool("public", "/check/public", json!([])),
+        ],
+        "environments": [{"name": "default", "apis": [{"id": "up", "baseUrl": base, "credentials": credentials}]}]
+    });
+    if let Some(tenancy) = tenancy {
+        definition["tenancy"] = tenancy;
+    }
+    serde_json::from_value(definition).unwrap()
+}
+
+fn oauth_client(token_url: &str) -> Value {
+    json!({"tokenUrl": token_url, "clientId": {"value": "client-1"}, "clientSecret": {"env": "CLIENT_SECRET"},
+           "scopes": ["pets:read", "pets:write"]})
+}
+
+fn all_credentials(token_url: &str, bearer_file: &str) -> Value {
+    json!([
+        {"scheme": "basic", "method": {"type": "basic", "username": {"value": "alice"}, "password": {"env": "BASIC_PW"}}},
+        {"scheme": "bearer", "method": {"type": "bearer", "token": {"file": bearer_file}}},
+        {"scheme": "cc", "method": {"type": "clientCredentials", "client": oauth_client(token_url)}},
+        {"scheme": "ck", "method": {"type": "apiKey", "location": "cookie", "name": "session", "key": {"env": "COOKIE_KEY"}}},
+        {"scheme": "hdr", "method": {"type": "apiKey", "location": "header", "name": "X-API-Key", "key": {"env": "HEADER_KEY"}}},
+        {"scheme": "qry", "method": {"type": "apiKey", "location": "query", "name": "api_key", "key": {"env": "QUERY_KEY"}}},
+        {"scheme": "xchg", "method": {"type": "tokenExchange", "client": oauth_client(token_url)}}
+    ])
+}
+
+const VARS: &[(&str, &str)] = &[
+    ("BASIC_PW", "pw-basic-123"),
+    ("CLIENT_SECRET", "s3cret-client"),
+    ("COOKIE_KEY", "cookie-key-789"),
+    ("HEADER_KEY", "header-key-456"),
+    ("QUERY_KEY", "query-key-000"),
+];
+
+struct Setup {
+    server: McpServer,
+    world: Shared,
+    bearer_file: std::path::PathBuf,
+    _dir: TempDir,
+}
+
+/// A directory removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+async fn setup(lifetime: u64) -> Setup {
+    let world: Shared = Arc::new(Mutex::new(World { lifetime, ..World::default() }));
+    {
+        let mut w = world.lock().unwrap();
+        w.expected.insert("key-header".into(), "header-key-456".into());
+        w.expected.insert("key-query".into(), "query-key-000".into());
+        w.expected.insert("key-cookie".into(), "session=cookie-key-789".into());
+        w.expected.insert("bearer".into(), "Bearer bearer-one".into());
+        let basic = base64::engine::general_purpose::STANDARD.encode("alice:pw-basic-123");
+        w.expected.insert("basic".into(), format!("Basic {basic}"));
+    }
+    let app = axum::Router::new()
+        .route("/check/{kind}", get(check))
+        .route("/token", post(token))
+        .with_state(world.clone());
+    let base = common::serve(app).await;
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("mcpgen-auth-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bearer_file = dir.join("bearer");
+    std::fs::write(&bearer_file, "bearer-one\n").unwrap();
+    let definition = definition(&base, all_credentials(&format!("{base}/token"), bearer_file.to_str().unwrap()), None);
+    let server = McpServer::new(common::registry(definition, VARS).unwrap());
+    Setup { server, world, bearer_file, _dir: TempDir(dir) }
+}
+
+fn text(result: &CallToolResult) -> String {
+    result.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect::<Vec<_>>().join("\n")
+}
+
+fn user(token: &str, tenant: Option<&str>) -> Principal {
+    Principal {
+        subject: "user-1".into(),
+        client: None,
+        scopes: Default::default(),
+        tenant: tenant.map(str::to_owned),
+        token: Some(token.to_owned().into()),
+    }
+}
+
+#[tokio::test]
+async fn every_credential_kind_reaches_the_upstream_as_the_scheme_says() {
+    let s = setup(3600).await;
+    for name in ["key_header", "key_query", "key_cookie", "bearer", "basic", "oauth", "either", "public"] {
+        let result = s.server.call(name, json!({})).await;
+        assert_eq!(result.is_error, Some(false), "{name}: {}", text(&result));
+    }
+    let caller = user("inbound-user-token", None);
+    let result = s.server.call_as("exchange", json!({}), Some(&caller)).await;
+    assert_eq!(result.is_error, Some(false), "{}", text(&result));
+    let world = s.world.lock().unwrap();
+    assert!(
+        world.authorizations.iter().all(|a| !a.contains("inbound-user-token")),
+        "the inbound token must never reach the upstream: {:?}",
+        world.authorizations
+    );
+    let exchange = world.token_requests.iter().find(|(grant, _)| grant.ends_with("token-exchange")).unwrap();
+    assert_eq!(exchange.1.as_deref(), Some("inbound-user-token"), "the inbound token is the exchange's subject");
+}
+
+#[tokio::test]
+async fn concurrent_calls_share_one_token_request_and_tokens_are_renewed_before_expiry() {
+    let s = setup(1).await;
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let server = s.server.clone();
+        calls.spawn(async move { server.call("oauth", json!({})).await });
+    }
+    while let Some(result) = calls.join_next().await {
+        let result = result.unwrap();
+        assert_eq!(result.is_error, Some(false), "{}", text(&result));
+    }
+    assert_eq!(s.world.lock().unwrap().token_requests.len(), 1, "one token request for 20 concurrent calls");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let result = s.server.call("oauth", json!({})).await;
+    assert_eq!(result.is_error, Some(false), "{}", text(&result));
+    assert_eq!(s.world.lock().unwrap().token_requests.len(), 2, "an expiring token is renewed");
+}
+
+#[tokio::test]
+async fn a_revoked_token_is_replaced_after_one_401_and_the_call_retried_once() {
+    let s = setup(3600).await;
+    assert_eq!(s.server.call("oauth", json!({})).await.is_error, Some(false));
+    s.world.lock().unwrap().valid_tokens.clear(); // the authorization server revoked it
+    let result = s.server.call("oauth", json!({})).await;
+    assert_eq!(result.is_error, Some(false), "{}", text(&result));
+    let world = s.world.lock().unwrap();
+    assert_eq!(world.token_requests.len(), 2);
+    let oauth_calls = world.authorizations.iter().filter(|a| a.starts_with("Bearer cc-token")).count();
+    assert_eq!(oauth_calls, 3, "first call, rejected attempt, retry: {:?}", world.authorizations);
+}
+
+#[tokio::test]
+async fn a_rotated_secret_file_is_picked_up_without_a_restart() {
+    let s = setup(3600).await;
+    assert_eq!(s.server.call("bearer", json!({})).await.is_error, Some(false));
+    s.world.lock().unwrap().expected.insert("bearer".into(), "Bearer bearer-two-rotated".into());
+    std::fs::write(&s.bearer_file, "bearer-two-rotated\n").unwrap();
+    let result = s.server.call("bearer", json!({})).await;
+    assert_eq!(result.is_error, Some(false), "{}", text(&result));
+}
+
+#[tokio::test]
+async fn secrets_echoed_by_the_upstream_are_redacted_from_results() {
+    let s = setup(3600).await;
+    s.world.lock().unwrap().expected.insert("key-header".into(), "something-else".into());
+    let result = s.server.call("key_header", json!({})).await;
+    assert_eq!(result.is_error, Some(true));
+    let shown = text(&result);
+    assert!(shown.contains("401") && shown.contains("[redacted]"), "{shown}");
+    assert!(!shown.contains("header-key-456"), "{shown}");
+}
+
+#[tokio::test]
+async fn token_exchange_without_a_user_token_explains_instead_of_calling() {
+    let s = setup(3600).await;
+    let result = s.server.call("exchange", json!({})).await;
+    assert_eq!(result.is_error, Some(true));
+    assert!(text(&result).contains("on behalf of the signed-in user"), "{}", text(&result));
+    assert!(s.world.lock().unwrap().token_requests.is_empty());
+}
+
+#[tokio::test]
+async fn missing_secrets_are_all_listed_at_start_without_values() {
+    let definition = definition("http://127.0.0.1:9", all_credentials("http://127.0.0.1:9/token", "/nonexistent/bearer"), None);
+    let err = common::registry(definition, &[("HEADER_KEY", "header-key-456"), ("BASIC_PW", "")]).err().unwrap();
+    for expected in [
+        "environment `default` is missing 6 secrets",
+        "environment variable BASIC_PW is empty (for up/basic)",
+        "environment variable CLIENT_SECRET is not set (for up/cc)",
+        "environment variable COOKIE_KEY is not set (for up/ck)",
+        "environment variable QUERY_KEY is not set (for up/qry)",
+        "file /nonexistent/bearer cannot be read",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+    }
+    assert!(!err.contains("header-key-456"), "{err}");
+}
+
+#[tokio::test]
+async fn tenants_only_ever_use_their_own_credentials() {
+    let world: Shared = Arc::new(Mutex::new(World::default()));
+    world.lock().unwrap().expected.insert("key-header".into(), "key-of-acme".into());
+    let base = common::serve(axum::Router::new().route("/check/{kind}", get(check)).with_state(world.clone())).await;
+    let registry = common::registry(definition_again(&base), KEYS).unwrap();
+    let server = McpServer::new(registry);
+    // Without inbound auth the tenant comes from --tenant; none given: refused before any request.
+    let result = server.call("key_header", json!({})).await;
+    assert!(text(&result).contains("No tenant"), "{}", text(&result));
+    assert!(world.lock().unwrap().authorizations.is_empty());
+    // Each tenant's server sends its own key, never another's.
+    let seen = |world: &Shared| world.lock().unwrap().authorizations.len();
+    let acme = McpServer::new(common::registry_for(definition_again(&base), KEYS, Some("acme")).unwrap());
+    assert_eq!(acme.call("key_header", json!({})).await.is_error, Some(false));
+    world.lock().unwrap().expected.insert("key-header".into(), "key-of-globex".into());
+    let globex = McpServer::new(common::registry_for(definition_again(&base), KEYS, Some("globex")).unwrap());
+    assert_eq!(globex.call("key_header", json!({})).await.is_error, Some(false));
+    let result = acme.call("key_header", json!({})).await;
+    assert_eq!(result.is_error, Some(true), "acme's call must not use globex's key");
+    assert!(!text(&result).contains("key-of-acme"), "redacted: {}", text(&result));
+    assert_eq!(seen(&world), 3);
+    let err = common::registry_for(definition_again(&base), KEYS, Some("initech")).err().unwrap();
+    assert!(err.contains("unknown tenant `initech`") && err.contains("acme, globex"), "{err}");
+}
+
+const KEYS: &[(&str, &str)] = &[("ACME_KEY", "key-of-acme"), ("GLOBEX_KEY", "key-of-globex")];
+
+fn definition_again(base: &str) -> ServerDefinition {
+    let credentials = json!([
+        {"scheme": "hdr", "tenant": "acme", "method": {"type": "apiKey", "location": "header", "name": "X-API-Key", "key": {"env": "ACME_KEY"}}},
+        {"scheme": "hdr", "tenant": "globex", "method": {"type": "apiKey", "location": "header", "name": "X-API-Key", "key": {"env": "GLOBEX_KEY"}}}
+    ]);
+    definition(base, credentials, Some(json!({"claim": "tenant", "tenants": ["acme", "globex"]})))
+}
