@@ -108,8 +108,9 @@ impl Authenticator {
             return Err(Rejection(format!("signing algorithm {:?} is not accepted", header.alg)));
         }
         let key = self.key(jwt, header.kid.as_deref(), header.alg).await?;
+        // One algorithm (already checked against the allowed list): jsonwebtoken requires every
+        // listed algorithm to match the key's family.
         let mut validation = Validation::new(header.alg);
-        validation.algorithms = allowed;
         validation.leeway = jwt.leeway_seconds;
         validation.validate_nbf = true;
         validation.set_audience(&[&self.definition.resource]);

@@ -87,7 +87,12 @@ async fn token(State(world): State<Shared>, headers: HeaderMap, body: String) ->
         "urn:ietf:params:oauth:grant-type:token-exchange" if form.contains_key("subject_token") => {
             format!("xchg-token-{n}")
         }
-        _ => return (StatusCode::BAD_REQUEST, json!({"error": "invalid_grant", "error_description": "wrong grant or scope"}).to_string()),
+        _ => {
+            return (
+                StatusCode::BAD_REQUEST,
+                json!({"error": "invalid_grant", "error_description": "wrong grant or scope"}).to_string(),
+            );
+        }
     };
     world.valid_tokens.push(issued.clone());
     (StatusCode::OK, json!({"access_token": issued, "token_type": "Bearer", "expires_in": world.lifetime}).to_string())
@@ -173,10 +178,8 @@ async fn setup(lifetime: u64) -> Setup {
         let basic = base64::engine::general_purpose::STANDARD.encode("alice:pw-basic-123");
         w.expected.insert("basic".into(), format!("Basic {basic}"));
     }
-    let app = axum::Router::new()
-        .route("/check/{kind}", get(check))
-        .route("/token", post(token))
-        .with_state(world.clone());
+    let app =
+        axum::Router::new().route("/check/{kind}", get(check)).route("/token", post(token)).with_state(world.clone());
     let base = common::serve(app).await;
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -287,7 +290,8 @@ async fn token_exchange_without_a_user_token_explains_instead_of_calling() {
 
 #[tokio::test]
 async fn missing_secrets_are_all_listed_at_start_without_values() {
-    let definition = definition("http://127.0.0.1:9", all_credentials("http://127.0.0.1:9/token", "/nonexistent/bearer"), None);
+    let definition =
+        definition("http://127.0.0.1:9", all_credentials("http://127.0.0.1:9/token", "/nonexistent/bearer"), None);
     let err = common::registry(definition, &[("HEADER_KEY", "header-key-456"), ("BASIC_PW", "")]).err().unwrap();
     for expected in [
         "environment `default` is missing 6 secrets",

@@ -21,7 +21,11 @@ pub fn registry(definition: ServerDefinition, vars: &[(&str, &str)]) -> Result<R
 }
 
 /// A registry for the default environment serving `tenant`.
-pub fn registry_for(definition: ServerDefinition, vars: &[(&str, &str)], tenant: Option<&str>) -> Result<Registry, String> {
+pub fn registry_for(
+    definition: ServerDefinition,
+    vars: &[(&str, &str)],
+    tenant: Option<&str>,
+) -> Result<Registry, String> {
     let selection = Selection { environment: None, tenant: tenant.map(str::to_owned) };
     Registry::new(definition, &selection, secrets(vars))
 }
