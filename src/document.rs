@@ -104,6 +104,26 @@ impl Document {
         self.at(pointer, false, problem, label)
     }
 
+    /// Replaces the text of the values at `pointers` with `*` (byte for byte, so every span stays
+    /// valid) in what diagnostics show.
+    pub fn mask_values(&mut self, pointers: &[String]) {
+        if pointers.is_empty() {
+            return;
+        }
+        let mut bytes = self.file.text.as_bytes().to_vec();
+        for pointer in pointers {
+            let (offset, len) = self.map().value_span(&self.file_pointer(pointer));
+            for byte in bytes.iter_mut().skip(offset).take(len) {
+                if !matches!(*byte, b'\n' | b'"' | b'\'') {
+                    *byte = b'*';
+                }
+            }
+        }
+        // Only whole characters were replaced by ASCII: the text is still UTF-8.
+        let text = String::from_utf8(bytes).unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned());
+        self.file.text = std::sync::Arc::new(text);
+    }
+
     /// Locates `pointer` in the file that holds it (a bundled file, or this one after translation).
     fn at(&self, pointer: &str, key: bool, problem: Problem, label: &str) -> Problem {
         if let Some((rest, doc)) = self.bundled_file(pointer) {

@@ -48,8 +48,9 @@ impl Inputs {
 /// Reads and parses every input, reporting all problems at once.
 pub fn load(inputs: &Inputs) -> Result<ir::Input, Problems> {
     let mut problems = Problems::default();
-    let manifest_doc =
+    let mut manifest_doc =
         Document::read(&inputs.manifest, &inputs.manifest.display().to_string()).map_err(|p| Problems(vec![p]))?;
+    manifest::conceal_secrets(&mut manifest_doc);
     let (manifest, manifest_problems) = manifest::parse(&manifest_doc).map_err(Problems)?;
     // Invalid manifest values do not stop loading: the specs and the IR stage report theirs too.
     problems.0.extend(manifest_problems);
@@ -119,7 +120,8 @@ pub fn load(inputs: &Inputs) -> Result<ir::Input, Problems> {
 /// API's spec (the manifest's `spec` keys are not read). For tools that hold documents in memory,
 /// such as the corpus runner.
 pub fn load_texts(manifest: &str, specs: &[(&str, &str)]) -> Result<ir::Input, Problems> {
-    let manifest_doc = Document::parse("mcpgen.yaml", manifest.to_owned()).map_err(|p| Problems(vec![p]))?;
+    let mut manifest_doc = Document::parse("mcpgen.yaml", manifest.to_owned()).map_err(|p| Problems(vec![p]))?;
+    manifest::conceal_secrets(&mut manifest_doc);
     let (manifest, manifest_problems) = manifest::parse(&manifest_doc).map_err(Problems)?;
     let mut problems = Problems(manifest_problems);
     let mut loaded = Vec::new();
@@ -140,6 +142,9 @@ pub fn load_texts(manifest: &str, specs: &[(&str, &str)]) -> Result<ir::Input, P
             Err(problem) => problems.push(problem),
         }
         sources.push((*name).to_owned());
+    }
+    for id in manifest.apis.keys().skip(specs.len()) {
+        problems.push(Problem::error("mcpgen::io::read", format!("no spec text was given for API `{id}`")));
     }
     if loaded.len() < manifest.apis.len() {
         return Err(problems);

@@ -56,3 +56,11 @@ fn all_problems_are_reported_at_once() {
     // Every problem says where it is.
     assert_eq!(rendered.matches("╭─[fixtures/invalid/many-problems/").count(), 5, "{rendered}");
 }
+
+#[test]
+fn a_secret_pasted_into_the_manifest_is_located_but_never_echoed() {
+    let (rendered, errors) = render("auth-bindings");
+    assert!(errors >= 10, "{rendered}");
+    assert!(rendered.contains("literal secret") && rendered.contains("{key: ************************}"), "{rendered}");
+    assert!(!rendered.contains("sk_live_0123456789abcdef"), "{rendered}");
+}

@@ -7,9 +7,10 @@ use mcpgen::diagnostics::Problems;
 
 use crate::support::fixtures;
 
-/// The in-memory pipeline: manifest text + spec text → number of generated files, or problems.
-fn pipeline(manifest: &str, spec: &str) -> Result<usize, Problems> {
-    let input = mcpgen::load_texts(manifest, &[("openapi.yaml", spec)])?;
+/// The in-memory pipeline: manifest text + spec texts by name → number of generated files, or problems.
+fn pipeline(manifest: &str, specs: &[(String, String)]) -> Result<usize, Problems> {
+    let specs: Vec<(&str, &str)> = specs.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    let input = mcpgen::load_texts(manifest, &specs)?;
     mcpgen::generate(&input).map(|(tree, _)| tree.len())
 }
 
@@ -30,8 +31,17 @@ fn mutations(text: &str) -> Vec<String> {
     out
 }
 
-fn spec_text(dir: &std::path::Path) -> String {
-    ["openapi.yaml", "openapi.json"].iter().find_map(|n| std::fs::read_to_string(dir.join(n)).ok()).unwrap()
+/// The specs the manifest names (`spec: FILE`), with their texts.
+fn spec_texts(dir: &std::path::Path, manifest: &str) -> Vec<(String, String)> {
+    manifest
+        .split("spec:")
+        .skip(1)
+        .map(|rest| {
+            let name = rest.trim_start().split([',', '}', '\n', ' ']).next().unwrap().to_owned();
+            let text = std::fs::read_to_string(dir.join(&name)).unwrap();
+            (name, text)
+        })
+        .collect()
 }
 
 #[test]
@@ -40,22 +50,34 @@ fn mutated_inputs_never_panic_and_errors_are_reported() {
     let mut failures = 0;
     for fixture in fixtures() {
         let manifest = std::fs::read_to_string(fixture.join("mcpgen.yaml")).unwrap();
-        let spec = spec_text(&fixture);
-        let cases = mutations(&spec).into_iter().map(|s| (manifest.clone(), s));
-        let cases = cases.chain(mutations(&manifest).into_iter().map(|m| (m, spec.clone())));
-        for (manifest, spec) in cases {
+        let specs = spec_texts(&fixture, &manifest);
+        let mut cases: Vec<(String, Vec<(String, String)>)> =
+            mutations(&manifest).into_iter().map(|m| (m, specs.clone())).collect();
+        for (i, (_, text)) in specs.iter().enumerate() {
+            for mutated in mutations(text) {
+                let mut specs = specs.clone();
+                specs[i].1 = mutated;
+                cases.push((manifest.clone(), specs));
+            }
+        }
+        for (manifest, specs) in cases {
             runs += 1;
-            let outcome = catch_unwind(AssertUnwindSafe(|| pipeline(&manifest, &spec)));
+            let outcome = catch_unwind(AssertUnwindSafe(|| pipeline(&manifest, &specs)));
             match outcome {
                 Ok(Ok(_)) => {}
                 Ok(Err(problems)) => {
                     failures += 1;
-                    assert!(problems.has_errors(), "failure without an error:\n{}", problems.render(Some(100), false));
+                    assert!(
+                        problems.has_errors(),
+                        "failure without an error in {}:\n{}\n--- manifest\n{manifest}\n--- specs\n{specs:?}",
+                        fixture.display(),
+                        problems.render(Some(100), false)
+                    );
                     let rendered = problems.render(Some(100), false);
                     assert!(!rendered.trim().is_empty());
                 }
                 Err(_) => {
-                    panic!("mcpgen panicked on {}:\n--- manifest\n{manifest}\n--- spec\n{spec}", fixture.display())
+                    panic!("mcpgen panicked on {}:\n--- manifest\n{manifest}\n--- specs\n{specs:?}", fixture.display())
                 }
             }
         }

@@ -60,6 +60,7 @@ type TenantBindings<'a> =
 pub(super) fn build(input: &Input, apis: &[ApiIr], tools: &[ToolIr], problems: &mut Problems) -> AuthIr {
     let manifest = &input.manifest;
     let doc = &input.manifest_doc;
+    let first_new = problems.0.len();
     let tenants: Vec<String> = {
         let mut names: Vec<String> = manifest.tenancy.iter().flat_map(|t| t.tenants.keys().cloned()).collect();
         names.sort();
@@ -212,6 +213,14 @@ pub(super) fn build(input: &Input, apis: &[ApiIr], tools: &[ToolIr], problems: &
     }
     let tenancy =
         manifest.tenancy.as_ref().map(|t| TenancyDefinition { claim: t.claim.clone(), tenants: tenants.clone() });
+    // A binding shared by several environments is checked once per environment: report each
+    // problem once.
+    let mut seen = BTreeSet::new();
+    let mut index = 0;
+    problems.0.retain(|p| {
+        index += 1;
+        index <= first_new || seen.insert((p.code, p.message.clone(), p.position()))
+    });
     AuthIr { environments, default_environment: manifest.default_environment.clone(), tenancy }
 }
 
@@ -353,7 +362,7 @@ fn method(
                 error(
                     None,
                     format!("`{scheme}` has no token endpoint"),
-                    "set `token_url` (the spec gives no clientCredentials tokenUrl)".into(),
+                    "set `token_url` (the scheme's flows give no tokenUrl)".into(),
                 );
                 return None;
             };

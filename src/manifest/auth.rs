@@ -176,6 +176,9 @@ pub struct ApiKeySection {
     pub tenant: Option<String>,
 }
 
+/// Start of the message about a secret written into the manifest.
+const LITERAL_SECRET: &str = "literal secret: ";
+
 /// JWT algorithms a server may accept (asymmetric only).
 pub const ALGORITHMS: &[&str] = &["RS256", "ES256", "EdDSA"];
 
@@ -202,14 +205,52 @@ pub fn parse_secret_ref(text: &str, literal_ok: bool) -> Result<SecretRef, Strin
     }
 }
 
+/// Fields of credential bindings and client certificates that only take references.
+const SECRET_FIELDS: &[(&str, &[&str])] =
+    &[("credentials", &["key", "token", "password", "client_secret"]), ("client_tls", &["cert", "key"])];
+
+/// Pointers of the secrets written literally into the manifest (wherever bindings may appear).
+pub fn literal_secrets(value: &serde_json::Value) -> Vec<String> {
+    fn walk(value: &serde_json::Value, pointer: &str, out: &mut Vec<String>) {
+        let serde_json::Value::Object(map) = value else { return };
+        for (key, child) in map {
+            let at = format!("{pointer}/{}", escape_token(key));
+            let fields = SECRET_FIELDS.iter().find(|(section, _)| section == key).map(|(_, fields)| *fields);
+            match (fields, child) {
+                (Some(fields), serde_json::Value::Object(entries)) if key == "client_tls" => {
+                    collect(entries, &at, fields, out);
+                }
+                (Some(fields), serde_json::Value::Object(bindings)) => {
+                    for (scheme, binding) in bindings {
+                        if let serde_json::Value::Object(entries) = binding {
+                            collect(entries, &format!("{at}/{}", escape_token(scheme)), fields, out);
+                        }
+                    }
+                }
+                _ => walk(child, &at, out),
+            }
+        }
+    }
+    fn collect(entries: &serde_json::Map<String, serde_json::Value>, at: &str, fields: &[&str], out: &mut Vec<String>) {
+        for field in fields {
+            if let Some(serde_json::Value::String(text)) = entries.get(*field)
+                && !text.starts_with("env:")
+                && !text.starts_with("file:")
+            {
+                out.push(format!("{at}/{field}"));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(value, "", &mut out);
+    out
+}
+
 /// Checks what can be checked without the specs; adds to `problems`.
 pub(super) fn check(doc: &Document, manifest: &Manifest, problems: &mut Vec<Problem>) {
     let mut bad = |pointer: String, message: String, help: &str| {
-        problems.push(doc.at_value(
-            &pointer,
-            Problem::error("mcpgen::manifest::auth", message).with_help(help.to_owned()),
-            "here",
-        ));
+        let problem = Problem::error("mcpgen::manifest::auth", message).with_help(help.to_owned());
+        problems.push(doc.at_value(&pointer, problem, "here"));
     };
     let tenants: Vec<&String> = manifest.tenancy.iter().flat_map(|t| t.tenants.keys()).collect();
     for (id, api) in &manifest.apis {

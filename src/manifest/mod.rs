@@ -316,6 +316,14 @@ fn check(doc: &Document, manifest: &Manifest) -> Vec<Problem> {
     problems
 }
 
+/// Masks every secret written literally into the manifest in the text diagnostics draw from, so
+/// that reporting the mistake never copies the secret into a terminal or CI log. Call before
+/// [`parse`]; the parsed values are unchanged (they are only reported, never used).
+pub fn conceal_secrets(doc: &mut Document) {
+    let pointers = auth::literal_secrets(&doc.value);
+    doc.mask_values(&pointers);
+}
+
 /// Header names for `x-mcp-header`: letters, digits and `-`.
 pub fn is_header_token(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')

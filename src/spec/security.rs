@@ -25,7 +25,7 @@ pub enum SchemeKind {
     Basic,
     /// `oauth2`.
     OAuth2 {
-        /// `flows.clientCredentials.tokenUrl`, when the spec gives it.
+        /// The token endpoint of the scheme's flows (client credentials preferred), when given.
         token_url: Option<String>,
     },
     /// `openIdConnect`.
@@ -101,8 +101,12 @@ fn kind(scheme: &Value) -> SchemeKind {
             Some("basic") => SchemeKind::Basic,
             other => SchemeKind::Unsupported(format!("HTTP `{}` authentication", other.unwrap_or("?"))),
         },
+        // Every flow's token endpoint is the authorization server's; client credentials first.
         Some("oauth2") => SchemeKind::OAuth2 {
-            token_url: scheme.pointer("/flows/clientCredentials/tokenUrl").and_then(Value::as_str).map(str::to_owned),
+            token_url: ["clientCredentials", "authorizationCode", "password"]
+                .iter()
+                .find_map(|flow| scheme.pointer(&format!("/flows/{flow}/tokenUrl")).and_then(Value::as_str))
+                .map(str::to_owned),
         },
         Some("openIdConnect") => SchemeKind::OpenIdConnect,
         Some("mutualTLS") => SchemeKind::MutualTls,
