@@ -176,9 +176,6 @@ pub struct ApiKeySection {
     pub tenant: Option<String>,
 }
 
-/// Start of the message about a secret written into the manifest.
-const LITERAL_SECRET: &str = "literal secret: ";
-
 /// JWT algorithms a server may accept (asymmetric only).
 pub const ALGORITHMS: &[&str] = &["RS256", "ES256", "EdDSA"];
 
@@ -210,7 +207,7 @@ const SECRET_FIELDS: &[(&str, &[&str])] =
     &[("credentials", &["key", "token", "password", "client_secret"]), ("client_tls", &["cert", "key"])];
 
 /// Pointers of the secrets written literally into the manifest (wherever bindings may appear).
-pub fn literal_secrets(value: &serde_json::Value) -> Vec<String> {
+pub(super) fn literal_secrets(value: &serde_json::Value) -> Vec<String> {
     fn walk(value: &serde_json::Value, pointer: &str, out: &mut Vec<String>) {
         let serde_json::Value::Object(map) = value else { return };
         for (key, child) in map {
