@@ -10,6 +10,7 @@ mod cli;
 mod compile;
 mod diagnostics;
 mod e2e;
+mod e2e_auth;
 mod generate;
 mod remote;
 mod robustness;
