@@ -17,8 +17,10 @@ use super::oauth::{TokenCache, TokenKey};
 use super::request::PreparedRequest;
 use super::secrets::Secrets;
 
-/// Builds an upstream HTTP client, optionally presenting a client certificate.
-pub type ClientFactory = Arc<dyn Fn(Option<reqwest::Identity>) -> Result<reqwest::Client, String> + Send + Sync>;
+/// Builds an upstream HTTP client, optionally presenting a client certificate and trusting only
+/// the given roots.
+pub type ClientFactory =
+    Arc<dyn Fn(Option<reqwest::Identity>, Vec<reqwest::Certificate>) -> Result<reqwest::Client, String> + Send + Sync>;
 
 /// One credential chosen for a call.
 pub struct Chosen<'a> {
@@ -119,6 +121,9 @@ impl UpstreamAuth {
         for ((api, tenant), client_tls) in &self.tls {
             let owner = owner(api, "client_tls", tenant.as_deref());
             references.insert((&client_tls.cert, owner.clone()));
+            if let Some(ca) = &client_tls.ca {
+                references.insert((ca, owner.clone()));
+            }
             references.insert((&client_tls.key, owner));
         }
         let mut missing: Vec<String> = references
@@ -262,10 +267,16 @@ impl UpstreamAuth {
         let owner = owner(api, "client_tls", key.1.as_deref());
         let read = |r: &SecretRef| self.secrets.resolve(r).map_err(|why| format!("{why} (for {owner})"));
         let (cert, private_key) = (read(&definition.cert)?, read(&definition.key)?);
+        let ca = definition.ca.as_ref().map(read).transpose()?;
         let mut pem = cert.expose_secret().as_bytes().to_vec();
         pem.push(b'\n');
         pem.extend_from_slice(private_key.expose_secret().as_bytes());
-        let fingerprint: [u8; 32] = Sha256::digest(&pem).into();
+        let mut hasher = Sha256::new();
+        hasher.update(&pem);
+        if let Some(ca) = &ca {
+            hasher.update(ca.expose_secret().as_bytes());
+        }
+        let fingerprint: [u8; 32] = hasher.finalize().into();
         let mut clients = self.tls_clients.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some((seen, client)) = clients.get(&key)
             && *seen == fingerprint
@@ -274,7 +285,12 @@ impl UpstreamAuth {
         }
         let identity = reqwest::Identity::from_pem(&pem)
             .map_err(|_| format!("the client certificate or key for {owner} is not valid PEM"))?;
-        let client = (self.client_factory)(Some(identity))?;
+        let roots = match &ca {
+            Some(ca) => reqwest::Certificate::from_pem_bundle(ca.expose_secret().as_bytes())
+                .map_err(|_| format!("the CA bundle for {owner} is not valid PEM"))?,
+            None => Vec::new(),
+        };
+        let client = (self.client_factory)(Some(identity), roots)?;
         clients.insert(key, (fingerprint, client.clone()));
         Ok(client)
     }

@@ -313,6 +313,9 @@ pub struct ClientTlsDefinition {
     pub cert: SecretRef,
     /// PEM private key.
     pub key: SecretRef,
+    /// PEM CA bundle that alone is trusted for the API's server certificate (private PKI).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca: Option<SecretRef>,
 }
 
 /// Where a secret (or a non-secret setting such as a user name) comes from at run time. Secrets

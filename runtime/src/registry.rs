@@ -137,8 +137,8 @@ impl Registry {
         let tenant = choose_tenant(definition.tenancy.as_ref(), selection)?;
         install_crypto_provider();
         let user_agent = format!("{}/{} (mcpgen)", definition.name, definition.version);
-        let factory: ClientFactory = Arc::new(move |identity| http_client(&user_agent, identity));
-        let http = factory(None)?;
+        let factory: ClientFactory = Arc::new(move |identity, roots| http_client(&user_agent, identity, roots));
+        let http = factory(None, Vec::new())?;
         let upstream = UpstreamAuth::new(&environment, secrets, TokenCache::new(http.clone()), factory);
         let missing = upstream.missing_secrets();
         if !missing.is_empty() {
@@ -208,13 +208,20 @@ fn choose_tenant(tenancy: Option<&TenancyDefinition>, selection: &Selection) -> 
     }
 }
 
-fn http_client(user_agent: &str, identity: Option<reqwest::Identity>) -> Result<reqwest::Client, String> {
+fn http_client(
+    user_agent: &str,
+    identity: Option<reqwest::Identity>,
+    roots: Vec<reqwest::Certificate>,
+) -> Result<reqwest::Client, String> {
     let mut builder = reqwest::Client::builder()
         .user_agent(user_agent)
         .connect_timeout(Duration::from_secs(10))
         .timeout(UPSTREAM_TIMEOUT);
     if let Some(identity) = identity {
         builder = builder.identity(identity);
+    }
+    if !roots.is_empty() {
+        builder = builder.tls_certs_only(roots);
     }
     builder.build().map_err(|err| format!("cannot create the HTTP client: {err}"))
 }

@@ -143,6 +143,9 @@ fn env_view(env: &EnvironmentDefinition, ir: &ServerIr) -> EnvView {
             };
             add(&tls.cert, format!("{}: client certificate (PEM)", markdown(&owner)));
             add(&tls.key, format!("{}: client key (PEM)", markdown(&owner)));
+            if let Some(ca) = &tls.ca {
+                add(ca, format!("{}: trusted CA bundle (PEM)", markdown(&owner)));
+            }
         }
     }
     let inbound_md = env.inbound.as_ref().map(|auth| {

@@ -175,7 +175,8 @@ pub(super) fn build(input: &Input, apis: &[ApiIr], tools: &[ToolIr], problems: &
                 else {
                     return;
                 };
-                client_tls.push(ClientTlsDefinition { tenant: tenant.map(str::to_owned), cert, key });
+                let ca = section.ca.as_deref().and_then(|ca| parse_secret_ref(ca, false).ok());
+                client_tls.push(ClientTlsDefinition { tenant: tenant.map(str::to_owned), cert, key, ca });
             };
             if tls_per_tenant {
                 for (tenant, _, tls) in &per_tenant {

@@ -64,6 +64,9 @@ pub struct ClientTlsSection {
     pub cert: String,
     /// Private key.
     pub key: String,
+    /// CA bundle that alone is trusted for the API's server certificate (private PKI).
+    #[serde(default)]
+    pub ca: Option<String>,
 }
 
 /// `environments.<name>:`.
@@ -379,6 +382,9 @@ fn check_bindings(
     if let Some(tls) = tls {
         check_ref(&format!("{at}/client_tls/cert"), &tls.cert, false, bad);
         check_ref(&format!("{at}/client_tls/key"), &tls.key, false, bad);
+        if let Some(ca) = &tls.ca {
+            check_ref(&format!("{at}/client_tls/ca"), ca, false, bad);
+        }
     }
 }
 
