@@ -2,6 +2,7 @@
 # Third-party MCP clients against a generated server (issue 2, items 7-9):
 #   1. the README's main job (scripts/demo.sh --smoke),
 #   2. the official Python SDK over stdio and Streamable HTTP, 2026-07-28 (auto) and 2025-11-25 (legacy),
+#      and against a server with inbound auth (401 without or with a bad key; scoped tools with one),
 #   3. the official conformance suite, requirement sets 2026-07-28 and 2025-11-25, with the
 #      baselines in .ci/conformance/ (only checks needing the suite's own test tools or
 #      capabilities that tools-only servers do not offer).
@@ -42,6 +43,22 @@ for mode in auto legacy; do
         check --mode "$mode" --call list_pets --args '{"limit": "many"}' --expect-error --expect-text limit $target
     done
 done
+
+echo "==> Python MCP SDK against inbound auth (fixtures/auth server, static client key)"
+AUTH_PORT=18082
+AUTH_URL="http://127.0.0.1:$AUTH_PORT/mcp"
+# Dummy upstream secrets: only their presence is checked at start; the inventory API points at the
+# petstore upstream, which answers 404 for /health, proving the call passed the gate and went out.
+ACME_INVENTORY_KEY=a GLOBEX_INVENTORY_KEY=g INVENTORY_PASSWORD=p BILLING_CLIENT_ID=c BILLING_CLIENT_SECRET=s \
+    PROFILE_CLIENT_SECRET=x PROFILE_SERVICE_TOKEN=t INVENTORY_BASE_URL="http://127.0.0.1:$UPSTREAM_PORT/v1" \
+    "$PWD/target/fixture-target/debug/ops-mcp" --transport http --listen "127.0.0.1:$AUTH_PORT" \
+    2>"$PWD/target/ci-auth-server.log" & pids+=($!)
+wait_healthy "$PY" "$AUTH_PORT"
+check --url "$AUTH_URL" --expect-unauthorized
+check --url "$AUTH_URL" --bearer not-a-known-key --expect-unauthorized
+# The key `test` (its SHA-256 is in fixtures/auth/mcpgen.yaml) grants invoices:read: 5 of 7 tools.
+check --url "$AUTH_URL" --bearer test --expect-tools 5 --call inventory_get_health --args '{}' --expect-error --expect-text "HTTP 404"
+check --url "$AUTH_URL" --bearer test --mode legacy --expect-tools 5
 
 echo "==> MCP conformance suite"
 out="$PWD/target/conformance"

@@ -6,6 +6,7 @@ is not ours. Exits non-zero, with a message, on any failed expectation.
     mcp_client_check.py (--url URL | --stdio CMD [ARG...]) [--mode auto|legacy]
                         [--expect-tools N] [--call TOOL --args JSON [--expect-error]]
                         [--expect-text TEXT] [--expect-protocol VERSION]
+                        [--bearer TOKEN] [--expect-unauthorized]
 """
 
 import argparse
@@ -14,21 +15,49 @@ import json
 import os
 import sys
 
+import httpx2
 from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+
+
+class Failure(Exception):
+    """An expectation that did not hold."""
 
 
 def fail(message: str) -> None:
-    print(f"FAIL: {message}", file=sys.stderr)
-    sys.exit(1)
+    raise Failure(message)
 
 
 async def run(args: argparse.Namespace) -> None:
-    if args.url:
+    if args.url and args.bearer:
+        http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {args.bearer}"}, timeout=30)
+        target = streamable_http_client(args.url, http_client=http)
+    elif args.url:
         target = args.url
     else:
         # The SDK forwards only a minimal environment by default; the server needs ours
         # (e.g. PETSTORE_BASE_URL).
         target = StdioServerParameters(command=args.stdio[0], args=args.stdio[1:], env=dict(os.environ))
+    if args.expect_unauthorized:
+        try:
+            async with Client(target, mode=args.mode):
+                pass
+        except Exception as err:  # the SDK reports the refusal as an (MCP) error
+            print(f"the SDK could not connect, as expected: {repr(err)[:200]}")
+        else:
+            fail("connected without valid credentials")
+        # The SDK's error does not carry the status: check what the server answered directly.
+        headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+        if args.bearer:
+            headers["Authorization"] = f"Bearer {args.bearer}"
+        probe = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+        async with httpx2.AsyncClient(timeout=10) as http:
+            response = await http.post(args.url, json=probe, headers=headers)
+        challenge = response.headers.get("www-authenticate", "")
+        print(f"POST {args.url} -> {response.status_code}, WWW-Authenticate: {challenge}")
+        if response.status_code != 401 or "resource_metadata=" not in challenge:
+            fail("expected 401 with a Bearer challenge naming the resource metadata")
+        return
     async with Client(target, mode=args.mode) as client:
         version = client.protocol_version
         info = client.server_info
@@ -55,6 +84,15 @@ async def run(args: argparse.Namespace) -> None:
             fail(f"no text content contains {args.expect_text!r}")
 
 
+def leaves(error: BaseException):
+    """The exceptions inside (nested) exception groups."""
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            yield from leaves(inner)
+    else:
+        yield error
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     where = parser.add_mutually_exclusive_group(required=True)
@@ -67,8 +105,15 @@ def main() -> None:
     parser.add_argument("--args")
     parser.add_argument("--expect-error", action="store_true")
     parser.add_argument("--expect-text")
+    parser.add_argument("--bearer", help="send Authorization: Bearer TOKEN (HTTP only)")
+    parser.add_argument("--expect-unauthorized", action="store_true", help="expect the server to refuse the connection (401)")
     args = parser.parse_args()
-    asyncio.run(asyncio.wait_for(run(args), timeout=60))
+    try:
+        asyncio.run(asyncio.wait_for(run(args), timeout=60))
+    except* Failure as failures:  # raised inside the SDK's task groups, it arrives grouped
+        for failure in leaves(failures):
+            print(f"FAIL: {failure}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":
