@@ -31,6 +31,10 @@ pub struct Options {
     pub environment: Option<String>,
     /// Tenant of every call (stdio, or HTTP without inbound auth).
     pub tenant: Option<String>,
+    /// Logs as JSON lines instead of text.
+    pub log_json: bool,
+    /// Serve `/metrics` and `/readyz` on this address (also with stdio).
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// Parses `args` (including the program name) for the server described by `definition`.
@@ -99,6 +103,22 @@ pub fn parse(definition: &ServerDefinition, args: impl IntoIterator<Item = OsStr
                 .help(format!("Tenant whose upstream credentials every call uses (stdio, or HTTP without inbound auth); one of: {tenants}")),
         )
         .arg(
+            Arg::new("log-format")
+                .long("log-format")
+                .env("MCP_LOG_FORMAT")
+                .value_parser(["text", "json"])
+                .default_value("text")
+                .help("Log lines on stderr as text or JSON (one object per line, with each call's fields)"),
+        )
+        .arg(
+            Arg::new("metrics-listen")
+                .long("metrics-listen")
+                .env("MCP_METRICS_LISTEN")
+                .value_name("ADDR")
+                .value_parser(value_parser!(SocketAddr))
+                .help("Serve Prometheus /metrics and /readyz on their own address (also with stdio); without it, HTTP serves them next to /mcp"),
+        )
+        .arg(
             Arg::new("allowed-host")
                 .long("allowed-host")
                 .action(ArgAction::Append)
@@ -126,5 +146,7 @@ pub fn parse(definition: &ServerDefinition, args: impl IntoIterator<Item = OsStr
         allowed_origins: values("allowed-origin"),
         environment: matches.get_one::<String>("env").cloned(),
         tenant: matches.get_one::<String>("tenant").cloned(),
+        log_json: matches.get_one::<String>("log-format").is_some_and(|f| f == "json"),
+        metrics_listen: matches.get_one::<SocketAddr>("metrics-listen").copied(),
     })
 }

@@ -19,8 +19,10 @@ use super::secrets::Secrets;
 
 /// Builds an upstream HTTP client, optionally presenting a client certificate and trusting only
 /// the given roots.
-pub type ClientFactory =
-    Arc<dyn Fn(Option<reqwest::Identity>, Vec<reqwest::Certificate>) -> Result<reqwest::Client, String> + Send + Sync>;
+/// The factory takes the API id (for its connect timeout).
+pub type ClientFactory = Arc<
+    dyn Fn(&str, Option<reqwest::Identity>, Vec<reqwest::Certificate>) -> Result<reqwest::Client, String> + Send + Sync,
+>;
 
 /// One credential chosen for a call.
 pub struct Chosen<'a> {
@@ -290,7 +292,7 @@ impl UpstreamAuth {
                 .map_err(|_| format!("the CA bundle for {owner} is not valid PEM"))?,
             None => Vec::new(),
         };
-        let client = (self.client_factory)(Some(identity), roots)?;
+        let client = (self.client_factory)(api, Some(identity), roots)?;
         clients.insert(key, (fingerprint, client.clone()));
         Ok(client)
     }

@@ -35,6 +35,9 @@ pub struct ServerDefinition {
     /// Calls run on behalf of one of several tenants, each with its own upstream credentials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenancy: Option<TenancyDefinition>,
+    /// Token bucket per inbound client (or tenant, or the local operator on stdio).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_rate_limit: Option<RateLimitDefinition>,
 }
 
 /// One upstream HTTP API the server calls.
@@ -45,6 +48,77 @@ pub struct ApiDefinition {
     pub id: String,
     /// Environment variable that overrides `base_url` at start-up, e.g. `PETSTORE_BASE_URL`.
     pub base_url_env: String,
+    /// Timeouts, retries and the response cap of the API's tools (tools may override).
+    #[serde(default)]
+    pub resilience: ResilienceDefinition,
+    /// Circuit breaker of the API; `None`: never opens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub circuit_breaker: Option<CircuitBreakerDefinition>,
+    /// Token bucket for all calls to the API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimitDefinition>,
+    /// Most requests in flight to the API at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrency: Option<u32>,
+}
+
+/// Timeouts, retries and limits of one call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ResilienceDefinition {
+    /// Longest wait for a TCP/TLS connection.
+    pub connect_timeout_ms: u64,
+    /// Longest time one attempt may take, response body included.
+    pub attempt_timeout_ms: u64,
+    /// Longest time a whole tool call may take, retries and waits included.
+    pub deadline_ms: u64,
+    /// Attempts in all (1 = no retries).
+    pub max_attempts: u32,
+    /// First backoff ceiling; doubles per retry (full jitter below it).
+    pub initial_backoff_ms: u64,
+    /// Largest backoff ceiling.
+    pub max_backoff_ms: u64,
+    /// Largest response body read; longer ones are cut with a notice.
+    pub max_response_bytes: u64,
+}
+
+impl Default for ResilienceDefinition {
+    /// The defaults documented in `docs/operations.md`.
+    fn default() -> Self {
+        Self {
+            connect_timeout_ms: 5_000,
+            attempt_timeout_ms: 10_000,
+            deadline_ms: 30_000,
+            max_attempts: 3,
+            initial_backoff_ms: 200,
+            max_backoff_ms: 5_000,
+            max_response_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// When an API's circuit opens and for how long.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CircuitBreakerDefinition {
+    /// Share of failed calls in the window that opens the circuit (0–1).
+    pub failure_rate: f64,
+    /// Length of the sliding window, in seconds.
+    pub window_seconds: u64,
+    /// Calls the window must hold before the rate is judged.
+    pub minimum_calls: u32,
+    /// How long the circuit stays open before one trial call is let through.
+    pub open_seconds: u64,
+}
+
+/// A token bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RateLimitDefinition {
+    /// Sustained rate.
+    pub per_second: u32,
+    /// Bucket size (calls allowed at once after a quiet period).
+    pub burst: u32,
 }
 
 /// One MCP tool and the HTTP operation it runs.
@@ -66,6 +140,17 @@ pub struct ToolDefinition {
     /// Scopes an inbound caller's token must carry to see and call the tool (HTTP with auth).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<String>,
+    /// The tool's own timeouts and retries, when they differ from its API's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resilience: Option<ResilienceDefinition>,
+    /// Whether repeating the call is safe (idempotent HTTP methods, or the manifest says so):
+    /// only such calls are retried, unless `idempotency_key` is set.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub idempotent: bool,
+    /// Header carrying a key generated once per call and reused by every attempt (e.g.
+    /// `Idempotency-Key`), which makes retrying a non-idempotent call safe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
 }
 
 /// The HTTP side of a tool.

@@ -29,6 +29,8 @@ pub struct Gate {
     pub tool_scopes: HashMap<String, Vec<String>>,
     /// Known tenants when tenancy is on.
     pub tenants: Option<Vec<String>>,
+    /// Where refusals are counted.
+    pub metrics: Arc<super::metrics::Metrics>,
 }
 
 impl Gate {
@@ -76,12 +78,14 @@ pub async fn guard(State(gate): State<Arc<Gate>>, request: Request, next: Next) 
         .map(str::to_owned);
     let Some(bearer) = bearer else {
         tracing::info!(reason = "no bearer token", "request refused (401)");
+        gate.metrics.auth_failure("missing_token");
         return gate.challenge(None);
     };
     let principal = match gate.authenticator.authenticate(&bearer).await {
         Ok(principal) => principal,
         Err(rejection) => {
             tracing::warn!(reason = %rejection.0, "request refused (401)");
+            gate.metrics.auth_failure("invalid_token");
             return gate.challenge(Some(("invalid_token", &rejection.0)));
         }
     };
@@ -94,6 +98,7 @@ pub async fn guard(State(gate): State<Arc<Gate>>, request: Request, next: Next) 
                     None => "the token names no tenant".to_owned(),
                 };
                 tracing::warn!(subject = %principal.subject, reason = %why, "request refused (403)");
+                gate.metrics.auth_failure("unknown_tenant");
                 return (StatusCode::FORBIDDEN, format!("{why}\n")).into_response();
             }
         }
@@ -108,6 +113,7 @@ pub async fn guard(State(gate): State<Arc<Gate>>, request: Request, next: Next) 
         && !principal.has_scopes(needed)
     {
         tracing::warn!(subject = %principal.subject, tool = %tool, "tool call refused: insufficient scope (403)");
+        gate.metrics.auth_failure("insufficient_scope");
         return gate.insufficient_scope(&tool, needed);
     }
     parts.extensions.insert(principal);

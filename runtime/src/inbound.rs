@@ -156,6 +156,26 @@ impl Authenticator {
         })
     }
 
+    /// Whether tokens can be checked now: no JWT validation, or signing keys cached or fetchable.
+    pub async fn signing_keys_available(&self) -> bool {
+        let Some(jwt) = &self.definition.jwt else { return true };
+        let mut state = self.jwks.lock().await;
+        if state.keys.is_some() {
+            return true;
+        }
+        match self.fetch(jwt).await {
+            Ok(keys) => {
+                state.keys = Some(keys);
+                state.fetched = Some(Instant::now());
+                true
+            }
+            Err(err) => {
+                tracing::warn!(jwks_url = %jwt.jwks_url, error = %err, "not ready: cannot fetch the JWKS");
+                false
+            }
+        }
+    }
+
     /// The verification key named `kid`, fetching the JWKS when it is unknown or old.
     async fn key(&self, jwt: &JwtDefinition, kid: Option<&str>, alg: Algorithm) -> Result<DecodingKey, Rejection> {
         let mut state = self.jwks.lock().await;

@@ -6,18 +6,24 @@
 //! here, once, and is tested in this crate. The sources are copied verbatim into every generated
 //! crate as its `runtime` module, so modules refer to each other with `super::` only.
 
+pub mod breaker;
+pub mod call;
 pub mod cli;
 pub mod credentials;
 pub mod definition;
 pub mod gate;
 pub mod inbound;
+pub mod metrics;
 pub mod oauth;
+pub mod outcome;
 pub mod registry;
 pub mod request;
 pub mod response;
 pub mod secrets;
 pub mod server;
+pub mod trace;
 pub mod transport;
+pub mod upstream;
 
 use std::process::ExitCode;
 

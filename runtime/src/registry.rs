@@ -10,11 +10,17 @@ use std::time::Duration;
 use rmcp::model::Tool;
 use serde_json::Value;
 
+use governor::DefaultKeyedRateLimiter;
+
 use super::credentials::{ClientFactory, UpstreamAuth};
-use super::definition::{EnvironmentDefinition, HttpMapping, ServerDefinition, TenancyDefinition};
+use super::definition::{
+    EnvironmentDefinition, HttpMapping, ResilienceDefinition, ServerDefinition, TenancyDefinition,
+};
 use super::inbound::Authenticator;
+use super::metrics::Metrics;
 use super::oauth::TokenCache;
 use super::secrets::Secrets;
+use super::upstream::ApiGuard;
 
 /// One tool, ready to execute.
 pub struct ToolEntry {
@@ -34,6 +40,12 @@ pub struct ToolEntry {
     pub input: jsonschema::Validator,
     /// Validator of `structuredContent` (the tool's `outputSchema`), when it has one.
     pub output: Option<jsonschema::Validator>,
+    /// Timeouts, retries and the response cap (the tool's, else its API's).
+    pub resilience: ResilienceDefinition,
+    /// Whether failed attempts may be repeated (idempotent, or made so by an idempotency key).
+    pub may_retry: bool,
+    /// Header carrying the call's idempotency key.
+    pub idempotency_key: Option<String>,
 }
 
 /// What to serve, chosen at start (`--env`, `--tenant`).
@@ -67,12 +79,14 @@ pub struct Registry {
     pub tenancy: Option<TenancyDefinition>,
     /// The tenant configured at start (`--tenant`).
     pub tenant: Option<String>,
+    /// Metrics of every call.
+    pub metrics: Arc<Metrics>,
     tools: Vec<ToolEntry>,
     by_name: HashMap<String, usize>,
+    /// Per API: its HTTP client (connect timeout) and its guard (limits, breaker).
+    apis: HashMap<String, (reqwest::Client, ApiGuard)>,
+    client_rate: Option<DefaultKeyedRateLimiter<String>>,
 }
-
-/// How long one upstream request may take, end to end.
-pub const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Registry {
     /// Prepares `definition` for the environment and tenant in `selection`. Fails with a message
@@ -102,6 +116,8 @@ impl Registry {
             }
             base_urls.insert(api.id.clone(), url.trim_end_matches('/').to_owned());
         }
+        let api_policies: HashMap<&str, &ResilienceDefinition> =
+            definition.apis.iter().map(|a| (a.id.as_str(), &a.resilience)).collect();
         let mut tools = Vec::with_capacity(definition.tools.len());
         for entry in definition.tools {
             let raw = Value::Object(entry.tool);
@@ -121,6 +137,13 @@ impl Registry {
                 .get(&entry.api)
                 .cloned()
                 .ok_or_else(|| format!("tool `{}` refers to unknown API `{}`", tool.name, entry.api))?;
+            let resilience = match entry.resilience {
+                Some(own) => own,
+                None => api_policies
+                    .get(entry.api.as_str())
+                    .map(|p| (*p).clone())
+                    .ok_or_else(|| format!("tool `{}` refers to unknown API `{}`", tool.name, entry.api))?,
+            };
             tools.push(ToolEntry {
                 tool,
                 api: entry.api,
@@ -130,6 +153,9 @@ impl Registry {
                 scopes: entry.scopes,
                 input,
                 output,
+                resilience,
+                may_retry: entry.idempotent || entry.idempotency_key.is_some(),
+                idempotency_key: entry.idempotency_key,
             });
         }
         tools.sort_by(|a, b| a.tool.name.cmp(&b.tool.name));
@@ -137,8 +163,25 @@ impl Registry {
         let tenant = choose_tenant(definition.tenancy.as_ref(), selection)?;
         install_crypto_provider();
         let user_agent = format!("{}/{} (mcpgen)", definition.name, definition.version);
-        let factory: ClientFactory = Arc::new(move |identity, roots| http_client(&user_agent, identity, roots));
-        let http = factory(None, Vec::new())?;
+        let connect_timeouts: HashMap<String, Duration> = definition
+            .apis
+            .iter()
+            .map(|a| (a.id.clone(), Duration::from_millis(a.resilience.connect_timeout_ms)))
+            .collect();
+        let factory: ClientFactory = Arc::new(move |api, identity, roots| {
+            let connect = connect_timeouts.get(api).copied().unwrap_or(Duration::from_secs(10));
+            http_client(&user_agent, connect, identity, roots)
+        });
+        let http = factory("", None, Vec::new())?;
+        let mut apis = HashMap::new();
+        for api in &definition.apis {
+            apis.insert(api.id.clone(), (factory(&api.id, None, Vec::new())?, ApiGuard::new(api)));
+        }
+        let client_rate = definition.client_rate_limit.as_ref().map(|r| {
+            let rate = std::num::NonZeroU32::new(r.per_second.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
+            let burst = std::num::NonZeroU32::new(r.burst.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
+            governor::RateLimiter::keyed(governor::Quota::per_second(rate).allow_burst(burst))
+        });
         let upstream = UpstreamAuth::new(&environment, secrets, TokenCache::new(http.clone()), factory);
         let missing = upstream.missing_secrets();
         if !missing.is_empty() {
@@ -163,9 +206,41 @@ impl Registry {
             inbound,
             tenancy: definition.tenancy,
             tenant,
+            metrics: Arc::new(Metrics::new()),
             tools,
             by_name,
+            apis,
+            client_rate,
         })
+    }
+
+    /// The HTTP client of `api` (the shared default for an unknown id).
+    pub fn client(&self, api: &str) -> &reqwest::Client {
+        self.apis.get(api).map_or(&self.http, |(client, _)| client)
+    }
+
+    /// The limits and breaker of `api`.
+    pub fn guard(&self, api: &str) -> &ApiGuard {
+        // Every tool's API was checked at start; a missing one is a generator bug.
+        &self.apis.get(api).expect("tools refer to known APIs (checked in Registry::new)").1
+    }
+
+    /// Every API guard (for readiness and metrics).
+    pub fn guards(&self) -> impl Iterator<Item = &ApiGuard> {
+        self.apis.values().map(|(_, guard)| guard)
+    }
+
+    /// Takes one call from `key`'s bucket; `Err` says how long until the next is allowed.
+    pub fn check_client_rate(&self, key: String) -> Result<(), Duration> {
+        let Some(limiter) = &self.client_rate else { return Ok(()) };
+        match limiter.check_key(&key) {
+            Ok(()) => Ok(()),
+            Err(not_until) => {
+                self.metrics.rate_limited("client", "-");
+                let now = governor::clock::Clock::now(&governor::clock::DefaultClock::default());
+                Err(not_until.wait_time_from(now))
+            }
+        }
     }
 
     /// All tools, sorted by name.
@@ -210,13 +285,12 @@ fn choose_tenant(tenancy: Option<&TenancyDefinition>, selection: &Selection) -> 
 
 fn http_client(
     user_agent: &str,
+    connect_timeout: Duration,
     identity: Option<reqwest::Identity>,
     roots: Vec<reqwest::Certificate>,
 ) -> Result<reqwest::Client, String> {
-    let mut builder = reqwest::Client::builder()
-        .user_agent(user_agent)
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(UPSTREAM_TIMEOUT);
+    // No overall timeout here: each attempt is bounded by the tool's policy (see `upstream`).
+    let mut builder = reqwest::Client::builder().user_agent(user_agent).connect_timeout(connect_timeout);
     if let Some(identity) = identity {
         builder = builder.identity(identity);
     }

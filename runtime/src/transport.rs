@@ -15,16 +15,37 @@ use super::inbound::{metadata, metadata_url};
 use super::registry::Registry;
 use super::server::McpServer;
 
-/// Logs to stderr; `RUST_LOG` overrides the default level (`warn` on stdio, `info` on HTTP).
+/// Logs to stderr, as text or one JSON object per line (`--log-format json`); `RUST_LOG`
+/// overrides the default level (`warn` on stdio, `info` on HTTP). Each tool call's line carries
+/// the fields of its span: tool, API, route, client, request id, trace id.
 pub fn init_logging(options: &Options) {
     let default = if options.transport == Transport::Stdio { "warn" } else { "info" };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).try_init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false);
+    let _ = if options.log_json {
+        builder.json().with_current_span(true).with_span_list(false).try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 /// Serves until the client disconnects (stdio) or a shutdown signal arrives (HTTP).
 pub async fn serve(registry: Registry, options: &Options) -> anyhow::Result<()> {
     let server = McpServer::new(registry);
+    if let Some(addr) = options.metrics_listen {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen for metrics on {addr}"))?;
+        let addr = listener.local_addr()?;
+        let app = operations_router(&server, true);
+        tracing::info!("metrics on http://{addr}/metrics");
+        eprintln!("metrics on http://{addr}/metrics");
+        tokio::spawn(async move {
+            if let Err(err) = axum::serve(listener, app).await {
+                tracing::error!("metrics listener failed: {err}");
+            }
+        });
+    }
     match options.transport {
         Transport::Stdio => {
             let running = server.serve(stdio()).await.context("MCP handshake over stdio failed")?;
@@ -74,12 +95,16 @@ pub fn router(server: McpServer, options: &Options) -> axum::Router {
                 .map(|t| (t.tool.name.to_string(), t.scopes.clone()))
                 .collect(),
             tenants: server.registry().tenancy.as_ref().map(|t| t.tenants.clone()),
+            metrics: server.registry().metrics.clone(),
         })
     });
+    // With --metrics-listen, /metrics lives there only; readiness stays here for load balancers.
+    let operations = operations_router(&server, options.metrics_listen.is_none());
     let service =
         StreamableHttpService::new(move || Ok(server.clone()), Arc::new(LocalSessionManager::default()), config);
     let mcp = axum::Router::new().nest_service("/mcp", service);
     let mut app = axum::Router::new().route("/healthz", axum::routing::get(|| async { "ok" }));
+    app = app.merge(operations);
     match (gate, inbound) {
         (Some(gate), Some(authenticator)) => {
             let document = axum::Json(metadata(authenticator.definition()));
@@ -98,6 +123,56 @@ pub fn router(server: McpServer, options: &Options) -> axum::Router {
         _ => app = app.merge(mcp),
     }
     app
+}
+
+/// `/readyz`, and `/metrics` (Prometheus text format) when `with_metrics`.
+pub fn operations_router(server: &McpServer, with_metrics: bool) -> axum::Router {
+    let metrics_server = server.clone();
+    let ready_server = server.clone();
+    let router = axum::Router::new().route(
+        "/readyz",
+        axum::routing::get(move || {
+            let server = ready_server.clone();
+            async move { readiness(&server).await }
+        }),
+    );
+    if !with_metrics {
+        return router;
+    }
+    router.route(
+        "/metrics",
+        axum::routing::get(move || {
+            let server = metrics_server.clone();
+            async move {
+                for guard in server.registry().guards() {
+                    guard.publish_state(&server.registry().metrics);
+                }
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+                    server.registry().metrics.render(),
+                )
+            }
+        }),
+    )
+}
+
+/// Ready when inbound tokens can be checked (the JWKS is loadable); open circuits are reported
+/// but do not take the whole server out of rotation (other APIs still work).
+async fn readiness(server: &McpServer) -> (axum::http::StatusCode, axum::Json<serde_json::Value>) {
+    let registry = server.registry();
+    let mut circuits = serde_json::Map::new();
+    for guard in registry.guards() {
+        if let Some(state) = guard.circuit_state() {
+            circuits.insert(guard.api.clone(), format!("{state:?}").to_lowercase().into());
+        }
+    }
+    let keys_ok = match &registry.inbound {
+        Some(authenticator) => authenticator.signing_keys_available().await,
+        None => true,
+    };
+    let status = if keys_ok { axum::http::StatusCode::OK } else { axum::http::StatusCode::SERVICE_UNAVAILABLE };
+    let body = serde_json::json!({"ready": keys_ok, "environment": registry.environment, "circuits": circuits});
+    (status, axum::Json(body))
 }
 
 async fn shutdown_signal() {

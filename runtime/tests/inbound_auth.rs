@@ -121,6 +121,8 @@ async fn setup() -> Setup {
         allowed_origins: vec![],
         environment: None,
         tenant: None,
+        log_json: false,
+        metrics_listen: None,
     };
     let base = common::serve(router(McpServer::new(registry), &options)).await;
     Setup { base, rotated, jwks_fetches, upstream_keys }

@@ -116,7 +116,7 @@ async fn the_client_certificate_is_presented_and_rotated_files_are_picked_up() {
     let server = McpServer::new(common::registry(definition(&base, &dir), &[]).unwrap());
     let refused = server.call("ledger", json!({})).await;
     assert_eq!(refused.is_error, Some(true), "{}", text(&refused));
-    assert!(text(&refused).contains("Could not reach the upstream API"), "{}", text(&refused));
+    assert!(text(&refused).contains("Could not reach the bank API"), "{}", text(&refused));
     // The operator rotates in a certificate from the right CA: the next call uses it.
     let (cert, key, _, _) = client_pki.leaf(&["tls-mcp"]);
     std::fs::write(dir.join("client.crt"), &cert).unwrap();

@@ -18,12 +18,20 @@ pub(super) fn tools_json(ir: &ServerIr, header: &str) -> Result<String, Problem>
         apis: ir
             .apis
             .iter()
-            .map(|api| ApiDefinition { id: api.id.clone(), base_url_env: api.base_url_env.clone() })
+            .map(|api| ApiDefinition {
+                id: api.id.clone(),
+                base_url_env: api.base_url_env.clone(),
+                resilience: api.resilience.clone(),
+                circuit_breaker: api.circuit_breaker.clone(),
+                rate_limit: api.rate_limit.clone(),
+                max_concurrency: api.max_concurrency,
+            })
             .collect(),
         tools: ir.tools.iter().map(tool_definition).collect(),
         environments: ir.environments.clone(),
         default_environment: ir.default_environment.clone(),
         tenancy: ir.tenancy.clone(),
+        client_rate_limit: ir.client_rate_limit.clone(),
     };
     let mut text = serde_json::to_string_pretty(&definition).map_err(|err| internal("tools.json", err))?;
     text.push('\n');
@@ -42,6 +50,9 @@ fn tool_definition(tool: &ToolIr) -> ToolDefinition {
         },
         security: tool.security.clone(),
         scopes: tool.scopes.clone(),
+        resilience: tool.resilience.clone(),
+        idempotent: tool.annotations.idempotent,
+        idempotency_key: tool.idempotency_key.clone(),
     }
 }
 

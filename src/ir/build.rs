@@ -7,8 +7,9 @@ use serde_json::{Map, Value, json};
 
 use super::auth;
 use super::names::{arg_name, tool_name, unique};
+use super::policy;
 use super::{Annotations, ApiIr, ServerIr, ToolIr};
-use crate::definition::{BodyEncoding, BodyMapping, FieldEncoding, ParamLocation, ParamMapping};
+use crate::definition::{BodyEncoding, BodyMapping, FieldEncoding, ParamLocation, ParamMapping, ResilienceDefinition};
 use crate::diagnostics::{Problem, Problems};
 use crate::document::Document;
 use crate::manifest::{ApiSection, Manifest, Selector, ToolOverride};
@@ -69,6 +70,7 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
     // Names the manifest asked for, which derived names must avoid, and where they were asked.
     let mut explicit: BTreeMap<String, String> = BTreeMap::new();
     let several = input.specs.len() > 1;
+    let top_policy = policy::apply(&ResilienceDefinition::default(), input.manifest.resilience.as_ref());
     for (id, spec) in &input.specs {
         let Some(section) = input.manifest.apis.get(id) else { continue };
         let api_at = format!("/apis/{}", escape_token(id));
@@ -113,6 +115,11 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
             };
             let (mut tool, tool_problems, limits) = build_tool(spec, id, op, name, over, &mut outputs);
             auth::apply_security(spec, op, over, &mut tool);
+            let api_policy = policy::apply(&top_policy, section.resilience.as_ref());
+            if let Some(own) = over.and_then(|o| o.resilience.as_ref()) {
+                tool.resilience = Some(policy::apply(&api_policy, Some(own)));
+            }
+            tool.idempotency_key = over.and_then(|o| o.idempotency_key.clone());
             truncated_inputs += usize::from(limits.input_truncated);
             oversized_outputs += usize::from(limits.output_too_large);
             problems.0.extend(tool_problems);
@@ -148,7 +155,13 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
                 "large response schemas",
             ));
         }
+        let (circuit_breaker, rate_limit, max_concurrency) =
+            policy::api_limits(input.manifest.resilience.as_ref(), section.resilience.as_ref());
         apis.push(ApiIr {
+            resilience: policy::apply(&top_policy, section.resilience.as_ref()),
+            circuit_breaker,
+            rate_limit,
+            max_concurrency,
             id: id.clone(),
             title: spec.api.info.title.clone(),
             spec_version: spec.api.info.version.clone(),
@@ -179,6 +192,12 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
         environments: auth.environments,
         default_environment: auth.default_environment,
         tenancy: auth.tenancy,
+        client_rate_limit: input
+            .manifest
+            .resilience
+            .as_ref()
+            .and_then(|r| r.client_rate_limit.as_ref())
+            .map(policy::bucket),
         sources: input.sources.clone(),
     };
     (Some(ir), problems)
@@ -448,6 +467,8 @@ fn build_tool(
         deprecated: op.deprecated,
         security: Vec::new(),
         scopes: Vec::new(),
+        resilience: None,
+        idempotency_key: None,
     };
     (tool, problems, limits)
 }

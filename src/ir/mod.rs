@@ -7,12 +7,16 @@
 mod auth;
 mod build;
 mod names;
+mod policy;
 
 pub use build::{Input, build};
 
 use serde_json::Value;
 
-use crate::definition::{BodyMapping, EnvironmentDefinition, ParamMapping, TenancyDefinition};
+use crate::definition::{
+    BodyMapping, CircuitBreakerDefinition, EnvironmentDefinition, ParamMapping, RateLimitDefinition,
+    ResilienceDefinition, TenancyDefinition,
+};
 
 /// A whole generated server.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +43,8 @@ pub struct ServerIr {
     pub default_environment: Option<String>,
     /// Tenancy, when configured.
     pub tenancy: Option<TenancyDefinition>,
+    /// Token bucket per inbound client or tenant.
+    pub client_rate_limit: Option<RateLimitDefinition>,
     /// Input file names as given (manifest first), for the generated-file headers.
     pub sources: Vec<String>,
 }
@@ -57,6 +63,14 @@ pub struct ApiIr {
     pub base_url: Option<String>,
     /// Environment variable overriding the base URL.
     pub base_url_env: String,
+    /// Timeouts, retries and response cap of the API's tools.
+    pub resilience: ResilienceDefinition,
+    /// Circuit breaker.
+    pub circuit_breaker: Option<CircuitBreakerDefinition>,
+    /// Token bucket for all calls.
+    pub rate_limit: Option<RateLimitDefinition>,
+    /// Most requests in flight.
+    pub max_concurrency: Option<u32>,
 }
 
 /// One tool: an HTTP operation presented to MCP clients.
@@ -92,6 +106,10 @@ pub struct ToolIr {
     pub security: Vec<Vec<String>>,
     /// Scopes an inbound caller needs.
     pub scopes: Vec<String>,
+    /// The tool's own resilience, when the manifest sets one for the operation.
+    pub resilience: Option<ResilienceDefinition>,
+    /// Header carrying a per-call idempotency key.
+    pub idempotency_key: Option<String>,
 }
 
 /// MCP tool annotations (hints for clients; never trusted for security).

@@ -6,6 +6,7 @@
 //! sections instead of changing existing ones. See `docs/manifest.md`.
 
 mod auth;
+mod resilience;
 
 use indexmap::IndexMap;
 use serde::Deserialize;
@@ -14,6 +15,7 @@ pub use auth::{
     ALGORITHMS, ApiKeySection, AuthSection, ClientTlsSection, CredentialBinding, EnvironmentApiSection,
     EnvironmentSection, TenancySection, TenantApiSection, TenantSection, parse_secret_ref,
 };
+pub use resilience::{CircuitBreakerSection, RateLimitSection, ResilienceSection};
 
 use crate::diagnostics::Problem;
 use crate::document::Document;
@@ -44,6 +46,9 @@ pub struct Manifest {
     /// Tenants, each with its own upstream credentials.
     #[serde(default)]
     pub tenancy: Option<TenancySection>,
+    /// Timeouts, retries, circuit breakers and limits for every API (APIs and operations override).
+    #[serde(default)]
+    pub resilience: Option<ResilienceSection>,
 }
 
 /// `server:` — identity of the generated server and crate.
@@ -106,6 +111,9 @@ pub struct ApiSection {
     /// Client certificate for mutual TLS with the API.
     #[serde(default)]
     pub client_tls: Option<ClientTlsSection>,
+    /// Resilience of this API's calls (over the top-level section).
+    #[serde(default)]
+    pub resilience: Option<ResilienceSection>,
 }
 
 /// A set of operations, by tag or by operation.
@@ -143,6 +151,13 @@ pub struct ToolOverride {
     /// Scopes an inbound caller needs for this tool (default: the operation's OAuth scopes).
     #[serde(default)]
     pub scopes: Option<Vec<String>>,
+    /// Timeouts and retries of this operation (over its API's).
+    #[serde(default)]
+    pub resilience: Option<ResilienceSection>,
+    /// Header sent with a key generated once per call and reused by its retries, which makes
+    /// retrying this (non-idempotent) operation safe, e.g. `Idempotency-Key`.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
 }
 
 /// Overrides of MCP tool annotations.
@@ -313,6 +328,7 @@ fn check(doc: &Document, manifest: &Manifest) -> Vec<Problem> {
         }
     }
     auth::check(doc, manifest, &mut problems);
+    resilience::check(doc, manifest, &mut problems);
     problems
 }
 

@@ -1,0 +1,245 @@
+//! One tool call from arguments to result: access and tenant checks, the client's rate limit,
+//! argument validation, the request, upstream credentials, the resilient send, and the mapping of
+//! the response — returning, besides the result, what the logs and metrics need to know.
+
+use std::time::{Duration, Instant};
+
+use rmcp::model::{CallToolResult, ContentBlock};
+use serde_json::Value;
+
+use super::credentials::Applied;
+use super::inbound::Principal;
+use super::outcome::{ErrorClass, Failure, error_meta};
+use super::registry::{Registry, ToolEntry};
+use super::request::{self, PreparedRequest};
+use super::response::{self, UpstreamResponse};
+use super::secrets::redact;
+use super::trace::TraceContext;
+use super::upstream::Sent;
+
+/// What happened in a call, for logs and metrics.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Tenant the call ran for.
+    pub tenant: Option<String>,
+    /// Last upstream status, when a response arrived.
+    pub status: Option<u16>,
+    /// Upstream requests made.
+    pub attempts: u32,
+    /// Error class; `None` for success.
+    pub class: Option<ErrorClass>,
+}
+
+/// Everything a call needs besides the tool and its arguments.
+pub struct CallContext<'a> {
+    /// The authenticated caller (`None`: the local operator, as on stdio).
+    pub caller: Option<&'a Principal>,
+    /// The call's trace.
+    pub trace: &'a TraceContext,
+    /// The call's id (results' `_meta`, logs).
+    pub request_id: &'a str,
+}
+
+/// Runs `entry` with `arguments`.
+pub async fn run(
+    registry: &Registry,
+    entry: &ToolEntry,
+    arguments: serde_json::Map<String, Value>,
+    context: &CallContext<'_>,
+) -> (CallToolResult, Report) {
+    let mut report = Report::default();
+    let fail = |report: &mut Report, failure: Failure| {
+        report.class = Some(failure.class);
+        failure.into_result(context.request_id)
+    };
+    let name = &entry.tool.name;
+    if let Some(principal) = context.caller
+        && !principal.has_scopes(&entry.scopes)
+    {
+        let failure = Failure::new(
+            ErrorClass::Forbidden,
+            format!(
+                "Access denied: `{name}` requires the scopes {}. Ask for a token with these scopes.",
+                entry.scopes.join(" ")
+            ),
+        );
+        return (fail(&mut report, failure), report);
+    }
+    let tenant = match tenant_of(registry, context.caller) {
+        Ok(tenant) => tenant,
+        Err(why) => return (fail(&mut report, Failure::new(ErrorClass::Forbidden, why)), report),
+    };
+    report.tenant = tenant.map(str::to_owned);
+    if let Err(wait) = registry.check_client_rate(client_key(context.caller, tenant)) {
+        let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+        let failure = Failure::new(
+            ErrorClass::RateLimited,
+            format!("Too many calls from this client: the server allows a limited rate per client. Retry in {seconds} s, and space out calls."),
+        )
+        .retry_after(seconds);
+        return (fail(&mut report, failure), report);
+    }
+    let instance = Value::Object(arguments);
+    let violations: Vec<String> = entry
+        .input
+        .iter_errors(&instance)
+        .map(|e| {
+            let at = e.instance_path().to_string();
+            if at.is_empty() { format!("- {e}") } else { format!("- `{at}`: {e}") }
+        })
+        .collect();
+    if !violations.is_empty() {
+        return (fail(&mut report, invalid_arguments(name, &violations)), report);
+    }
+    let Value::Object(arguments) = instance else { unreachable!("constructed as an object above") };
+    let mut prepared = match request::build(&entry.http, &entry.base_url, &arguments) {
+        Ok(prepared) => prepared,
+        Err(problems) => {
+            let lines: Vec<String> = problems.iter().map(|p| format!("- {p}")).collect();
+            return (fail(&mut report, invalid_arguments(name, &lines)), report);
+        }
+    };
+    prepared.headers.push(("traceparent".into(), context.trace.traceparent()));
+    if let Some(header) = &entry.idempotency_key {
+        // One key for the whole call: every retry is recognisably the same request.
+        let key: String = (0..16).map(|_| format!("{:02x}", fastrand::u8(..))).collect();
+        prepared.headers.push((header.clone(), key));
+    }
+    let deadline = Instant::now() + Duration::from_millis(entry.resilience.deadline_ms);
+    let (sent, applied) = match send_authenticated(registry, entry, tenant, context.caller, &prepared, deadline).await {
+        Ok(sent) => sent,
+        Err(why) => {
+            tracing::warn!(error = %why, "upstream credentials unavailable");
+            let failure = Failure::new(
+                ErrorClass::Unauthenticated,
+                format!(
+                    "The server could not authenticate to the upstream API for {} {}: {why}. This is a server configuration problem; retrying will not help until an operator fixes it.",
+                    entry.http.method, entry.http.path
+                ),
+            );
+            return (fail(&mut report, failure), report);
+        }
+    };
+    report.attempts = sent.attempts;
+    let mut upstream = match sent.response {
+        Ok(upstream) => upstream,
+        Err(failure) => return (fail(&mut report, failure), report),
+    };
+    report.status = Some(upstream.status);
+    if upstream.status >= 400 && !applied.secrets.is_empty() {
+        // Some APIs echo the request in their errors: keep credentials out of results.
+        upstream.body = redact(&String::from_utf8_lossy(&upstream.body), &applied.secrets).into_bytes();
+    }
+    let result = map_response(entry, &upstream, sent.truncated, sent.retry_after, context.request_id, &mut report);
+    (result, report)
+}
+
+/// The tenant a call runs for: the caller's (inbound token or API key), else the one configured at
+/// start. With tenancy on, a call without a known tenant is refused.
+fn tenant_of<'a>(registry: &'a Registry, caller: Option<&'a Principal>) -> Result<Option<&'a str>, String> {
+    let Some(tenancy) = &registry.tenancy else { return Ok(None) };
+    let tenant = match (caller, &registry.inbound) {
+        (Some(principal), Some(_)) => principal.tenant.as_deref(),
+        _ => registry.tenant.as_deref(),
+    };
+    match tenant {
+        Some(tenant) if tenancy.tenants.iter().any(|t| t == tenant) => Ok(Some(tenant)),
+        Some(tenant) => Err(format!("Access denied: tenant `{tenant}` is not served by this server.")),
+        None => Err(format!(
+            "No tenant: this server serves several tenants ({}); the operator must start it with --tenant, or callers must present a token with a `{}` claim.",
+            tenancy.tenants.join(", "),
+            tenancy.claim
+        )),
+    }
+}
+
+/// Whose rate limit a call counts against: the tenant, else the client, else the local operator.
+fn client_key(caller: Option<&Principal>, tenant: Option<&str>) -> String {
+    match (tenant, caller) {
+        (Some(tenant), _) => format!("tenant:{tenant}"),
+        (None, Some(principal)) => format!("client:{}", principal.client.as_deref().unwrap_or(&principal.subject)),
+        (None, None) => "local".to_owned(),
+    }
+}
+
+/// Adds the credentials the tool needs and sends; after a 401 with an OAuth token, drops the
+/// token, gets a new one and tries once more. `Err`: credentials could not be obtained.
+async fn send_authenticated(
+    registry: &Registry,
+    entry: &ToolEntry,
+    tenant: Option<&str>,
+    caller: Option<&Principal>,
+    prepared: &PreparedRequest,
+    deadline: Instant,
+) -> Result<(Sent, Applied), String> {
+    let upstream = &registry.upstream;
+    let chosen = upstream.choose(&entry.api, &entry.security, tenant)?;
+    let client = upstream.client(&entry.api, tenant, registry.client(&entry.api))?;
+    let guard = registry.guard(&entry.api);
+    let subject = caller.and_then(|p| p.token.as_ref());
+    let mut request = prepared.clone();
+    let applied = upstream.apply(&entry.api, &chosen, subject, &mut request).await?;
+    let sent = guard.send(&client, &request, &entry.resilience, entry.may_retry, deadline, &registry.metrics).await;
+    let unauthorized = matches!(&sent.response, Ok(r) if r.status == 401);
+    if !unauthorized || applied.tokens.is_empty() {
+        return Ok((sent, applied));
+    }
+    tracing::info!("upstream answered 401; renewing the OAuth token and retrying once");
+    for key in &applied.tokens {
+        upstream.tokens.invalidate(key).await;
+    }
+    let mut request = prepared.clone();
+    let applied = upstream.apply(&entry.api, &chosen, subject, &mut request).await?;
+    let mut again =
+        guard.send(&client, &request, &entry.resilience, entry.may_retry, deadline, &registry.metrics).await;
+    again.attempts += sent.attempts;
+    Ok((again, applied))
+}
+
+fn map_response(
+    entry: &ToolEntry,
+    upstream: &UpstreamResponse,
+    truncated: bool,
+    retry_after: Option<Duration>,
+    request_id: &str,
+    report: &mut Report,
+) -> CallToolResult {
+    let cap = entry.resilience.max_response_bytes;
+    if truncated && (entry.output.is_some() || upstream.status >= 400) {
+        report.class = Some(ErrorClass::ResponseTooLarge);
+        return Failure::new(ErrorClass::ResponseTooLarge, format!(
+            "The upstream response to {} {} is larger than this server's {cap}-byte limit, so it cannot be returned whole. Narrow the request (filters, smaller pages) and call again.",
+            entry.http.method, entry.http.path
+        ))
+        .into_result(request_id);
+    }
+    let mut result = response::to_result(upstream, &entry.http.method, &entry.http.path, entry.output.as_ref());
+    if upstream.status >= 400 {
+        let class = ErrorClass::of_status(upstream.status);
+        report.class = Some(class);
+        let seconds = retry_after.map(|d| d.as_secs_f64().ceil() as u64);
+        if let Some(seconds) = seconds {
+            result.content.push(ContentBlock::text(format!("The upstream asks to retry after {seconds} s.")));
+        }
+        result.meta = Some(error_meta(class, seconds, request_id));
+    } else if result.is_error == Some(true) {
+        // A success status whose body broke the contract (invalid JSON, schema mismatch).
+        report.class = Some(ErrorClass::Upstream5xx);
+        result.meta = Some(error_meta(ErrorClass::Upstream5xx, None, request_id));
+    } else if truncated {
+        result.content.push(ContentBlock::text(format!(
+            "[truncated: the response exceeded {cap} bytes; only the first {cap} bytes are shown. Narrow the request to see the rest.]"
+        )));
+    }
+    result
+}
+
+fn invalid_arguments(tool: &str, lines: &[String]) -> Failure {
+    Failure::new(
+        ErrorClass::InvalidArguments,
+        format!(
+            "Invalid arguments for `{tool}`:\n{}\nFix these arguments to match the tool's input schema and call again.",
+            lines.join("\n")
+        ),
+    )
+}

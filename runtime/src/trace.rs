@@ -1,0 +1,57 @@
+//! W3C Trace Context for tool calls: continue the caller's trace (MCP `_meta.traceparent`, SEP-414,
+//! or the HTTP `traceparent` header) or start one, and pass it to the upstream, so a call can be
+//! followed from the agent through this server to the API in any tracing backend. The trace id is
+//! also written in every log line of the call.
+
+/// The trace of one tool call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceContext {
+    /// 32 lower-case hex digits.
+    pub trace_id: String,
+    /// This call's span id, 16 lower-case hex digits (the parent of the upstream request).
+    pub span_id: String,
+    /// Whether the trace is sampled (`01` flag).
+    pub sampled: bool,
+}
+
+impl TraceContext {
+    /// Continues the trace in `traceparent` when it is valid, else starts a new sampled one.
+    pub fn continue_or_start(traceparent: Option<&str>) -> Self {
+        let span_id = random_hex(8);
+        match traceparent.and_then(parse) {
+            Some((trace_id, sampled)) => Self { trace_id, span_id, sampled },
+            None => Self { trace_id: random_hex(16), span_id, sampled: true },
+        }
+    }
+
+    /// The `traceparent` header for a request made inside this call.
+    pub fn traceparent(&self) -> String {
+        format!("00-{}-{}-{}", self.trace_id, self.span_id, if self.sampled { "01" } else { "00" })
+    }
+}
+
+/// (trace id, sampled) of a version-00 `traceparent`; invalid values are ignored, as the spec says.
+fn parse(value: &str) -> Option<(String, bool)> {
+    let parts: Vec<&str> = value.trim().split('-').collect();
+    let [version, trace_id, parent_id, flags] = parts.as_slice() else { return None };
+    let hex =
+        |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let valid = *version == "00"
+        && hex(trace_id, 32)
+        && hex(parent_id, 16)
+        && hex(flags, 2)
+        && trace_id.bytes().any(|b| b != b'0')
+        && parent_id.bytes().any(|b| b != b'0');
+    let flags = u8::from_str_radix(flags, 16).ok()?;
+    valid.then(|| ((*trace_id).to_owned(), flags & 1 == 1))
+}
+
+fn random_hex(bytes: usize) -> String {
+    loop {
+        let id: String = (0..bytes).map(|_| format!("{:02x}", fastrand::u8(..))).collect();
+        // All-zero ids are invalid.
+        if id.bytes().any(|b| b != b'0') {
+            return id;
+        }
+    }
+}

@@ -1,0 +1,303 @@
+//! Sending one prepared request to an upstream API, resiliently: the API's rate limit and
+//! concurrency limit, its circuit breaker, a timeout per attempt inside the call's deadline, and
+//! retries with exponential backoff and full jitter.
+//!
+//! Retried: connection failures and connections closed before any response, and HTTP 429, 502,
+//! 503, 504 — only when repeating the call is safe (an idempotent method, an operation the
+//! manifest marks idempotent, or an `Idempotency-Key` reused by every attempt). `Retry-After` is
+//! honoured, but never past the deadline: then the call fails at once and says when to retry.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::sync::Semaphore;
+
+use super::breaker::{CircuitBreaker, CircuitState};
+use super::definition::{ApiDefinition, ResilienceDefinition};
+use super::metrics::Metrics;
+use super::outcome::{ErrorClass, Failure};
+use super::request::{Body, PreparedRequest};
+use super::response::UpstreamResponse;
+
+/// What protects one upstream API.
+pub struct ApiGuard {
+    /// API id (metrics labels).
+    pub api: String,
+    /// The breaker, when configured.
+    pub breaker: Option<Arc<CircuitBreaker>>,
+    rate: Option<DefaultDirectRateLimiter>,
+    concurrency: Option<Arc<Semaphore>>,
+}
+
+/// The result of sending, with how many attempts it took.
+pub struct Sent {
+    /// The response (any status) or why there is none.
+    pub response: Result<UpstreamResponse, Failure>,
+    /// Requests made.
+    pub attempts: u32,
+    /// Whether the body was cut at the size cap.
+    pub truncated: bool,
+    /// The last response's `Retry-After`.
+    pub retry_after: Option<Duration>,
+}
+
+/// A token bucket of `per_second` with `burst`.
+pub fn rate_limiter(per_second: u32, burst: u32) -> DefaultDirectRateLimiter {
+    let rate = NonZeroU32::new(per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+    let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
+    RateLimiter::direct(Quota::per_second(rate).allow_burst(burst))
+}
+
+impl ApiGuard {
+    /// The guard described by `api`.
+    pub fn new(api: &ApiDefinition) -> Self {
+        Self {
+            api: api.id.clone(),
+            breaker: api.circuit_breaker.clone().map(CircuitBreaker::new),
+            rate: api.rate_limit.as_ref().map(|r| rate_limiter(r.per_second, r.burst)),
+            concurrency: api.max_concurrency.map(|n| Arc::new(Semaphore::new(n.max(1) as usize))),
+        }
+    }
+
+    /// Sends `request` with `client` under `policy` until `deadline`; `may_retry` says whether
+    /// repeating it is safe.
+    pub async fn send(
+        &self,
+        client: &reqwest::Client,
+        request: &PreparedRequest,
+        policy: &ResilienceDefinition,
+        may_retry: bool,
+        deadline: Instant,
+        metrics: &Metrics,
+    ) -> Sent {
+        let mut attempts = 0;
+        let mut ceiling = Duration::from_millis(policy.initial_backoff_ms.max(1));
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return self.failed(attempts, timeout_failure(policy));
+            }
+            // The API's own limits: wait for a token / a slot, but not past the deadline.
+            if let Some(rate) = &self.rate
+                && rate.check().is_err()
+            {
+                metrics.rate_limited("upstream", &self.api);
+                if tokio::time::timeout(remaining, rate.until_ready()).await.is_err() {
+                    let failure = Failure::new(ErrorClass::RateLimited, format!("The server's rate limit for the {} API is exhausted and no slot freed up within the call's deadline. Retry in a few seconds, or make fewer calls.", self.api)).retry_after(1);
+                    return self.failed(attempts, failure);
+                }
+            }
+            let _slot = match &self.concurrency {
+                Some(semaphore) => {
+                    if semaphore.available_permits() == 0 {
+                        metrics.rate_limited("concurrency", &self.api);
+                    }
+                    let remaining = deadline.saturating_duration_since(Instant::now());
+                    match tokio::time::timeout(remaining, semaphore.clone().acquire_owned()).await {
+                        Ok(Ok(permit)) => Some(permit),
+                        _ => {
+                            let failure = Failure::new(ErrorClass::RateLimited, format!("Too many calls to the {} API are in flight; none finished within the call's deadline. Retry in a few seconds.", self.api)).retry_after(1);
+                            return self.failed(attempts, failure);
+                        }
+                    }
+                }
+                None => None,
+            };
+            let permit = match &self.breaker {
+                Some(breaker) => match breaker.acquire() {
+                    Ok(permit) => Some(permit),
+                    Err(wait) => {
+                        self.publish_state(metrics);
+                        let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+                        let failure = Failure::new(ErrorClass::CircuitOpen, format!("The {} API is failing repeatedly, so calls to it are paused (circuit open). Retry in {seconds} s; other tools keep working.", self.api)).retry_after(seconds);
+                        return self.failed(attempts, failure);
+                    }
+                },
+                None => None,
+            };
+            attempts += 1;
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let per_attempt = Duration::from_millis(policy.attempt_timeout_ms).min(remaining);
+            let outcome = tokio::time::timeout(per_attempt, attempt(client, request, policy.max_response_bytes)).await;
+            let outcome = match outcome {
+                Ok(outcome) => outcome,
+                Err(_) => Err(Attempt::TimedOut),
+            };
+            let failed = match &outcome {
+                Ok((response, _, _)) => response.status >= 500,
+                Err(_) => true,
+            };
+            if let Some(permit) = permit {
+                permit.record(failed);
+                self.publish_state(metrics);
+            }
+            if let Ok((response, _, _)) = &outcome {
+                metrics.upstream_status(&self.api, response.status);
+            }
+            let retry_reason = match &outcome {
+                Ok((response, _, _)) if matches!(response.status, 429 | 502 | 503 | 504) => {
+                    Some(response.status.to_string())
+                }
+                Err(Attempt::Connect(_)) => Some("connect".to_owned()),
+                Err(Attempt::NoResponse(_)) => Some("connection_closed".to_owned()),
+                _ => None,
+            };
+            let retry_after = match &outcome {
+                Ok((_, retry_after, _)) => *retry_after,
+                Err(_) => None,
+            };
+            let can_retry = may_retry && attempts < policy.max_attempts && retry_reason.is_some();
+            if can_retry {
+                // Full jitter below an exponentially growing ceiling; Retry-After is a floor.
+                let jitter = Duration::from_millis(fastrand::u64(0..=ceiling.as_millis() as u64));
+                let delay = retry_after.map_or(jitter, |after| after.max(jitter));
+                let remaining = deadline.saturating_duration_since(Instant::now());
+                if delay < remaining {
+                    metrics.retry(&self.api, retry_reason.as_deref().unwrap_or("?"));
+                    tracing::debug!(api = %self.api, attempt = attempts, delay_ms = delay.as_millis() as u64, reason = ?retry_reason, "retrying");
+                    tokio::time::sleep(delay).await;
+                    ceiling = (ceiling * 2).min(Duration::from_millis(policy.max_backoff_ms.max(1)));
+                    continue;
+                }
+            }
+            return match outcome {
+                Ok((response, retry_after, truncated)) => Sent { response: Ok(response), attempts, truncated, retry_after },
+                Err(Attempt::TimedOut) => self.failed(attempts, timeout_failure(policy)),
+                Err(Attempt::Connect(why) | Attempt::NoResponse(why) | Attempt::Other(why)) => self.failed(
+                    attempts,
+                    Failure::new(ErrorClass::Transport, format!("Could not reach the {} API: {why}. It may be down or unreachable; retrying later may help.", self.api)),
+                ),
+            };
+        }
+    }
+
+    fn failed(&self, attempts: u32, failure: Failure) -> Sent {
+        Sent { response: Err(failure), attempts, truncated: false, retry_after: None }
+    }
+
+    /// Publishes the breaker state gauge.
+    pub fn publish_state(&self, metrics: &Metrics) {
+        if let Some(breaker) = &self.breaker {
+            metrics.circuit_state(&self.api, breaker.state().as_gauge());
+        }
+    }
+
+    /// The breaker's state, when there is one.
+    pub fn circuit_state(&self) -> Option<CircuitState> {
+        self.breaker.as_ref().map(|b| b.state())
+    }
+}
+
+fn timeout_failure(policy: &ResilienceDefinition) -> Failure {
+    Failure::new(
+        ErrorClass::Timeout,
+        format!(
+            "The upstream API did not answer in time (per attempt {} ms, whole call {} ms). It may be overloaded; retry later, or narrow the request.",
+            policy.attempt_timeout_ms, policy.deadline_ms
+        ),
+    )
+}
+
+/// Why an attempt got no response.
+enum Attempt {
+    /// The connection could not be made.
+    Connect(String),
+    /// The connection broke before any response arrived.
+    NoResponse(String),
+    /// The attempt's time ran out.
+    TimedOut,
+    /// Anything else (an unreadable body, a bad request).
+    Other(String),
+}
+
+/// One request: the response (body cut at `cap` bytes), its `Retry-After`, and whether it was cut.
+async fn attempt(
+    client: &reqwest::Client,
+    prepared: &PreparedRequest,
+    cap: u64,
+) -> Result<(UpstreamResponse, Option<Duration>, bool), Attempt> {
+    let method = reqwest::Method::from_bytes(prepared.method.as_bytes()).map_err(|e| Attempt::Other(e.to_string()))?;
+    let mut builder = client.request(method, &prepared.url);
+    for (name, value) in &prepared.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    match &prepared.body {
+        Some(Body::Bytes(bytes)) => builder = builder.body(bytes.clone()),
+        Some(Body::Multipart(parts)) => {
+            let mut form = reqwest::multipart::Form::new();
+            for part in parts {
+                let mut piece = reqwest::multipart::Part::bytes(part.data.clone());
+                if let Some(filename) = &part.filename {
+                    piece = piece.file_name(filename.clone());
+                }
+                if let Some(content_type) = &part.content_type {
+                    piece = piece
+                        .mime_str(content_type)
+                        .map_err(|e| Attempt::Other(format!("invalid part content type: {e}")))?;
+                }
+                form = form.part(part.name.clone(), piece);
+            }
+            builder = builder.multipart(form);
+        }
+        None => {}
+    }
+    let mut response = builder.send().await.map_err(|err| {
+        if err.is_connect() {
+            Attempt::Connect(describe(&err))
+        } else if err.is_timeout() {
+            Attempt::TimedOut
+        } else if err.is_request() {
+            Attempt::NoResponse(describe(&err))
+        } else {
+            Attempt::Other(describe(&err))
+        }
+    })?;
+    let status = response.status().as_u16();
+    let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let content_type = header(reqwest::header::CONTENT_TYPE);
+    let retry_after = header(reqwest::header::RETRY_AFTER).and_then(|v| parse_retry_after(&v));
+    let mut body = Vec::new();
+    let mut truncated = false;
+    while let Some(chunk) = response.chunk().await.map_err(|err| Attempt::Other(describe(&err)))? {
+        let room = (cap as usize).saturating_sub(body.len());
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            truncated = true;
+            break; // stop reading: memory stays bounded whatever the upstream sends
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((UpstreamResponse { status, content_type, body }, retry_after, truncated))
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO))
+}
+
+/// A transport error without the URL (its query string may hold an API key).
+fn describe(err: &reqwest::Error) -> String {
+    let kind = if err.is_timeout() {
+        "timed out"
+    } else if err.is_connect() {
+        "connection failed"
+    } else if err.is_body() || err.is_decode() {
+        "the response body could not be read"
+    } else {
+        "request failed"
+    };
+    let mut source = std::error::Error::source(err);
+    let mut detail = String::new();
+    while let Some(cause) = source {
+        detail = cause.to_string();
+        source = cause.source();
+    }
+    if detail.is_empty() { kind.to_owned() } else { format!("{kind} ({detail})") }
+}
