@@ -1,0 +1,251 @@
+//! Resilience against a misbehaving loopback upstream: attempt counts, time bounds, breaker
+//! transitions, limits, truncation, cancellation — and each failure's error class.
+
+mod chaos;
+mod common;
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use mcpgen_runtime::McpServer;
+use mcpgen_runtime::definition::ServerDefinition;
+use rmcp::model::CallToolResult;
+use serde_json::{Value, json};
+
+/// A fast policy for tests: short timeouts and backoffs.
+fn policy(overrides: Value) -> Value {
+    let mut policy = json!({
+        "connectTimeoutMs": 1000, "attemptTimeoutMs": 300, "deadlineMs": 2000, "maxAttempts": 3,
+        "initialBackoffMs": 10, "maxBackoffMs": 50, "maxResponseBytes": 65536
+    });
+    for (key, value) in overrides.as_object().unwrap() {
+        policy[key] = value.clone();
+    }
+    policy
+}
+
+/// One tool per route, `GET` unless `post`; `api` adds API-level settings.
+fn definition(base: &str, tools: &[(&str, &str, Value)], api: Value) -> ServerDefinition {
+    let tools: Vec<Value> = tools
+        .iter()
+        .map(|(name, route, extra)| {
+            let mut tool = json!({
+                "tool": {"name": name, "inputSchema": {"type": "object"}}, "api": "up",
+                "http": {"method": "GET", "path": format!("/{route}")}, "idempotent": true
+            });
+            for (key, value) in extra.as_object().unwrap() {
+                match key.as_str() {
+                    "method" => tool["http"]["method"] = value.clone(),
+                    "outputSchema" => tool["tool"]["outputSchema"] = value.clone(),
+                    _ => tool[key] = value.clone(),
+                }
+            }
+            tool
+        })
+        .collect();
+    let mut api_def = json!({"id": "up", "baseUrlEnv": "UP_BASE_URL", "resilience": policy(json!({}))});
+    for (key, value) in api.as_object().unwrap() {
+        api_def[key] = value.clone();
+    }
+    let mut definition = json!({
+        "@generated": "test", "name": "chaos-mcp", "version": "1.0.0", "apis": [api_def], "tools": tools,
+        "environments": [{"name": "default", "apis": [{"id": "up", "baseUrl": base}]}]
+    });
+    if let Some(limit) = api.get("clientRateLimit") {
+        definition["clientRateLimit"] = limit.clone();
+        definition["apis"][0].as_object_mut().unwrap().remove("clientRateLimit");
+    }
+    serde_json::from_value(definition).unwrap()
+}
+
+fn server(base: &str, tools: &[(&str, &str, Value)], api: Value) -> McpServer {
+    McpServer::new(common::registry(definition(base, tools, api), &[]).unwrap())
+}
+
+fn text(result: &CallToolResult) -> String {
+    result.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect::<Vec<_>>().join("\n")
+}
+
+/// The error class in the result's `_meta`.
+fn class(result: &CallToolResult) -> Option<String> {
+    let meta = result.meta.as_ref()?;
+    meta.0.get("io.mcpgen/error")?.get("class")?.as_str().map(str::to_owned)
+}
+
+fn retry_after(result: &CallToolResult) -> Option<u64> {
+    result.meta.as_ref()?.0.get("io.mcpgen/error")?.get("retryAfterSeconds")?.as_u64()
+}
+
+#[tokio::test]
+async fn idempotent_calls_are_retried_through_a_burst_of_503s() {
+    let (base, chaos) = chaos::start().await;
+    let s = server(&base, &[("flaky", "flaky", json!({}))], json!({}));
+    let result = s.call("flaky", json!({})).await;
+    assert_eq!(result.is_error, Some(false), "{}", text(&result));
+    assert_eq!(chaos.hits("flaky"), 3, "two 503s, then success");
+    let metrics = s.registry().metrics.render();
+    assert!(metrics.contains(r#"mcpgen_upstream_retries_total{api="up",reason="503"} 2"#), "{metrics}");
+}
+
+#[tokio::test]
+async fn non_idempotent_calls_are_not_retried_unless_an_idempotency_key_is_sent() {
+    let (base, chaos) = chaos::start().await;
+    let tools = [
+        ("post_flaky", "flaky", json!({"method": "POST", "idempotent": false})),
+        ("post_keyed", "keyed", json!({"method": "POST", "idempotent": false, "idempotencyKey": "Idempotency-Key"})),
+    ];
+    let s = server(&base, &tools, json!({}));
+    let result = s.call("post_flaky", json!({})).await;
+    assert_eq!(result.is_error, Some(true));
+    assert_eq!(class(&result).as_deref(), Some("upstream_5xx"));
+    assert_eq!(chaos.hits("flaky"), 1, "a POST is never repeated blindly");
+    let result = s.call("post_keyed", json!({})).await;
+    assert_eq!(result.is_error, Some(false), "{}", text(&result));
+    let keys = chaos.idempotency_keys.lock().unwrap().clone();
+    assert_eq!(keys.len(), 2);
+    assert!(keys[0].len() >= 16 && keys[0] == keys[1], "one key, reused by the retry: {keys:?}");
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured_but_never_past_the_deadline() {
+    let (base, chaos) = chaos::start().await;
+    let tools = [("throttled", "throttled", json!({})), ("throttled_long", "throttled-long", json!({}))];
+    let s = server(&base, &tools, json!({"resilience": policy(json!({"deadlineMs": 3000}))}));
+    let started = Instant::now();
+    let result = s.call("throttled", json!({})).await;
+    assert_eq!(result.is_error, Some(false), "{}", text(&result));
+    assert!(started.elapsed() >= Duration::from_millis(950), "waited for Retry-After: {:?}", started.elapsed());
+    assert_eq!(chaos.hits("throttled"), 2);
+    let started = Instant::now();
+    let result = s.call("throttled_long", json!({})).await;
+    assert!(started.elapsed() < Duration::from_millis(500), "no point waiting 120 s: {:?}", started.elapsed());
+    assert_eq!(class(&result).as_deref(), Some("rate_limited"));
+    assert_eq!(retry_after(&result), Some(120));
+    assert!(text(&result).contains("retry after 120 s"), "{}", text(&result));
+    assert_eq!(chaos.hits("throttled-long"), 1);
+}
+
+#[tokio::test]
+async fn slow_upstreams_and_slow_bodies_time_out_within_bounds() {
+    let (base, _chaos) = chaos::start().await;
+    let s = server(&base, &[("slow", "slow", json!({})), ("slow_body", "slow-body", json!({}))], json!({}));
+    for tool in ["slow", "slow_body"] {
+        let started = Instant::now();
+        let result = s.call(tool, json!({})).await;
+        let elapsed = started.elapsed();
+        assert_eq!(class(&result).as_deref(), Some("timeout"), "{tool}: {}", text(&result));
+        assert!(elapsed >= Duration::from_millis(280) && elapsed < Duration::from_millis(1000), "{tool}: {elapsed:?}");
+    }
+}
+
+#[tokio::test]
+async fn retries_stop_at_the_deadline() {
+    let (base, chaos) = chaos::start().await;
+    let slow_backoff =
+        policy(json!({"maxAttempts": 50, "initialBackoffMs": 100, "maxBackoffMs": 100, "deadlineMs": 600}));
+    let s = server(&base, &[("unavailable", "unavailable", json!({}))], json!({"resilience": slow_backoff}));
+    let started = Instant::now();
+    let result = s.call("unavailable", json!({})).await;
+    assert!(started.elapsed() < Duration::from_millis(900), "{:?}", started.elapsed());
+    assert_eq!(class(&result).as_deref(), Some("upstream_5xx"));
+    let hits = chaos.hits("unavailable");
+    assert!((2..50).contains(&hits), "retried until the deadline, not 50 times: {hits}");
+}
+
+#[tokio::test]
+async fn the_circuit_opens_fails_fast_and_closes_after_a_good_trial() {
+    let (base, chaos) = chaos::start().await;
+    let api = json!({
+        "resilience": policy(json!({"maxAttempts": 1})),
+        "circuitBreaker": {"failureRate": 0.5, "windowSeconds": 30, "minimumCalls": 4, "openSeconds": 1}
+    });
+    let s = server(&base, &[("failing", "failing", json!({}))], api);
+    for _ in 0..4 {
+        assert_eq!(class(&s.call("failing", json!({})).await).as_deref(), Some("upstream_5xx"));
+    }
+    let result = s.call("failing", json!({})).await;
+    assert_eq!(class(&result).as_deref(), Some("circuit_open"), "{}", text(&result));
+    assert!(retry_after(&result).is_some_and(|s| s >= 1));
+    assert_eq!(chaos.hits("failing"), 4, "an open circuit does not call the upstream");
+    assert!(s.registry().metrics.render().contains(r#"mcpgen_circuit_state{api="up"} 1"#));
+    chaos.healthy.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let result = s.call("failing", json!({})).await;
+    assert_eq!(result.is_error, Some(false), "the half-open trial succeeds: {}", text(&result));
+    assert_eq!(s.call("failing", json!({})).await.is_error, Some(false), "closed again");
+    assert!(s.registry().metrics.render().contains(r#"mcpgen_circuit_state{api="up"} 0"#));
+}
+
+#[tokio::test]
+async fn connections_closed_without_an_answer_are_retried_then_reported() {
+    let (base, accepted) = chaos::resetting().await;
+    let s = server(&base, &[("reset", "anything", json!({}))], json!({}));
+    let result = s.call("reset", json!({})).await;
+    assert_eq!(class(&result).as_deref(), Some("transport"), "{}", text(&result));
+    assert_eq!(accepted.load(Ordering::SeqCst), 3, "three attempts");
+}
+
+#[tokio::test]
+async fn concurrency_and_rate_limits_hold() {
+    let (base, chaos) = chaos::start().await;
+    let s = server(&base, &[("in_flight", "in-flight", json!({}))], json!({"maxConcurrency": 2}));
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let s = s.clone();
+        calls.spawn(async move { s.call("in_flight", json!({})).await });
+    }
+    while let Some(result) = calls.join_next().await {
+        assert_eq!(result.unwrap().is_error, Some(false));
+    }
+    assert_eq!(chaos.max_in_flight.load(Ordering::SeqCst), 2);
+
+    let s = server(&base, &[("ok", "ok", json!({}))], json!({"rateLimit": {"perSecond": 5, "burst": 1}}));
+    let started = Instant::now();
+    for _ in 0..3 {
+        assert_eq!(s.call("ok", json!({})).await.is_error, Some(false));
+    }
+    assert!(started.elapsed() >= Duration::from_millis(350), "two waits of ~200 ms: {:?}", started.elapsed());
+
+    let s = server(&base, &[("ok", "ok", json!({}))], json!({"clientRateLimit": {"perSecond": 1, "burst": 2}}));
+    assert_eq!(s.call("ok", json!({})).await.is_error, Some(false));
+    assert_eq!(s.call("ok", json!({})).await.is_error, Some(false));
+    let result = s.call("ok", json!({})).await;
+    assert_eq!(class(&result).as_deref(), Some("rate_limited"), "{}", text(&result));
+    assert!(retry_after(&result).is_some());
+    assert!(s.registry().metrics.render().contains(r#"mcpgen_rate_limited_total{scope="client",api="-"} 1"#));
+}
+
+#[tokio::test]
+async fn large_responses_are_cut_with_a_notice_and_not_read_to_the_end() {
+    let (base, chaos) = chaos::start().await;
+    let schema = json!({"type": "object"});
+    let tools = [("big", "big", json!({})), ("big_structured", "big", json!({"outputSchema": schema}))];
+    let s = server(&base, &tools, json!({}));
+    let result = s.call("big", json!({})).await;
+    assert_eq!(result.is_error, Some(false));
+    let shown = text(&result);
+    assert!(shown.contains("[truncated: the response exceeded 65536 bytes"), "{}", &shown[shown.len() - 200..]);
+    assert!(shown.len() < 70_000);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let produced = chaos.big_bytes_sent.load(Ordering::SeqCst);
+    // What was produced beyond the cap sits in socket buffers, not in this process; the point is
+    // that the server hung up instead of draining 32 MiB.
+    assert!(produced < 16 * 1024 * 1024, "stopped reading early: {produced} of 32 MiB produced");
+    let result = s.call("big_structured", json!({})).await;
+    assert_eq!(class(&result).as_deref(), Some("response_too_large"), "{}", text(&result));
+}
+
+#[tokio::test]
+async fn a_cancelled_call_drops_the_upstream_request() {
+    let (base, chaos) = chaos::start().await;
+    let s = server(
+        &base,
+        &[("slow", "slow", json!({}))],
+        json!({"resilience": policy(json!({"attemptTimeoutMs": 5000, "deadlineMs": 5000}))}),
+    );
+    let cancelled = tokio::time::timeout(Duration::from_millis(200), s.call("slow", json!({}))).await;
+    assert!(cancelled.is_err());
+    tokio::time::sleep(Duration::from_millis(2300)).await;
+    assert_eq!(chaos.hits("slow"), 1);
+    assert_eq!(chaos.slow_completed.load(Ordering::SeqCst), 0, "the upstream saw the client go away");
+}
