@@ -211,6 +211,9 @@ async fn without_a_token_the_challenge_points_at_the_protected_resource_metadata
         assert_eq!(metadata["authorization_servers"], json!([ISSUER]));
         assert_eq!(metadata["bearer_methods_supported"], json!(["header"]));
     }
+    // The refusal is counted, and /metrics is not behind the gate (scrapers have no token).
+    let metrics = reqwest::get(format!("{}/metrics", s.base)).await.unwrap().text().await.unwrap();
+    assert!(metrics.contains(r#"mcpgen_auth_failures_total{reason="missing_token"} 1"#), "{metrics}");
 }
 
 #[tokio::test]
