@@ -16,12 +16,16 @@ cargo fmt --all --check
 
 step "clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy -p mcpgen-runtime --all-targets --features otel -- -D warnings
 
 step "docs"
 RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps -q
 
 step "tests (unit, snapshots, CLI, compile check of generated fixtures, end-to-end)"
 cargo test --workspace -- --include-ignored
+
+step "OpenTelemetry export (runtime feature otel)"
+cargo test -p mcpgen-runtime --features otel --test otel
 
 step "third-party MCP clients and the official conformance suite against the generated petstore server"
 bash .ci/clients.sh

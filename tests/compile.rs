@@ -10,4 +10,8 @@ fn every_fixture_compiles_and_passes_clippy_with_warnings_denied() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "generated crates do not build cleanly:\n{stderr}");
     assert!(!stderr.contains("warning:"), "generated crates emit warnings:\n{stderr}");
+    // The optional OpenTelemetry export builds too (one fixture suffices: the runtime is shared).
+    let output = ws.cargo(&["check", "-p", "petstore-mcp", "--features", "otel"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success() && !stderr.contains("warning:"), "petstore-mcp --features otel:\n{stderr}");
 }

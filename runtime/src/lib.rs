@@ -15,6 +15,7 @@ pub mod gate;
 pub mod inbound;
 pub mod metrics;
 pub mod oauth;
+pub mod otel;
 pub mod outcome;
 pub mod registry;
 pub mod request;
@@ -50,7 +51,14 @@ pub fn main(definition_json: &str) -> ExitCode {
             return if err.use_stderr() { ExitCode::from(1) } else { ExitCode::SUCCESS };
         }
     };
-    transport::init_logging(&options);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let _telemetry = transport::init_logging(&options, &definition.name, runtime.handle());
     let selection = registry::Selection { environment: options.environment.clone(), tenant: options.tenant.clone() };
     let secrets = std::sync::Arc::new(secrets::Secrets::from_process());
     let registry = match Registry::new(definition, &selection, secrets) {
@@ -58,13 +66,6 @@ pub fn main(definition_json: &str) -> ExitCode {
         Err(err) => {
             eprintln!("error: {err}");
             return ExitCode::from(1);
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("error: cannot start the async runtime: {err}");
-            return ExitCode::from(2);
         }
     };
     match runtime.block_on(transport::serve(registry, &options)) {

@@ -15,6 +15,7 @@ use tracing::Instrument as _;
 
 use super::call::{self, CallContext};
 use super::inbound::Principal;
+use super::otel;
 use super::registry::{Registry, ToolEntry};
 use super::trace::TraceContext;
 
@@ -55,9 +56,13 @@ impl McpServer {
             route = %entry.http.path,
             client = %client,
             request_id = %request_id,
-            trace_id = %trace.trace_id,
+            trace_id = tracing::field::Empty,
         );
-        let context = CallContext { caller, trace, request_id: &request_id };
+        // With OpenTelemetry export on, the exported span's ids become the call's trace.
+        let mut trace = trace.clone();
+        otel::adopt(&span, &mut trace);
+        span.record("trace_id", trace.trace_id.as_str());
+        let context = CallContext { caller, trace: &trace, request_id: &request_id };
         let (result, report) = call::run(&self.registry, entry, arguments, &context).instrument(span.clone()).await;
         let elapsed = started.elapsed();
         let outcome = report.class.map_or("ok", |c| c.as_str());

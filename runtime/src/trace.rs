@@ -12,6 +12,8 @@ pub struct TraceContext {
     pub span_id: String,
     /// Whether the trace is sampled (`01` flag).
     pub sampled: bool,
+    /// The caller's span id, when the trace was continued.
+    pub parent_id: Option<String>,
 }
 
 impl TraceContext {
@@ -19,8 +21,8 @@ impl TraceContext {
     pub fn continue_or_start(traceparent: Option<&str>) -> Self {
         let span_id = random_hex(8);
         match traceparent.and_then(parse) {
-            Some((trace_id, sampled)) => Self { trace_id, span_id, sampled },
-            None => Self { trace_id: random_hex(16), span_id, sampled: true },
+            Some((trace_id, parent_id, sampled)) => Self { trace_id, span_id, sampled, parent_id: Some(parent_id) },
+            None => Self { trace_id: random_hex(16), span_id, sampled: true, parent_id: None },
         }
     }
 
@@ -30,8 +32,9 @@ impl TraceContext {
     }
 }
 
-/// (trace id, sampled) of a version-00 `traceparent`; invalid values are ignored, as the spec says.
-fn parse(value: &str) -> Option<(String, bool)> {
+/// (trace id, parent id, sampled) of a version-00 `traceparent`; invalid values are ignored, as
+/// the spec says.
+fn parse(value: &str) -> Option<(String, String, bool)> {
     let parts: Vec<&str> = value.trim().split('-').collect();
     let [version, trace_id, parent_id, flags] = parts.as_slice() else { return None };
     let hex =
@@ -43,7 +46,7 @@ fn parse(value: &str) -> Option<(String, bool)> {
         && trace_id.bytes().any(|b| b != b'0')
         && parent_id.bytes().any(|b| b != b'0');
     let flags = u8::from_str_radix(flags, 16).ok()?;
-    valid.then(|| ((*trace_id).to_owned(), flags & 1 == 1))
+    valid.then(|| ((*trace_id).to_owned(), (*parent_id).to_owned(), flags & 1 == 1))
 }
 
 fn random_hex(bytes: usize) -> String {

@@ -12,21 +12,32 @@ use tracing_subscriber::EnvFilter;
 use super::cli::{Options, Transport};
 use super::gate::{Gate, guard};
 use super::inbound::{metadata, metadata_url};
+use super::otel;
 use super::registry::Registry;
 use super::server::McpServer;
 
 /// Logs to stderr, as text or one JSON object per line (`--log-format json`); `RUST_LOG`
 /// overrides the default level (`warn` on stdio, `info` on HTTP). Each tool call's line carries
-/// the fields of its span: tool, API, route, client, request id, trace id.
-pub fn init_logging(options: &Options) {
+/// the fields of its span: tool, API, route, client, request id, trace id. With the `otel` feature
+/// and an OTLP endpoint configured, spans are exported too; keep the guard until exit.
+pub fn init_logging(options: &Options, service: &str, runtime: &tokio::runtime::Handle) -> otel::Guard {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
     let default = if options.transport == Transport::Stdio { "warn" } else { "info" };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false);
-    let _ = if options.log_json {
-        builder.json().with_current_span(true).with_span_list(false).try_init()
-    } else {
-        builder.try_init()
-    };
+    let json = options.log_json.then(|| {
+        tracing_subscriber::fmt::layer()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_writer(std::io::stderr)
+    });
+    let text =
+        (!options.log_json).then(|| tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(false));
+    let (export, guard) = otel::layer(service, otel::endpoint_from_env(), runtime);
+    let _ = tracing_subscriber::registry().with(export).with(filter).with(json).with(text).try_init();
+    guard
 }
 
 /// Serves until the client disconnects (stdio) or a shutdown signal arrives (HTTP).

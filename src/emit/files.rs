@@ -19,6 +19,7 @@ struct CargoToml<'a> {
     description_toml: String,
     lib_name: &'a str,
     dependencies: String,
+    features: String,
 }
 
 /// `Cargo.toml` of the generated crate.
@@ -31,6 +32,7 @@ pub(super) fn cargo_toml(ir: &ServerIr, header: &str) -> Result<String, Problem>
         description_toml: toml_string(&one_line(&description)),
         lib_name: &ir.lib_name,
         dependencies: runtime::dependencies(),
+        features: runtime::features(),
     };
     finish(view.render(), "Cargo.toml")
 }

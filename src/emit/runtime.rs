@@ -25,7 +25,16 @@ pub(super) fn files(header: &str) -> Vec<(String, String)> {
 
 /// The body of the runtime's `[dependencies]` table, exactly as written there.
 pub(super) fn dependencies() -> String {
-    let mut lines = RUNTIME_MANIFEST.lines().skip_while(|line| line.trim() != "[dependencies]").skip(1);
+    table("[dependencies]")
+}
+
+/// The body of the runtime's `[features]` table (optional telemetry), exactly as written there.
+pub(super) fn features() -> String {
+    table("[features]")
+}
+
+fn table(header: &str) -> String {
+    let mut lines = RUNTIME_MANIFEST.lines().skip_while(|line| line.trim() != header).skip(1);
     let mut out = Vec::new();
     for line in lines.by_ref() {
         if line.trim_start().starts_with('[') {
@@ -55,5 +64,6 @@ mod tests {
         assert!(deps.lines().next().unwrap().starts_with("rmcp = "), "{deps}");
         assert!(!deps.contains("[dev-dependencies]"));
         assert!(!deps.contains("[dependencies]"));
+        assert!(features().starts_with("# Export each tool call's span"), "{}", features());
     }
 }
