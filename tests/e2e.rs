@@ -156,14 +156,19 @@ async fn petstore_over_streamable_http() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let upstream = upstream::start().await;
     let mut cmd = server_command(&upstream);
-    cmd.args(["--transport", "http", "--listen", "127.0.0.1:0"]).stderr(Stdio::piped());
+    cmd.args(["--transport", "http", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"])
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = tokio::time::timeout(Duration::from_secs(60), async {
+    let (url, metrics_url) = tokio::time::timeout(Duration::from_secs(60), async {
+        let mut metrics = None;
         while let Some(line) = lines.next_line().await.unwrap() {
             eprintln!("server: {line}");
+            if let Some(rest) = line.split("metrics on ").nth(1) {
+                metrics = Some(rest.split_whitespace().next().unwrap().to_owned());
+            }
             if let Some(rest) = line.split("listening on ").nth(1) {
-                return rest.split_whitespace().next().unwrap().to_owned();
+                return (rest.split_whitespace().next().unwrap().to_owned(), metrics.expect("metrics listener first"));
             }
         }
         panic!("the server exited before listening");
@@ -181,6 +186,19 @@ async fn petstore_over_streamable_http() {
         client.cancel().await.unwrap();
     }
     assert_eq!(http_status(&url.replace("/mcp", "/healthz"), "GET", &[], "").await, 200);
+    assert_eq!(http_status(&url.replace("/mcp", "/readyz"), "GET", &[], "").await, 200);
+    // Metrics live on their own listener (--metrics-listen), not next to /mcp.
+    assert_eq!(http_status(&url.replace("/mcp", "/metrics"), "GET", &[], "").await, 404);
+    let (status, metrics) = http_request(&metrics_url, "GET", &[], "").await;
+    assert_eq!(status, 200);
+    for expected in [
+        r#"mcpgen_tool_calls_total{tool="get_pet",api="petstore",outcome="ok"}"#,
+        r#"mcpgen_tool_calls_total{tool="get_pet",api="petstore",outcome="upstream_4xx"}"#,
+        r#"mcpgen_upstream_responses_total{api="petstore",status="404"}"#,
+        r#"mcpgen_circuit_state{api="petstore"} 0"#,
+    ] {
+        assert!(metrics.contains(expected), "missing {expected} in:\n{metrics}");
+    }
     // DNS-rebinding protection: a browser page from another origin is refused; so is a foreign Host.
     let ping = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}"#;
     let json = [("Content-Type", "application/json"), ("Accept", "application/json, text/event-stream")];
@@ -193,9 +211,15 @@ async fn petstore_over_streamable_http() {
     child.kill().await.unwrap();
 }
 
-/// One HTTP/1.1 request over a raw TCP stream (no extra client dependency; full control of the
-/// `Host` and `Origin` headers), returning the status code. A `Host` in `headers` replaces the real one.
+/// The status code of [`http_request`].
 async fn http_status(url: &str, method: &str, headers: &[(&str, &str)], body: &str) -> u16 {
+    http_request(url, method, headers, body).await.0
+}
+
+/// One HTTP/1.1 request over a raw TCP stream (no extra client dependency; full control of the
+/// `Host` and `Origin` headers), returning the status code and the body. A `Host` in `headers`
+/// replaces the real one.
+async fn http_request(url: &str, method: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rest = url.strip_prefix("http://").unwrap();
     let (addr, path) = rest.split_once('/').unwrap();
@@ -211,5 +235,8 @@ async fn http_status(url: &str, method: &str, headers: &[(&str, &str)], body: &s
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await.unwrap();
-    String::from_utf8_lossy(&response).split_whitespace().nth(1).unwrap().parse().unwrap()
+    let response = String::from_utf8_lossy(&response).into_owned();
+    let status = response.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
 }
