@@ -205,7 +205,8 @@ fn map_response(
     report: &mut Report,
 ) -> CallToolResult {
     let cap = entry.resilience.max_response_bytes;
-    if truncated && (entry.output.is_some() || upstream.status >= 400) {
+    // A cut error body still makes a useful excerpt; a cut success cannot match an output schema.
+    if truncated && upstream.status < 400 && entry.output.is_some() {
         report.class = Some(ErrorClass::ResponseTooLarge);
         return Failure::new(ErrorClass::ResponseTooLarge, format!(
             "The upstream response to {} {} is larger than this server's {cap}-byte limit, so it cannot be returned whole. Narrow the request (filters, smaller pages) and call again.",
