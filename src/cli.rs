@@ -39,6 +39,46 @@ enum Command {
     /// --manifest (and --spec for APIs whose manifest entry has no `spec`).
     #[command(after_help = EXIT_CODES)]
     Generate(GenerateArgs),
+    /// Check that a generated crate is up to date with its spec and manifest (never writes).
+    ///
+    /// Regenerates in memory and compares with the output directory: exit 0 when identical, 1 with
+    /// a unified diff and the lists of missing, changed and stale files. For CI and pre-commit.
+    #[command(after_help = CHECK_EXIT_CODES)]
+    Check(CheckArgs),
+}
+
+const CHECK_EXIT_CODES: &str = "Exit codes:\n  0  the output directory is up to date\n  1  it has drifted (or the inputs are invalid)\n  2  internal error (a bug in mcpgen)";
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    inputs: InputArgs,
+    /// Output directory of the crate [default: ./<server name>].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// `text`: unified diffs on stdout, summary on stderr; `json`: one report object on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// Where the inputs are (shared by the commands that read a spec and manifest).
+#[derive(Debug, Args)]
+struct InputArgs {
+    /// Directory holding `mcpgen.yaml` and `openapi.(yaml|yml|json)`.
+    #[arg(value_name = "DIR", conflicts_with = "manifest")]
+    dir: Option<PathBuf>,
+    /// OpenAPI document (YAML or JSON); repeat for several APIs, in manifest order.
+    #[arg(long = "spec", value_name = "FILE")]
+    specs: Vec<PathBuf>,
+    /// The manifest (`mcpgen.yaml`).
+    #[arg(long, value_name = "FILE")]
+    manifest: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -78,14 +118,15 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
     let outcome = std::panic::catch_unwind(|| match &cli.command {
-        Command::Generate(args) => run_generate(args),
+        Command::Generate(args) => run_generate(args).map(|message| (message, true)),
+        Command::Check(args) => run_check(args, color),
     });
     match outcome {
-        Ok(Ok(message)) => {
+        Ok(Ok((message, success))) => {
             if !message.is_empty() {
                 eprintln!("{message}");
             }
-            ExitCode::SUCCESS
+            if success { ExitCode::SUCCESS } else { ExitCode::from(1) }
         }
         Ok(Err(problems)) => {
             eprint!("{}", problems.render(None, color));
@@ -100,21 +141,66 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
     }
 }
 
-fn run_generate(args: &GenerateArgs) -> Result<String, Problems> {
-    let inputs = match (&args.dir, &args.manifest) {
+fn inputs_of(dir: Option<&PathBuf>, manifest: Option<&PathBuf>, specs: &[PathBuf]) -> Result<Inputs, Problems> {
+    match (dir, manifest) {
         (Some(dir), _) => {
             let mut inputs = Inputs::from_dir(dir).map_err(|p| Problems(vec![p]))?;
-            inputs.specs.clone_from(&args.specs);
-            inputs
+            inputs.specs = specs.to_vec();
+            Ok(inputs)
         }
-        (None, Some(manifest)) => Inputs { manifest: manifest.clone(), specs: args.specs.clone() },
-        (None, None) => {
-            return Err(Problems(vec![
-                Problem::error("mcpgen::input::usage", "no inputs: name a directory or pass --manifest")
-                    .with_help("e.g. `mcpgen generate fixtures/petstore --out petstore-mcp`"),
-            ]));
+        (None, Some(manifest)) => Ok(Inputs { manifest: manifest.clone(), specs: specs.to_vec() }),
+        (None, None) => Err(Problems(vec![
+            Problem::error("mcpgen::input::usage", "no inputs: name a directory or pass --manifest")
+                .with_help("e.g. `mcpgen generate fixtures/petstore --out petstore-mcp`"),
+        ])),
+    }
+}
+
+fn run_check(args: &CheckArgs, color: bool) -> Result<(String, bool), Problems> {
+    let inputs = inputs_of(args.inputs.dir.as_ref(), args.inputs.manifest.as_ref(), &args.inputs.specs)?;
+    let input = load(&inputs)?;
+    let (tree, warnings) = generate(&input)?;
+    if !warnings.0.is_empty() {
+        eprint!("{}", warnings.render(None, color));
+    }
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from(&input.manifest.server.name));
+    let drift = write::compare(&out, &tree);
+    if args.format == Format::Json {
+        let report = serde_json::json!({
+            "upToDate": drift.is_empty(),
+            "out": out.display().to_string(),
+            "missing": drift.missing,
+            "changed": drift.changed.iter().map(|(path, _, _)| path).collect::<Vec<_>>(),
+            "stale": drift.stale,
+        });
+        println!("{report:#}");
+    } else {
+        for (path, on_disk, generated) in &drift.changed {
+            let diff = similar::TextDiff::from_lines(on_disk, generated);
+            let (old, new) = (format!("a/{path}"), format!("b/{path}"));
+            print!("{}", diff.unified_diff().context_radius(3).header(&old, &new));
         }
-    };
+    }
+    let name = out.display();
+    if drift.is_empty() {
+        return Ok((format!("{name} is up to date ({} files)", tree.len()), true));
+    }
+    let mut summary = vec![format!("{name} has drifted from its spec and manifest:")];
+    for (label, files) in [
+        ("missing", drift.missing.clone()),
+        ("changed", drift.changed.iter().map(|(p, _, _)| p.clone()).collect()),
+        ("stale", drift.stale.clone()),
+    ] {
+        if !files.is_empty() {
+            summary.push(format!("  {label}: {}", files.join(", ")));
+        }
+    }
+    summary.push(format!("run `mcpgen generate` with the same inputs (--out {name}) to update it"));
+    Ok((summary.join("\n"), false))
+}
+
+fn run_generate(args: &GenerateArgs) -> Result<String, Problems> {
+    let inputs = inputs_of(args.dir.as_ref(), args.manifest.as_ref(), &args.specs)?;
     let input = load(&inputs)?;
     let (tree, warnings) = generate(&input)?;
     if !warnings.0.is_empty() {

@@ -69,6 +69,38 @@ pub fn write_tree(out: &Path, tree: &Tree, force: bool) -> Result<WriteReport, P
     Ok(report)
 }
 
+/// How a directory differs from a generated tree (see [`compare`]).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Drift {
+    /// Generated files that do not exist.
+    pub missing: Vec<String>,
+    /// Files whose contents differ: (path, on disk, generated).
+    pub changed: Vec<(String, String, String)>,
+    /// Files with the generated marker that would no longer be generated.
+    pub stale: Vec<String>,
+}
+
+impl Drift {
+    /// Whether the directory matches the tree exactly.
+    pub fn is_empty(&self) -> bool {
+        self.missing.is_empty() && self.changed.is_empty() && self.stale.is_empty()
+    }
+}
+
+/// Compares `out` with `tree` without writing anything (for `mcpgen check`).
+pub fn compare(out: &Path, tree: &Tree) -> Drift {
+    let mut drift = Drift::default();
+    for (relative, generated) in tree {
+        match fs::read_to_string(out.join(relative)) {
+            Ok(existing) if existing == *generated => {}
+            Ok(existing) => drift.changed.push((relative.clone(), existing, generated.clone())),
+            Err(_) => drift.missing.push(relative.clone()),
+        }
+    }
+    drift.stale = stale_files(out, tree);
+    drift
+}
+
 fn write_temporary(target: &Path, contents: &str) -> std::io::Result<PathBuf> {
     let parent = target.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(parent)?;
