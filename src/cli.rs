@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::diagnostics::{Problem, Problems};
-use crate::{Inputs, generate, load, write};
+use crate::{Inputs, generate, lint, load, load_spec, plan, write};
 
 const EXIT_CODES: &str = "Exit codes:\n  0  success\n  1  invalid input (spec, manifest, arguments) or output that cannot be written\n  2  internal error (a bug in mcpgen)";
 
@@ -45,6 +45,53 @@ enum Command {
     /// a unified diff and the lists of missing, changed and stale files. For CI and pre-commit.
     #[command(after_help = CHECK_EXIT_CODES)]
     Check(CheckArgs),
+    /// Validate the spec(s) and manifest, and lint them for agent-readiness (never writes).
+    ///
+    /// Reports every problem at once: errors, warnings, and lint (missing descriptions, missing
+    /// operationIds, ambiguous names, oversized schemas). With --deny warnings, any warning fails.
+    #[command(after_help = EXIT_CODES)]
+    Validate(ValidateArgs),
+    /// List the tools that would be generated.
+    #[command(after_help = EXIT_CODES)]
+    List(ListArgs),
+    /// Write a starter manifest for a spec: its API, security schemes bound to environment
+    /// variables, its tags, and dev/prod environments.
+    #[command(after_help = EXIT_CODES)]
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+struct ValidateArgs {
+    #[command(flatten)]
+    inputs: InputArgs,
+    /// `warnings`: fail (exit 1) on warnings too, for CI.
+    #[arg(long, value_name = "LEVEL", value_parser = ["warnings"])]
+    deny: Option<String>,
+    /// `text`: diagnostics on stderr; `json`: one report object on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+struct ListArgs {
+    #[command(flatten)]
+    inputs: InputArgs,
+    /// `text`: a table; `json`: an array of tools.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+struct InitArgs {
+    /// The OpenAPI document (YAML or JSON).
+    #[arg(value_name = "SPEC")]
+    spec: PathBuf,
+    /// Where to write the manifest (`-` for stdout) [default: mcpgen.yaml next to the spec].
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Overwrite an existing manifest.
+    #[arg(long)]
+    force: bool,
 }
 
 const CHECK_EXIT_CODES: &str = "Exit codes:\n  0  the output directory is up to date\n  1  it has drifted (or the inputs are invalid)\n  2  internal error (a bug in mcpgen)";
@@ -120,6 +167,9 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
     let outcome = std::panic::catch_unwind(|| match &cli.command {
         Command::Generate(args) => run_generate(args).map(|message| (message, true)),
         Command::Check(args) => run_check(args, color),
+        Command::Validate(args) => run_validate(args, color),
+        Command::List(args) => run_list(args).map(|()| (String::new(), true)),
+        Command::Init(args) => run_init(args).map(|message| (message, true)),
     });
     match outcome {
         Ok(Ok((message, success))) => {
@@ -197,6 +247,123 @@ fn run_check(args: &CheckArgs, color: bool) -> Result<(String, bool), Problems> 
     }
     summary.push(format!("run `mcpgen generate` with the same inputs (--out {name}) to update it"));
     Ok((summary.join("\n"), false))
+}
+
+fn run_validate(args: &ValidateArgs, color: bool) -> Result<(String, bool), Problems> {
+    let inputs = inputs_of(args.inputs.dir.as_ref(), args.inputs.manifest.as_ref(), &args.inputs.specs)?;
+    let (problems, tools) = match load(&inputs).and_then(|input| {
+        let (ir, mut problems) = plan(&input)?;
+        problems.extend(Problems(lint::lint(&input, &ir)));
+        Ok((problems, ir.tools.len()))
+    }) {
+        Ok((problems, tools)) => (problems, Some(tools)),
+        Err(problems) => (problems, None),
+    };
+    let errors = problems.error_count();
+    let warnings = problems.0.len() - errors;
+    let deny_warnings = args.deny.is_some();
+    let ok = errors == 0 && !(deny_warnings && warnings > 0);
+    if args.format == Format::Json {
+        let report: Vec<serde_json::Value> = problems
+            .0
+            .iter()
+            .map(|p| {
+                serde_json::json!({
+                    "severity": if p.is_error() { "error" } else { "warning" },
+                    "code": p.code,
+                    "message": p.message,
+                    "help": p.help,
+                    "position": p.position(),
+                })
+            })
+            .collect();
+        println!(
+            "{:#}",
+            serde_json::json!({"valid": ok, "errors": errors, "warnings": warnings, "tools": tools, "problems": report})
+        );
+    } else if !problems.0.is_empty() {
+        eprint!("{}", problems.render(None, color));
+    }
+    let verdict = match (ok, tools) {
+        (true, Some(tools)) => format!("valid: {tools} tool(s), {warnings} warning(s)"),
+        (false, _) if errors == 0 => format!("invalid: {warnings} warning(s) denied by --deny warnings"),
+        _ => format!("invalid: {errors} error(s), {warnings} warning(s)"),
+    };
+    Ok((verdict, ok))
+}
+
+fn run_list(args: &ListArgs) -> Result<(), Problems> {
+    let inputs = inputs_of(args.inputs.dir.as_ref(), args.inputs.manifest.as_ref(), &args.inputs.specs)?;
+    let input = load(&inputs)?;
+    let (ir, _) = plan(&input)?;
+    if args.format == Format::Json {
+        let tools: Vec<serde_json::Value> = ir
+            .tools
+            .iter()
+            .map(|t| {
+                serde_json::json!({
+                    "name": t.name, "api": t.api, "method": t.method, "path": t.path,
+                    "operationId": t.operation_id, "title": t.title,
+                    "readOnly": t.annotations.read_only, "destructive": t.annotations.destructive,
+                    "idempotent": t.annotations.idempotent, "deprecated": t.deprecated,
+                    "scopes": t.scopes, "security": t.security,
+                })
+            })
+            .collect();
+        println!("{:#}", serde_json::Value::Array(tools));
+        return Ok(());
+    }
+    let rows: Vec<[String; 5]> = ir
+        .tools
+        .iter()
+        .map(|t| {
+            let a = t.annotations;
+            let hints: Vec<&str> =
+                [(a.read_only, "read-only"), (a.destructive, "destructive"), (t.deprecated, "deprecated")]
+                    .into_iter()
+                    .filter_map(|(on, word)| on.then_some(word))
+                    .collect();
+            [t.name.clone(), t.api.clone(), format!("{} {}", t.method, t.path), hints.join(","), t.scopes.join(" ")]
+        })
+        .collect();
+    let header = ["TOOL", "API", "OPERATION", "HINTS", "SCOPES"];
+    let widths: Vec<usize> =
+        (0..5).map(|i| rows.iter().map(|r| r[i].len()).chain([header[i].len()]).max().unwrap_or(0)).collect();
+    let line = |cells: [&str; 5]| {
+        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        padded.join("  ").trim_end().to_owned()
+    };
+    println!("{}", line(header));
+    for row in &rows {
+        println!("{}", line([&row[0], &row[1], &row[2], &row[3], &row[4]]));
+    }
+    Ok(())
+}
+
+fn run_init(args: &InitArgs) -> Result<String, Problems> {
+    let spec = load_spec(&args.spec)?;
+    let target = args.out.clone().unwrap_or_else(|| args.spec.with_file_name("mcpgen.yaml"));
+    // The manifest names the spec relative to itself.
+    let spec_name = if target.parent() == args.spec.parent() || args.out.is_none() {
+        args.spec.file_name().map_or_else(|| args.spec.display().to_string(), |n| n.to_string_lossy().into_owned())
+    } else {
+        args.spec.display().to_string()
+    };
+    let text = crate::init::starter_manifest(&spec_name, &spec);
+    if target.as_os_str() == "-" {
+        print!("{text}");
+        return Ok(String::new());
+    }
+    if target.exists() && !args.force {
+        return Err(Problems(vec![
+            Problem::error("mcpgen::init::exists", format!("{} already exists", target.display()))
+                .with_help("pass --force to replace it, or --out another file (`-` prints it)"),
+        ]));
+    }
+    std::fs::write(&target, text).map_err(|err| {
+        Problems(vec![Problem::error("mcpgen::io::write", format!("cannot write {}: {err}", target.display()))])
+    })?;
+    Ok(format!("wrote {}; edit it, then run `mcpgen validate` and `mcpgen generate`", target.display()))
 }
 
 fn run_generate(args: &GenerateArgs) -> Result<String, Problems> {

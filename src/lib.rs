@@ -11,7 +11,9 @@ pub mod definition;
 pub mod diagnostics;
 pub mod document;
 pub mod emit;
+pub mod init;
 pub mod ir;
+pub mod lint;
 pub mod manifest;
 pub mod source_map;
 pub mod spec;
@@ -42,6 +44,24 @@ impl Inputs {
                 .with_help("create one (see docs/manifest.md) or pass --manifest and --spec explicitly"));
         }
         Ok(Self { manifest, specs: Vec::new() })
+    }
+}
+
+/// Reads one spec file (bundling its relative references; remote ones are refused).
+pub fn load_spec(path: &Path) -> Result<Spec, Problems> {
+    let mut problems = Problems::default();
+    let read = |p: &Path| Document::read(p, &p.display().to_string());
+    let remote = spec::bundle::Remote { allowed: &[], fetch: &fetch };
+    let dir = path.parent().unwrap_or(Path::new(""));
+    match Document::read(path, &path.display().to_string())
+        .and_then(|doc| spec_of(doc, dir, &read, &remote, &mut problems))
+    {
+        Ok(spec) if !problems.has_errors() => Ok(spec),
+        Ok(_) => Err(problems),
+        Err(problem) => {
+            problems.push(problem);
+            Err(problems)
+        }
     }
 }
 
@@ -152,12 +172,20 @@ pub fn load_texts(manifest: &str, specs: &[(&str, &str)]) -> Result<ir::Input, P
     Ok(ir::Input { manifest_doc, manifest, specs: loaded, sources, problems })
 }
 
-/// The pure part: loaded inputs → generated files, plus the warnings found.
-pub fn generate(input: &ir::Input) -> Result<(Tree, Problems), Problems> {
+/// Loaded inputs → the server to generate (the IR), plus the warnings found.
+pub fn plan(input: &ir::Input) -> Result<(ir::ServerIr, Problems), Problems> {
     let (ir, build_problems) = ir::build(input);
     let mut problems = input.problems.clone();
     problems.extend(build_problems);
-    let Some(ir) = ir.filter(|_| !problems.has_errors()) else { return Err(problems) };
+    match ir.filter(|_| !problems.has_errors()) {
+        Some(ir) => Ok((ir, problems)),
+        None => Err(problems),
+    }
+}
+
+/// The pure part: loaded inputs → generated files, plus the warnings found.
+pub fn generate(input: &ir::Input) -> Result<(Tree, Problems), Problems> {
+    let (ir, mut problems) = plan(input)?;
     match emit::emit(&ir) {
         Ok(tree) => Ok((tree, problems)),
         Err(problem) => {

@@ -132,3 +132,55 @@ fn check_reports_drift_without_writing_and_passes_after_regenerating() {
     assert!(mcpgen(&["generate", "fixtures/petstore", "--out", out, "-q"]).status.success());
     assert_eq!(mcpgen(&["check", "fixtures/petstore", "--out", out]).status.code(), Some(0));
 }
+
+#[test]
+fn validate_lints_for_agent_readiness_and_denies_warnings_on_request() {
+    let out = mcpgen(&["validate", "fixtures/lint"]);
+    assert_eq!(out.status.code(), Some(0), "warnings alone pass");
+    insta::assert_snapshot!("validate_lint", text(&out.stderr));
+    let denied = mcpgen(&["validate", "fixtures/lint", "--deny", "warnings", "--format", "json"]);
+    assert_eq!(denied.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&denied.stdout).unwrap();
+    let codes: Vec<&str> = report["problems"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap()).collect();
+    for code in ["missing_description", "missing_operation_id", "ambiguous_name", "oversized_schema"] {
+        assert!(codes.contains(&format!("mcpgen::lint::{code}").as_str()), "{codes:?}");
+    }
+    assert!(report["problems"][0]["position"].as_str().unwrap().starts_with("fixtures/lint/openapi.yaml:"));
+    // Errors fail either way and are all reported.
+    let broken = mcpgen(&["validate", "fixtures/invalid/many-problems"]);
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(text(&broken.stderr).contains("invalid: 5 error(s)"), "{}", text(&broken.stderr));
+    assert_eq!(mcpgen(&["validate", "fixtures/petstore", "--deny", "warnings"]).status.code(), Some(0));
+}
+
+#[test]
+fn list_shows_the_tools_that_would_be_generated() {
+    let out = mcpgen(&["list", "fixtures/auth"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    insta::assert_snapshot!("list_auth", text(&out.stdout));
+    let json = mcpgen(&["list", "fixtures/petstore", "--format", "json"]);
+    let tools: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let names: Vec<&str> = tools.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["create_pet", "delete_pet", "get_inventory", "get_pet", "list_pets"]);
+}
+
+#[test]
+fn init_writes_a_starter_manifest_that_generates() {
+    let dir = tempfile::tempdir().unwrap();
+    for (source, name) in
+        [("fixtures/auth/billing.yaml", "billing.yaml"), ("fixtures/auth/inventory.yaml", "inventory.yaml")]
+    {
+        let sub = dir.path().join(name.trim_end_matches(".yaml"));
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::copy(root().join(source), sub.join(name)).unwrap();
+        let spec = sub.join(name);
+        let out = mcpgen(&["init", spec.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let manifest = std::fs::read_to_string(sub.join("mcpgen.yaml")).unwrap();
+        insta::assert_snapshot!(format!("init_{name}"), manifest);
+        let generated = mcpgen(&["generate", sub.to_str().unwrap(), "--out", sub.join("out").to_str().unwrap()]);
+        assert!(generated.status.success(), "the starter manifest generates: {}", text(&generated.stderr));
+        let again = mcpgen(&["init", spec.to_str().unwrap()]);
+        assert_eq!(again.status.code(), Some(1), "an existing manifest is not overwritten");
+    }
+}

@@ -211,7 +211,11 @@ fn make_names_unique(tools: Vec<(ToolIr, bool)>, explicit: &BTreeMap<String, Str
         .into_iter()
         .map(|(mut tool, is_explicit)| {
             if !is_explicit {
+                let wanted = tool.name.clone();
                 tool.name = unique(tool.name, |n| taken.contains(n));
+                if tool.name != wanted {
+                    tool.renamed_from = Some(wanted);
+                }
                 taken.insert(tool.name.clone());
             }
             tool
@@ -469,6 +473,9 @@ fn build_tool(
         scopes: Vec::new(),
         resilience: None,
         idempotency_key: None,
+        pointer: op.pointer.clone(),
+        documented: over.is_some_and(|o| o.description.is_some()) || op.description.is_some() || op.summary.is_some(),
+        renamed_from: None,
     };
     (tool, problems, limits)
 }

@@ -110,6 +110,12 @@ pub struct ToolIr {
     pub resilience: Option<ResilienceDefinition>,
     /// Header carrying a per-call idempotency key.
     pub idempotency_key: Option<String>,
+    /// JSON pointer of the operation in its API's spec (for lint diagnostics).
+    pub pointer: String,
+    /// Whether the spec or manifest describes the operation (else the description is made up).
+    pub documented: bool,
+    /// The name this tool would have had if another tool had not taken it first.
+    pub renamed_from: Option<String>,
 }
 
 /// MCP tool annotations (hints for clients; never trusted for security).
