@@ -58,6 +58,31 @@ enum Command {
     /// variables, its tags, and dev/prod environments.
     #[command(after_help = EXIT_CODES)]
     Init(InitArgs),
+    /// Show how the tool surface changes between two versions, classified breaking or not.
+    ///
+    /// OLD and NEW are each a spec file, a manifest, or a directory holding both. Breaking:
+    /// tools removed or renamed, parameters added as required or removed, types narrowed, enum
+    /// values removed, read-only tools that now write, new scopes required.
+    #[command(after_help = DIFF_EXIT_CODES)]
+    Diff(DiffArgs),
+}
+
+const DIFF_EXIT_CODES: &str = "Exit codes:\n  0  no breaking change (or --allow-breaking)\n  1  breaking changes (or invalid inputs)\n  2  internal error (a bug in mcpgen)";
+
+#[derive(Debug, Args)]
+struct DiffArgs {
+    /// The old version: a spec, a manifest, or a directory with `mcpgen.yaml`.
+    #[arg(value_name = "OLD")]
+    old: PathBuf,
+    /// The new version, in the same forms.
+    #[arg(value_name = "NEW")]
+    new: PathBuf,
+    /// `text`, `markdown` (for a pull-request comment) or `json`.
+    #[arg(long, value_parser = ["text", "markdown", "json"], default_value = "text")]
+    format: String,
+    /// Exit 0 even when there are breaking changes.
+    #[arg(long)]
+    allow_breaking: bool,
 }
 
 #[derive(Debug, Args)]
@@ -170,6 +195,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::Validate(args) => run_validate(args, color),
         Command::List(args) => run_list(args).map(|()| (String::new(), true)),
         Command::Init(args) => run_init(args).map(|message| (message, true)),
+        Command::Diff(args) => run_diff(args),
     });
     match outcome {
         Ok(Ok((message, success))) => {
@@ -181,7 +207,11 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Ok(Err(problems)) => {
             eprint!("{}", problems.render(None, color));
             let internal = problems.0.iter().any(|p| p.code == "mcpgen::internal");
-            eprintln!("error: generation failed with {} error(s); nothing was written", problems.error_count());
+            let what = match &cli.command {
+                Command::Generate(_) => "generation failed with",
+                _ => "the inputs have",
+            };
+            eprintln!("error: {what} {} error(s); nothing was written", problems.error_count());
             ExitCode::from(if internal { 2 } else { 1 })
         }
         Err(_) => {
@@ -338,6 +368,50 @@ fn run_list(args: &ListArgs) -> Result<(), Problems> {
         println!("{}", line([&row[0], &row[1], &row[2], &row[3], &row[4]]));
     }
     Ok(())
+}
+
+fn run_diff(args: &DiffArgs) -> Result<(String, bool), Problems> {
+    let old = plan_of(&args.old)?;
+    let new = plan_of(&args.new)?;
+    let changes = crate::diff::diff(&old, &new);
+    let breaking = changes.iter().filter(|c| c.breaking).count();
+    match args.format.as_str() {
+        "json" => println!("{:#}", serde_json::json!({"breaking": breaking, "changes": changes})),
+        "markdown" => print!("{}", crate::diff::to_markdown(&changes)),
+        _ => print!("{}", crate::diff::to_text(&changes)),
+    }
+    let summary = format!("{breaking} breaking, {} non-breaking change(s)", changes.len() - breaking);
+    Ok((summary, breaking == 0 || args.allow_breaking))
+}
+
+/// The IR of one side of a diff: a directory, a manifest, or a bare spec (wrapped in a minimal
+/// manifest so that both sides name their API alike).
+fn plan_of(path: &std::path::Path) -> Result<crate::ir::ServerIr, Problems> {
+    let is_manifest = path.file_name().is_some_and(|n| n == "mcpgen.yaml" || n == "mcpgen.yml");
+    if path.is_dir() || is_manifest {
+        let inputs = if is_manifest {
+            Inputs { manifest: path.to_path_buf(), specs: Vec::new() }
+        } else {
+            Inputs::from_dir(path).map_err(|p| Problems(vec![p]))?
+        };
+        return Ok(plan(&load(&inputs)?)?.0);
+    }
+    let absolute = std::fs::canonicalize(path).map_err(|err| {
+        Problems(vec![Problem::error("mcpgen::io::read", format!("cannot read {}: {err}", path.display()))])
+    })?;
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let manifest = std::env::temp_dir().join(format!("mcpgen-diff-{}-{n}.yaml", std::process::id()));
+    let text = format!(
+        "version: 1\nserver: {{name: diff-mcp}}\napis:\n  api: {{spec: {}, base_url: \"https://diff.invalid\"}}\n",
+        serde_json::Value::String(absolute.display().to_string())
+    );
+    std::fs::write(&manifest, text).map_err(|err| {
+        Problems(vec![Problem::error("mcpgen::io::write", format!("cannot write a temporary manifest: {err}"))])
+    })?;
+    let loaded = load(&Inputs { manifest: manifest.clone(), specs: Vec::new() });
+    let _ = std::fs::remove_file(&manifest);
+    Ok(plan(&loaded?)?.0)
 }
 
 fn run_init(args: &InitArgs) -> Result<String, Problems> {

@@ -9,6 +9,7 @@ pub mod cli;
 #[path = "../runtime/src/definition.rs"]
 pub mod definition;
 pub mod diagnostics;
+pub mod diff;
 pub mod document;
 pub mod emit;
 pub mod init;

@@ -9,6 +9,7 @@ mod upstream;
 mod cli;
 mod compile;
 mod diagnostics;
+mod diff;
 mod e2e;
 mod e2e_auth;
 mod generate;
