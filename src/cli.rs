@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::diagnostics::{Problem, Problems};
-use crate::{Inputs, generate, lint, load, load_spec, plan, write};
+use crate::{Inputs, generate_locked, lint, load, load_spec, lock_path, plan, write};
 
 const EXIT_CODES: &str = "Exit codes:\n  0  success\n  1  invalid input (spec, manifest, arguments) or output that cannot be written\n  2  internal error (a bug in mcpgen)";
 
@@ -239,12 +239,20 @@ fn inputs_of(dir: Option<&PathBuf>, manifest: Option<&PathBuf>, specs: &[PathBuf
 fn run_check(args: &CheckArgs, color: bool) -> Result<(String, bool), Problems> {
     let inputs = inputs_of(args.inputs.dir.as_ref(), args.inputs.manifest.as_ref(), &args.inputs.specs)?;
     let input = load(&inputs)?;
-    let (tree, warnings) = generate(&input)?;
+    let (tree, lock, warnings) = generate_locked(&input)?;
     if !warnings.0.is_empty() {
         eprint!("{}", warnings.render(None, color));
     }
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from(&input.manifest.server.name));
-    let drift = write::compare(&out, &tree);
+    let mut drift = write::compare(&out, &tree);
+    // The lock is an input-side file (next to the manifest), but it drifts like an output.
+    let lock_file = lock_path(&inputs);
+    let lock_text = lock.render();
+    match std::fs::read_to_string(&lock_file) {
+        Ok(existing) if existing == lock_text => {}
+        Ok(existing) => drift.changed.push((lock_file.display().to_string(), existing, lock_text)),
+        Err(_) => drift.missing.push(lock_file.display().to_string()),
+    }
     if args.format == Format::Json {
         let report = serde_json::json!({
             "upToDate": drift.is_empty(),
@@ -443,12 +451,14 @@ fn run_init(args: &InitArgs) -> Result<String, Problems> {
 fn run_generate(args: &GenerateArgs) -> Result<String, Problems> {
     let inputs = inputs_of(args.dir.as_ref(), args.manifest.as_ref(), &args.specs)?;
     let input = load(&inputs)?;
-    let (tree, warnings) = generate(&input)?;
+    let (tree, lock, warnings) = generate_locked(&input)?;
     if !warnings.0.is_empty() {
         eprint!("{}", warnings.render(None, std::io::stderr().is_terminal()));
     }
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from(&input.manifest.server.name));
     let report = write::write_tree(&out, &tree, args.force).map_err(|p| Problems(vec![p]))?;
+    // Written after the crate, so a failed write never records names that were not generated.
+    write::write_file(&lock_path(&inputs), &lock.render()).map_err(|p| Problems(vec![p]))?;
     if args.quiet {
         return Ok(String::new());
     }

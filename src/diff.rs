@@ -28,10 +28,7 @@ pub struct Change {
 
 /// The operation a tool runs: what identifies it across versions.
 fn operation_key(tool: &ToolIr) -> String {
-    match &tool.operation_id {
-        Some(id) => format!("{}:{id}", tool.api),
-        None => format!("{}:{} {}", tool.api, tool.method, tool.path),
-    }
+    format!("{}:{}", tool.api, crate::lock::operation_key(tool))
 }
 
 /// Every change from `old` to `new`, breaking ones first, then by tool.

@@ -15,6 +15,7 @@ pub mod emit;
 pub mod init;
 pub mod ir;
 pub mod lint;
+pub mod lock;
 pub mod manifest;
 pub mod source_map;
 pub mod spec;
@@ -134,7 +135,8 @@ pub fn load(inputs: &Inputs) -> Result<ir::Input, Problems> {
         // A spec that cannot be read leaves nothing to cross-check the manifest against.
         return Err(problems);
     }
-    Ok(ir::Input { manifest_doc, manifest, specs, sources, problems })
+    let lock = read_lock(&base.join(lock::LOCK_FILE), &mut problems);
+    Ok(ir::Input { manifest_doc, manifest, specs, sources, problems, lock })
 }
 
 /// Loads from texts instead of files: a manifest and, in manifest order, `(name, text)` of each
@@ -170,7 +172,7 @@ pub fn load_texts(manifest: &str, specs: &[(&str, &str)]) -> Result<ir::Input, P
     if loaded.len() < manifest.apis.len() {
         return Err(problems);
     }
-    Ok(ir::Input { manifest_doc, manifest, specs: loaded, sources, problems })
+    Ok(ir::Input { manifest_doc, manifest, specs: loaded, sources, problems, lock: lock::Lock::default() })
 }
 
 /// Loaded inputs → the server to generate (the IR), plus the warnings found.
@@ -186,9 +188,14 @@ pub fn plan(input: &ir::Input) -> Result<(ir::ServerIr, Problems), Problems> {
 
 /// The pure part: loaded inputs → generated files, plus the warnings found.
 pub fn generate(input: &ir::Input) -> Result<(Tree, Problems), Problems> {
+    generate_locked(input).map(|(tree, _, problems)| (tree, problems))
+}
+
+/// [`generate`], plus the lock file recording the tool names given.
+pub fn generate_locked(input: &ir::Input) -> Result<(Tree, lock::Lock, Problems), Problems> {
     let (ir, mut problems) = plan(input)?;
     match emit::emit(&ir) {
-        Ok(tree) => Ok((tree, problems)),
+        Ok(tree) => Ok((tree, lock::Lock::of(&ir), problems)),
         Err(problem) => {
             problems.push(problem);
             Err(problems)
@@ -207,6 +214,25 @@ fn spec_of(
     let (doc, bundle_problems) = spec::bundle::bundle(doc, dir, read, remote);
     problems.0.extend(bundle_problems);
     Spec::from_document(doc)
+}
+
+/// The lock file at `path` (empty when there is none); an unreadable one is an error to fix.
+fn read_lock(path: &Path, problems: &mut Problems) -> lock::Lock {
+    let Ok(text) = std::fs::read_to_string(path) else { return lock::Lock::default() };
+    lock::Lock::parse(&text).unwrap_or_else(|why| {
+        problems.push(
+            Problem::error("mcpgen::lock::invalid", format!("{} is not a valid lock file: {why}", path.display()))
+                .with_help(
+                    "it is generated: delete it and run `mcpgen generate` to write a new one (tool names may change)",
+                ),
+        );
+        lock::Lock::default()
+    })
+}
+
+/// Where the lock file of `inputs` lives (next to the manifest).
+pub fn lock_path(inputs: &Inputs) -> PathBuf {
+    inputs.manifest.parent().unwrap_or(Path::new(".")).join(lock::LOCK_FILE)
 }
 
 /// Fetches a remote document the manifest allows (`allow_remote_refs`): bounded in time and size.

@@ -69,6 +69,16 @@ pub fn write_tree(out: &Path, tree: &Tree, force: bool) -> Result<WriteReport, P
     Ok(report)
 }
 
+/// Writes one file atomically when its contents differ; returns whether it changed.
+pub fn write_file(path: &Path, contents: &str) -> Result<bool, Problem> {
+    if fs::read_to_string(path).is_ok_and(|existing| existing == contents) {
+        return Ok(false);
+    }
+    let tmp = write_temporary(path, contents).map_err(|err| io_problem(path, &err))?;
+    fs::rename(&tmp, path).map_err(|err| io_problem(path, &err))?;
+    Ok(true)
+}
+
 /// How a directory differs from a generated tree (see [`compare`]).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Drift {

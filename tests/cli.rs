@@ -184,3 +184,54 @@ fn init_writes_a_starter_manifest_that_generates() {
         assert_eq!(again.status.code(), Some(1), "an existing manifest is not overwritten");
     }
 }
+
+/// Tool name of each route in a generated crate.
+fn names_by_route(out: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    let table: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("src/tools.json")).unwrap()).unwrap();
+    table["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                format!("{} {}", t["http"]["method"].as_str().unwrap(), t["http"]["path"].as_str().unwrap()),
+                t["tool"]["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_lock_file_keeps_tool_names_when_the_spec_is_reordered() {
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["mcpgen.yaml", "openapi.yaml"] {
+        std::fs::copy(root().join("fixtures/lint").join(file), dir.path().join(file)).unwrap();
+    }
+    let out = dir.path().join("out");
+    let generate = || mcpgen(&["generate", dir.path().to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]);
+    assert!(generate().status.success());
+    let before = names_by_route(&out);
+    assert_eq!(before["GET /things/{id}"], "get_thing");
+    assert_eq!(before["GET /thing/{id}"], "get_thing_2");
+    assert!(std::fs::read_to_string(dir.path().join("mcpgen.lock")).unwrap().contains(r#""getThing": "get_thing""#));
+
+    // Move /thing/{id} first: on its own, it would now win the name `get_thing`.
+    let spec = std::fs::read_to_string(dir.path().join("openapi.yaml")).unwrap();
+    let (head, rest) = spec.split_once("  /things/{id}:").unwrap();
+    let (things_id, tail) = rest.split_once("  /thing/{id}:").unwrap();
+    let (thing_id, bulk) = tail.split_once("  /bulk:").unwrap();
+    let reordered = format!("{head}  /thing/{{id}}:{thing_id}  /things/{{id}}:{things_id}  /bulk:{bulk}");
+    std::fs::write(dir.path().join("openapi.yaml"), &reordered).unwrap();
+    let check = mcpgen(&["check", dir.path().to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(check.status.code(), Some(0), "the lock keeps every name: {}", String::from_utf8_lossy(&check.stderr));
+    assert!(generate().status.success());
+    assert_eq!(names_by_route(&out), before, "no tool was renamed");
+
+    // Without the lock the two tools would swap names: the lock is what prevents it.
+    std::fs::remove_file(dir.path().join("mcpgen.lock")).unwrap();
+    assert!(generate().status.success());
+    let unlocked = names_by_route(&out);
+    assert_eq!(unlocked["GET /thing/{id}"], "get_thing");
+    assert_eq!(unlocked["GET /things/{id}"], "get_thing_2");
+}

@@ -59,6 +59,8 @@ pub struct Input {
     pub sources: Vec<String>,
     /// Problems found while loading that did not stop it (reported with the IR stage's).
     pub problems: Problems,
+    /// Tool names of earlier generations (`mcpgen.lock`), kept where the manifest sets none.
+    pub lock: crate::lock::Lock,
 }
 
 /// Builds the IR; `None` when any error was found. Warnings come back either way.
@@ -172,7 +174,7 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
                 .unwrap_or_else(|| format!("{}_BASE_URL", id.to_shouty_snake_case())),
         });
     }
-    let mut tools = make_names_unique(tools, &explicit);
+    let mut tools = make_names_unique(tools, &explicit, &input.lock);
     tools.sort_by(|a, b| a.name.cmp(&b.name));
     apis.sort_by(|a, b| a.id.cmp(&b.id));
     let auth = auth::build(input, &apis, &tools, &mut problems);
@@ -204,13 +206,33 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
 }
 
 /// Derived names that collide (with each other or with a manifest name) get `_2`, `_3`… in
-/// spec order, so adding an operation never renames an earlier one.
-fn make_names_unique(tools: Vec<(ToolIr, bool)>, explicit: &BTreeMap<String, String>) -> Vec<ToolIr> {
+/// spec order. Operations named in the lock keep their locked name first (unless the manifest
+/// names them, or gives that name to another operation), so a spec edit never renames a tool.
+fn make_names_unique(
+    tools: Vec<(ToolIr, bool)>,
+    explicit: &BTreeMap<String, String>,
+    lock: &crate::lock::Lock,
+) -> Vec<ToolIr> {
     let mut taken: BTreeSet<String> = explicit.keys().cloned().collect();
+    let mut locked = vec![false; tools.len()];
+    let mut tools: Vec<(ToolIr, bool)> = tools;
+    for (i, (tool, is_explicit)) in tools.iter_mut().enumerate() {
+        if *is_explicit {
+            continue;
+        }
+        if let Some(name) = lock.name_of(tool)
+            && !taken.contains(name)
+        {
+            tool.name = name.to_owned();
+            taken.insert(tool.name.clone());
+            locked[i] = true;
+        }
+    }
     tools
         .into_iter()
-        .map(|(mut tool, is_explicit)| {
-            if !is_explicit {
+        .zip(locked)
+        .map(|((mut tool, is_explicit), is_locked)| {
+            if !is_explicit && !is_locked {
                 let wanted = tool.name.clone();
                 tool.name = unique(tool.name, |n| taken.contains(n));
                 if tool.name != wanted {
