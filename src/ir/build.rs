@@ -223,6 +223,9 @@ fn make_names_unique(
         if let Some(name) = lock.name_of(tool)
             && !taken.contains(name)
         {
+            if tool.name != name {
+                tool.renamed_from = Some(tool.name.clone());
+            }
             tool.name = name.to_owned();
             taken.insert(tool.name.clone());
             locked[i] = true;
