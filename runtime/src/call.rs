@@ -53,17 +53,39 @@ pub async fn run(
         failure.into_result(context.request_id)
     };
     let name = &entry.tool.name;
-    if let Some(principal) = context.caller
-        && !principal.has_scopes(&entry.scopes)
-    {
+    let today = super::registry::today();
+    if entry.is_retired(today) {
+        let deprecation = entry.deprecation.clone();
+        let instead = deprecation
+            .as_ref()
+            .and_then(|d| d.replaced_by.clone())
+            .map_or_else(String::new, |r| format!(" Use `{r}` instead."));
+        let when = deprecation.and_then(|d| d.sunset).unwrap_or_default();
+        return (
+            fail(&mut report, Failure::new(ErrorClass::Forbidden, format!("`{name}` was retired on {when}.{instead}"))),
+            report,
+        );
+    }
+    if !registry.allows(entry, context.caller, today) {
+        let mut needs = Vec::new();
+        if !entry.scopes.is_empty() {
+            needs.push(format!("the scopes {}", entry.scopes.join(" ")));
+        }
+        if registry.rbac {
+            needs.push(format!("one of the roles {}", entry.roles.join(", ")));
+        }
         let failure = Failure::new(
             ErrorClass::Forbidden,
-            format!(
-                "Access denied: `{name}` requires the scopes {}. Ask for a token with these scopes.",
-                entry.scopes.join(" ")
-            ),
+            format!("Access denied: `{name}` requires {}. Ask for access.", needs.join(" and ")),
         );
         return (fail(&mut report, failure), report);
+    }
+    if let Some(deprecation) = &entry.deprecation {
+        tracing::warn!(
+            sunset = deprecation.sunset.as_deref().unwrap_or("-"),
+            replaced_by = deprecation.replaced_by.as_deref().unwrap_or("-"),
+            "deprecated tool called"
+        );
     }
     let tenant = match tenant_of(registry, context.caller) {
         Ok(tenant) => tenant,

@@ -27,6 +27,8 @@ pub struct Gate {
     pub authenticator: Arc<Authenticator>,
     /// Scopes each tool requires, by tool name.
     pub tool_scopes: HashMap<String, Vec<String>>,
+    /// Roles that may use each tool, by tool name, when RBAC is on.
+    pub tool_roles: Option<HashMap<String, Vec<String>>>,
     /// Known tenants when tenancy is on.
     pub tenants: Option<Vec<String>>,
     /// Where refusals are counted.
@@ -115,6 +117,15 @@ pub async fn guard(State(gate): State<Arc<Gate>>, request: Request, next: Next) 
         tracing::warn!(subject = %principal.subject, tool = %tool, "tool call refused: insufficient scope (403)");
         gate.metrics.auth_failure("insufficient_scope");
         return gate.insufficient_scope(&tool, needed);
+    }
+    if let (Some(tool), Some(roles)) = (called_tool(&bytes), &gate.tool_roles)
+        && let Some(allowed) = roles.get(&tool)
+        && !allowed.iter().any(|r| principal.roles.contains(r))
+    {
+        tracing::warn!(subject = %principal.subject, tool = %tool, "tool call refused: no role grants it (403)");
+        gate.metrics.auth_failure("missing_role");
+        return (StatusCode::FORBIDDEN, format!("tool `{tool}` requires one of the roles: {}\n", allowed.join(", ")))
+            .into_response();
     }
     parts.extensions.insert(principal);
     next.run(Request::from_parts(parts, Body::from(bytes))).await

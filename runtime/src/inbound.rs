@@ -34,6 +34,8 @@ pub struct Principal {
     pub scopes: BTreeSet<String>,
     /// Tenant (from the tenancy claim or the API key).
     pub tenant: Option<String>,
+    /// Roles (from the roles claim or the API key).
+    pub roles: BTreeSet<String>,
     /// The bearer JWT, kept only as the subject of upstream token exchanges; never sent upstream.
     pub token: Option<SecretString>,
 }
@@ -53,6 +55,7 @@ pub struct Rejection(pub String);
 pub struct Authenticator {
     definition: InboundAuthDefinition,
     tenant_claim: Option<String>,
+    roles_claim: Option<String>,
     http: reqwest::Client,
     jwks: tokio::sync::Mutex<JwksState>,
 }
@@ -64,9 +67,14 @@ struct JwksState {
 }
 
 impl Authenticator {
-    /// An authenticator for `definition`; `tenant_claim` names the claim holding the tenant.
-    pub fn new(definition: InboundAuthDefinition, tenant_claim: Option<String>, http: reqwest::Client) -> Self {
-        Self { definition, tenant_claim, http, jwks: tokio::sync::Mutex::new(JwksState::default()) }
+    /// An authenticator for `definition`; the claims name the caller's tenant and roles.
+    pub fn new(
+        definition: InboundAuthDefinition,
+        tenant_claim: Option<String>,
+        roles_claim: Option<String>,
+        http: reqwest::Client,
+    ) -> Self {
+        Self { definition, tenant_claim, roles_claim, http, jwks: tokio::sync::Mutex::new(JwksState::default()) }
     }
 
     /// The settings.
@@ -96,6 +104,7 @@ impl Authenticator {
             client: Some(key.id.clone()),
             scopes: key.scopes.iter().cloned().collect(),
             tenant: key.tenant.clone(),
+            roles: key.roles.iter().cloned().collect(),
             token: None,
         })
     }
@@ -134,14 +143,16 @@ impl Authenticator {
         })?;
         let claims = data.claims;
         let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
-        let mut scopes = BTreeSet::new();
-        for claim in ["scope", "scp"] {
+        let words = |claim: &str| -> BTreeSet<String> {
             match claims.get(claim) {
-                Some(Value::String(list)) => scopes.extend(list.split_whitespace().map(str::to_owned)),
-                Some(Value::Array(list)) => scopes.extend(list.iter().filter_map(Value::as_str).map(str::to_owned)),
-                _ => {}
+                Some(Value::String(list)) => list.split_whitespace().map(str::to_owned).collect(),
+                Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+                _ => BTreeSet::new(),
             }
-        }
+        };
+        let mut scopes = words("scope");
+        scopes.extend(words("scp"));
+        let roles = self.roles_claim.as_deref().map(words).unwrap_or_default();
         let tenant = self.tenant_claim.as_deref().and_then(|claim| match claims.get(claim) {
             Some(Value::String(tenant)) => Some(tenant.clone()),
             Some(Value::Number(tenant)) => Some(tenant.to_string()),
@@ -152,6 +163,7 @@ impl Authenticator {
             client: text("client_id").or_else(|| text("azp")),
             scopes,
             tenant,
+            roles,
             token: Some(SecretString::from(token.to_owned())),
         })
     }

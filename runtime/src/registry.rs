@@ -46,6 +46,27 @@ pub struct ToolEntry {
     pub may_retry: bool,
     /// Header carrying the call's idempotency key.
     pub idempotency_key: Option<String>,
+    /// Retirement of a deprecated tool.
+    pub deprecation: Option<super::definition::DeprecationDefinition>,
+    /// Roles that may use the tool (with RBAC on).
+    pub roles: Vec<String>,
+}
+
+impl ToolEntry {
+    /// Whether a deprecated tool's sunset date has come (`today`: days since 1970-01-01, UTC).
+    pub fn is_retired(&self, today: i64) -> bool {
+        self.deprecation
+            .as_ref()
+            .and_then(|d| d.sunset.as_deref())
+            .and_then(super::definition::days_from_date)
+            .is_some_and(|sunset| today >= sunset)
+    }
+}
+
+/// Today as days since 1970-01-01 (UTC).
+pub fn today() -> i64 {
+    let seconds = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    (seconds / 86_400) as i64
 }
 
 /// What to serve, chosen at start (`--env`, `--tenant`).
@@ -79,6 +100,8 @@ pub struct Registry {
     pub tenancy: Option<TenancyDefinition>,
     /// The tenant configured at start (`--tenant`).
     pub tenant: Option<String>,
+    /// Whether role-based access is on.
+    pub rbac: bool,
     /// Metrics of every call.
     pub metrics: Arc<Metrics>,
     tools: Vec<ToolEntry>,
@@ -156,6 +179,8 @@ impl Registry {
                 resilience,
                 may_retry: entry.idempotent || entry.idempotency_key.is_some(),
                 idempotency_key: entry.idempotency_key,
+                deprecation: entry.deprecation,
+                roles: entry.roles,
             });
         }
         tools.sort_by(|a, b| a.tool.name.cmp(&b.tool.name));
@@ -194,7 +219,11 @@ impl Registry {
             ));
         }
         let claim = definition.tenancy.as_ref().map(|t| t.claim.clone());
-        let inbound = environment.inbound.clone().map(|auth| Arc::new(Authenticator::new(auth, claim, http.clone())));
+        let roles_claim = definition.roles_claim.clone();
+        let inbound = environment
+            .inbound
+            .clone()
+            .map(|auth| Arc::new(Authenticator::new(auth, claim, roles_claim.clone(), http.clone())));
         Ok(Self {
             name: definition.name,
             title: definition.title,
@@ -206,6 +235,7 @@ impl Registry {
             inbound,
             tenancy: definition.tenancy,
             tenant,
+            rbac: definition.roles_claim.is_some(),
             metrics: Arc::new(Metrics::new()),
             tools,
             by_name,
@@ -246,6 +276,16 @@ impl Registry {
     /// All tools, sorted by name.
     pub fn tools(&self) -> &[ToolEntry] {
         &self.tools
+    }
+
+    /// Whether `caller` may see and call `entry`: its scopes, its roles (with RBAC on) and the
+    /// tool's sunset. The local operator (no caller) may use every tool that is not retired.
+    pub fn allows(&self, entry: &ToolEntry, caller: Option<&super::inbound::Principal>, today: i64) -> bool {
+        if entry.is_retired(today) {
+            return false;
+        }
+        let Some(principal) = caller else { return true };
+        principal.has_scopes(&entry.scopes) && (!self.rbac || entry.roles.iter().any(|r| principal.roles.contains(r)))
     }
 
     /// The tool called `name`.

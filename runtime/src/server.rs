@@ -99,7 +99,8 @@ impl McpServer {
 
     /// The tools `caller` may see, in name order.
     pub fn visible_tools<'a>(&'a self, caller: Option<&'a Principal>) -> impl Iterator<Item = &'a ToolEntry> + 'a {
-        self.registry.tools().iter().filter(move |entry| caller.is_none_or(|p| p.has_scopes(&entry.scopes)))
+        let today = super::registry::today();
+        self.registry.tools().iter().filter(move |entry| self.registry.allows(entry, caller, today))
     }
 
     /// The registry served.
@@ -190,7 +191,8 @@ impl ServerHandler for McpServer {
         };
         let caller = caller(&context);
         if let Some(principal) = &caller
-            && !principal.has_scopes(&entry.scopes)
+            && !entry.is_retired(super::registry::today())
+            && !self.registry.allows(entry, Some(principal), super::registry::today())
         {
             // Hidden from this caller's tools/list (the HTTP gate normally answers 403 first).
             return Err(McpError::invalid_params(

@@ -106,6 +106,9 @@ pub fn router(server: McpServer, options: &Options) -> axum::Router {
                 .map(|t| (t.tool.name.to_string(), t.scopes.clone()))
                 .collect(),
             tenants: server.registry().tenancy.as_ref().map(|t| t.tenants.clone()),
+            tool_roles: server.registry().rbac.then(|| {
+                server.registry().tools().iter().map(|t| (t.tool.name.to_string(), t.roles.clone())).collect()
+            }),
             metrics: server.registry().metrics.clone(),
         })
     });

@@ -202,6 +202,7 @@ fn user(token: &str, tenant: Option<&str>) -> Principal {
         client: None,
         scopes: Default::default(),
         tenant: tenant.map(str::to_owned),
+        roles: Default::default(),
         token: Some(token.to_owned().into()),
     }
 }

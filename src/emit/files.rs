@@ -57,6 +57,7 @@ struct ToolRow {
     name: String,
     route_md: String,
     hints: String,
+    owner_md: String,
     summary_md: String,
 }
 
@@ -194,6 +195,7 @@ fn tool_row(tool: &ToolIr) -> ToolRow {
         name: tool.name.clone(),
         route_md: format!("{} {}", tool.method, markdown(&tool.path)),
         hints: hints.join(", "),
+        owner_md: tool.owner.as_deref().map(markdown).unwrap_or_default(),
         summary_md: markdown(first_line),
     }
 }

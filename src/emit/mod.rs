@@ -5,6 +5,7 @@
 //! `prettyplease`; other text files come from askama templates; the tool table is JSON; the runtime
 //! is copied from this workspace's runtime crate.
 
+mod catalog;
 mod files;
 mod runtime;
 mod rust;
@@ -45,6 +46,8 @@ pub fn emit(ir: &ServerIr) -> Result<Tree, Problem> {
     tree.insert("src/main.rs".into(), rust::main_rs(ir, &header)?);
     tree.insert("src/lib.rs".into(), rust::lib_rs(ir, &header)?);
     tree.insert("src/tools.json".into(), table::tools_json(ir, &header)?);
+    tree.insert("catalog.json".into(), catalog::catalog_json(ir, &header)?);
+    tree.insert("server.json".into(), catalog::server_json(ir, &header)?);
     for (name, contents) in runtime::files(&header) {
         tree.insert(name, contents);
     }

@@ -32,6 +32,7 @@ pub(super) fn tools_json(ir: &ServerIr, header: &str) -> Result<String, Problem>
         default_environment: ir.default_environment.clone(),
         tenancy: ir.tenancy.clone(),
         client_rate_limit: ir.client_rate_limit.clone(),
+        roles_claim: ir.roles_claim.clone(),
     };
     let mut text = serde_json::to_string_pretty(&definition).map_err(|err| internal("tools.json", err))?;
     text.push('\n');
@@ -53,6 +54,8 @@ fn tool_definition(tool: &ToolIr) -> ToolDefinition {
         resilience: tool.resilience.clone(),
         idempotent: tool.annotations.idempotent,
         idempotency_key: tool.idempotency_key.clone(),
+        deprecation: tool.deprecation.clone(),
+        roles: tool.roles.clone(),
     }
 }
 
@@ -78,5 +81,22 @@ fn mcp_tool(tool: &ToolIr) -> Map<String, Value> {
     annotations.insert("idempotentHint".into(), json!(a.idempotent));
     annotations.insert("openWorldHint".into(), json!(a.open_world));
     out.insert("annotations".into(), Value::Object(annotations));
+    // MCP annotations have no owner or deprecation hint: clients and catalogs find them here.
+    if tool.owner.is_some() || tool.deprecation.is_some() {
+        let mut governance = Map::new();
+        if let Some(owner) = &tool.owner {
+            governance.insert("owner".into(), json!(owner));
+        }
+        if let Some(deprecation) = &tool.deprecation {
+            governance.insert("status".into(), json!("deprecated"));
+            if let Some(sunset) = &deprecation.sunset {
+                governance.insert("sunset".into(), json!(sunset));
+            }
+            if let Some(replacement) = &deprecation.replaced_by {
+                governance.insert("replacedBy".into(), json!(replacement));
+            }
+        }
+        out.insert("_meta".into(), json!({"io.mcpgen/governance": governance}));
+    }
     out
 }

@@ -495,6 +495,7 @@ fn inbound(
             sha256: key.sha256.to_ascii_lowercase(),
             scopes: key.scopes,
             tenant: key.tenant,
+            roles: key.roles,
         })
         .collect();
     keys.sort_by(|a, b| a.id.cmp(&b.id));

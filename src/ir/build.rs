@@ -6,6 +6,7 @@ use heck::ToShoutySnakeCase;
 use serde_json::{Map, Value, json};
 
 use super::auth;
+use super::governance;
 use super::names::{arg_name, tool_name, unique};
 use super::policy;
 use super::{Annotations, ApiIr, ServerIr, ToolIr};
@@ -126,6 +127,10 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
             oversized_outputs += usize::from(limits.output_too_large);
             problems.0.extend(tool_problems);
             let tool_at = override_key.map(|key| format!("{api_at}/tools/{}", escape_token(&key)));
+            tool.manifest_at.clone_from(&tool_at);
+            if !governance::admit(input.manifest.governance.as_ref(), section, over, &mut tool) {
+                continue;
+            }
             let headers = McpHeaders { spec, manifest_doc: &input.manifest_doc, tool_at: tool_at.as_deref() };
             problems.0.extend(headers.apply(&mut tool, op, over));
             tools.push((tool, is_explicit));
@@ -200,8 +205,16 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
             .as_ref()
             .and_then(|r| r.client_rate_limit.as_ref())
             .map(policy::bucket),
+        roles_claim: None,
+        registry_name: server.registry_name.clone(),
+        public_url: server.public_url.clone(),
         sources: input.sources.clone(),
     };
+    let mut ir = ir;
+    governance::finish(&input.manifest_doc, input.manifest.governance.as_ref(), &mut ir, &mut problems);
+    if problems.has_errors() {
+        return (None, problems);
+    }
     (Some(ir), problems)
 }
 
@@ -472,14 +485,11 @@ fn build_tool(
         annotations.open_world = a.open_world.unwrap_or(annotations.open_world);
     }
     let title = over.and_then(|o| o.title.clone()).or_else(|| op.summary.as_ref().map(|s| one_line(s)));
-    let mut description = over
+    let description = over
         .and_then(|o| o.description.clone())
         .or_else(|| op.description.clone())
         .or_else(|| op.summary.clone())
         .unwrap_or_else(|| format!("Calls {}.", op.route()));
-    if op.deprecated {
-        description = format!("Deprecated: avoid this tool when another one does the job. {description}");
-    }
     let tool = ToolIr {
         name,
         title,
@@ -499,6 +509,10 @@ fn build_tool(
         resilience: None,
         idempotency_key: None,
         pointer: op.pointer.clone(),
+        manifest_at: None,
+        owner: None,
+        deprecation: None,
+        roles: Vec::new(),
         documented: over.is_some_and(|o| o.description.is_some()) || op.description.is_some() || op.summary.is_some(),
         renamed_from: None,
     };

@@ -6,6 +6,7 @@
 
 mod auth;
 mod build;
+mod governance;
 mod names;
 mod policy;
 
@@ -14,8 +15,8 @@ pub use build::{Input, build};
 use serde_json::Value;
 
 use crate::definition::{
-    BodyMapping, CircuitBreakerDefinition, EnvironmentDefinition, ParamMapping, RateLimitDefinition,
-    ResilienceDefinition, TenancyDefinition,
+    BodyMapping, CircuitBreakerDefinition, DeprecationDefinition, EnvironmentDefinition, ParamMapping,
+    RateLimitDefinition, ResilienceDefinition, TenancyDefinition,
 };
 
 /// A whole generated server.
@@ -45,6 +46,12 @@ pub struct ServerIr {
     pub tenancy: Option<TenancyDefinition>,
     /// Token bucket per inbound client or tenant.
     pub client_rate_limit: Option<RateLimitDefinition>,
+    /// Token claim with the caller's roles, when roles are configured.
+    pub roles_claim: Option<String>,
+    /// Name in the MCP registry.
+    pub registry_name: Option<String>,
+    /// Public URL of the MCP endpoint, when known.
+    pub public_url: Option<String>,
     /// Input file names as given (manifest first), for the generated-file headers.
     pub sources: Vec<String>,
 }
@@ -116,6 +123,14 @@ pub struct ToolIr {
     pub documented: bool,
     /// The name this tool would have had if another tool had not taken it first.
     pub renamed_from: Option<String>,
+    /// Pointer of the manifest's override entry for the operation, when it has one.
+    pub manifest_at: Option<String>,
+    /// Owning team or person.
+    pub owner: Option<String>,
+    /// Retirement of a deprecated tool.
+    pub deprecation: Option<DeprecationDefinition>,
+    /// Roles that may use the tool (RBAC).
+    pub roles: Vec<String>,
 }
 
 /// MCP tool annotations (hints for clients; never trusted for security).

@@ -177,6 +177,9 @@ pub struct ApiKeySection {
     /// Tenant the key acts for.
     #[serde(default)]
     pub tenant: Option<String>,
+    /// Roles the key has (`governance.roles`).
+    #[serde(default)]
+    pub roles: Vec<String>,
 }
 
 /// JWT algorithms a server may accept (asymmetric only).

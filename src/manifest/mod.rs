@@ -6,6 +6,7 @@
 //! sections instead of changing existing ones. See `docs/manifest.md`.
 
 mod auth;
+mod governance;
 mod resilience;
 
 use indexmap::IndexMap;
@@ -15,6 +16,7 @@ pub use auth::{
     ALGORITHMS, ApiKeySection, AuthSection, ClientTlsSection, CredentialBinding, EnvironmentApiSection,
     EnvironmentSection, TenancySection, TenantApiSection, TenantSection, parse_secret_ref,
 };
+pub use governance::{DefaultPolicy, DestructiveSection, GovernanceSection, RoleSection, Status};
 pub use resilience::{CircuitBreakerSection, RateLimitSection, ResilienceSection};
 
 use crate::diagnostics::Problem;
@@ -49,6 +51,9 @@ pub struct Manifest {
     /// Timeouts, retries, circuit breakers and limits for every API (APIs and operations override).
     #[serde(default)]
     pub resilience: Option<ResilienceSection>,
+    /// Approval, destructive-tool rules and roles.
+    #[serde(default)]
+    pub governance: Option<GovernanceSection>,
 }
 
 /// `server:` — identity of the generated server and crate.
@@ -69,6 +74,12 @@ pub struct ServerSection {
     /// Instructions sent to MCP clients at initialisation.
     #[serde(default)]
     pub instructions: Option<String>,
+    /// Name in the MCP registry (`server.json`), reverse-DNS with one slash, e.g. `com.example/pets`.
+    #[serde(default)]
+    pub registry_name: Option<String>,
+    /// Public URL of the MCP endpoint (`server.json` remotes); default: the inbound auth resource.
+    #[serde(default)]
+    pub public_url: Option<String>,
 }
 
 fn default_version() -> String {
@@ -114,6 +125,9 @@ pub struct ApiSection {
     /// Resilience of this API's calls (over the top-level section).
     #[serde(default)]
     pub resilience: Option<ResilienceSection>,
+    /// Team or person owning this API's tools (catalog, README).
+    #[serde(default)]
+    pub owner: Option<String>,
 }
 
 /// A set of operations, by tag or by operation.
@@ -158,6 +172,21 @@ pub struct ToolOverride {
     /// retrying this (non-idempotent) operation safe, e.g. `Idempotency-Key`.
     #[serde(default)]
     pub idempotency_key: Option<String>,
+    /// Team or person owning the tool (default: the API's owner).
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// `active`, `deprecated` or `disabled` (default: `deprecated` when the spec says so).
+    #[serde(default)]
+    pub status: Option<Status>,
+    /// Date (YYYY-MM-DD) after which a deprecated tool is hidden and refused.
+    #[serde(default)]
+    pub sunset: Option<String>,
+    /// The tool to use instead of a deprecated one.
+    #[serde(default)]
+    pub replaced_by: Option<String>,
+    /// Approves the tool where `governance` requires approval (default-deny, destructive tools).
+    #[serde(default)]
+    pub approved: Option<bool>,
 }
 
 /// Overrides of MCP tool annotations.
@@ -329,6 +358,7 @@ fn check(doc: &Document, manifest: &Manifest) -> Vec<Problem> {
     }
     auth::check(doc, manifest, &mut problems);
     resilience::check(doc, manifest, &mut problems);
+    governance::check(doc, manifest, &mut problems);
     problems
 }
 
