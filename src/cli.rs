@@ -65,6 +65,22 @@ enum Command {
     /// values removed, read-only tools that now write, new scopes required.
     #[command(after_help = DIFF_EXIT_CODES)]
     Diff(DiffArgs),
+    /// Work with a generated server's audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check that audit records were neither changed, removed nor reordered.
+    ///
+    /// Give the files oldest first (rotated `audit.jsonl.2 audit.jsonl.1 audit.jsonl`): the hash
+    /// chain runs across them. Exit 0 when every record verifies, 1 at the first broken one.
+    Verify {
+        /// JSONL audit files, oldest first.
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 const DIFF_EXIT_CODES: &str = "Exit codes:\n  0  no breaking change (or --allow-breaking)\n  1  breaking changes (or invalid inputs)\n  2  internal error (a bug in mcpgen)";
@@ -196,6 +212,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::List(args) => run_list(args).map(|()| (String::new(), true)),
         Command::Init(args) => run_init(args).map(|message| (message, true)),
         Command::Diff(args) => run_diff(args),
+        Command::Audit(AuditCommand::Verify { files }) => run_audit_verify(files),
     });
     match outcome {
         Ok(Ok((message, success))) => {
@@ -420,6 +437,27 @@ fn plan_of(path: &std::path::Path) -> Result<crate::ir::ServerIr, Problems> {
     let loaded = load(&Inputs { manifest: manifest.clone(), specs: Vec::new() });
     let _ = std::fs::remove_file(&manifest);
     Ok(plan(&loaded?)?.0)
+}
+
+fn run_audit_verify(files: &[PathBuf]) -> Result<(String, bool), Problems> {
+    let mut lines = Vec::new();
+    let mut origin = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(file).map_err(|err| {
+            Problems(vec![Problem::error("mcpgen::io::read", format!("cannot read {}: {err}", file.display()))])
+        })?;
+        for (n, line) in text.lines().enumerate() {
+            lines.push(line.to_owned());
+            origin.push(format!("{}:{}", file.display(), n + 1));
+        }
+    }
+    match crate::audit_chain::verify(lines.iter().map(String::as_str)) {
+        Ok(count) => Ok((format!("ok: {count} record(s) verified in {} file(s)", files.len()), true)),
+        Err(broken) => {
+            let at = origin.get(broken.record - 1).cloned().unwrap_or_default();
+            Ok((format!("tampered: record {} ({at}): {}", broken.record, broken.reason), false))
+        }
+    }
 }
 
 fn run_init(args: &InitArgs) -> Result<String, Problems> {

@@ -235,3 +235,33 @@ fn the_lock_file_keeps_tool_names_when_the_spec_is_reordered() {
     assert_eq!(unlocked["GET /thing/{id}"], "get_thing");
     assert_eq!(unlocked["GET /things/{id}"], "get_thing_2");
 }
+
+#[test]
+fn audit_verify_accepts_an_intact_trail_across_rotated_files_and_names_a_tampered_record() {
+    use mcpgen::audit_chain::{GENESIS, seal};
+    let dir = tempfile::tempdir().unwrap();
+    let mut prev = GENESIS.to_owned();
+    let mut lines = Vec::new();
+    for n in 0..4 {
+        let body = format!(r#"{{"requestId":"r{n}","tool":"get_pet","outcome":"ok","prev":"{prev}"}}"#);
+        let (line, hash) = seal(&prev, &body);
+        lines.push(line);
+        prev = hash;
+    }
+    let (older, newer) = (dir.path().join("audit.jsonl.1"), dir.path().join("audit.jsonl"));
+    std::fs::write(&older, format!("{}\n{}\n", lines[0], lines[1])).unwrap();
+    std::fs::write(&newer, format!("{}\n{}\n", lines[2], lines[3])).unwrap();
+    let ok = mcpgen(&["audit", "verify", older.to_str().unwrap(), newer.to_str().unwrap()]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+    assert!(text(&ok.stderr).contains("ok: 4 record(s) verified in 2 file(s)"));
+    let wrong_order = mcpgen(&["audit", "verify", newer.to_str().unwrap(), older.to_str().unwrap()]);
+    assert_eq!(wrong_order.status.code(), Some(1));
+    std::fs::write(&newer, format!("{}\n{}\n", lines[2].replace("get_pet", "delete_pet"), lines[3])).unwrap();
+    let tampered = mcpgen(&["audit", "verify", older.to_str().unwrap(), newer.to_str().unwrap()]);
+    assert_eq!(tampered.status.code(), Some(1));
+    let message = text(&tampered.stderr);
+    assert!(
+        message.contains("tampered: record 3") && message.contains("audit.jsonl:1") && message.contains("was changed"),
+        "{message}"
+    );
+}

@@ -35,6 +35,8 @@ pub struct Options {
     pub log_json: bool,
     /// Serve `/metrics` and `/readyz` on this address (also with stdio).
     pub metrics_listen: Option<SocketAddr>,
+    /// Append the audit trail to this JSONL file.
+    pub audit_file: Option<String>,
 }
 
 /// Parses `args` (including the program name) for the server described by `definition`.
@@ -119,6 +121,13 @@ pub fn parse(definition: &ServerDefinition, args: impl IntoIterator<Item = OsStr
                 .help("Serve Prometheus /metrics and /readyz on their own address (also with stdio); without it, HTTP serves them next to /mcp"),
         )
         .arg(
+            Arg::new("audit-file")
+                .long("audit-file")
+                .env("MCP_AUDIT_FILE")
+                .value_name("FILE")
+                .help("Append a hash-chained audit record per tool call, denial and auth failure to this JSONL file (rotated by size; check with `mcpgen audit verify`)"),
+        )
+        .arg(
             Arg::new("allowed-host")
                 .long("allowed-host")
                 .action(ArgAction::Append)
@@ -148,5 +157,6 @@ pub fn parse(definition: &ServerDefinition, args: impl IntoIterator<Item = OsStr
         tenant: matches.get_one::<String>("tenant").cloned(),
         log_json: matches.get_one::<String>("log-format").is_some_and(|f| f == "json"),
         metrics_listen: matches.get_one::<SocketAddr>("metrics-listen").copied(),
+        audit_file: matches.get_one::<String>("audit-file").cloned(),
     })
 }

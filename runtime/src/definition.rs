@@ -41,6 +41,28 @@ pub struct ServerDefinition {
     /// Role-based access: the token claim listing a caller's roles; `None`: no RBAC.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roles_claim: Option<String>,
+    /// The audit trail; `None`: off unless `--audit-file` is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<AuditDefinition>,
+}
+
+/// The audit trail's sink and redaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AuditDefinition {
+    /// JSONL file (relative to the working directory); `None` with `stdout: false`: off by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Write records to standard output (HTTP transport only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stdout: bool,
+    /// Size that rotates the file.
+    pub max_bytes: u64,
+    /// Rotated files kept.
+    pub keep: u32,
+    /// Argument names always redacted (besides `format: password` and `writeOnly` properties).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redact: Vec<String>,
 }
 
 /// One upstream HTTP API the server calls.

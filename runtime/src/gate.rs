@@ -33,6 +33,27 @@ pub struct Gate {
     pub tenants: Option<Vec<String>>,
     /// Where refusals are counted.
     pub metrics: Arc<super::metrics::Metrics>,
+    /// Where refusals are recorded.
+    pub audit: Option<Arc<super::audit::AuditLog>>,
+}
+
+impl Gate {
+    /// Counts and records a refused request.
+    fn refused(&self, reason: &str, principal: Option<&str>, tool: Option<&str>) {
+        self.metrics.auth_failure(reason);
+        if let Some(audit) = &self.audit {
+            let request_id: String = (0..8).map(|_| format!("{:02x}", fastrand::u8(..))).collect();
+            audit.record(&super::audit::Event {
+                request_id: &request_id,
+                trace_id: "-",
+                principal: principal.unwrap_or("-"),
+                tool,
+                decision: "denied",
+                outcome: reason,
+                ..Default::default()
+            });
+        }
+    }
 }
 
 impl Gate {
@@ -80,14 +101,14 @@ pub async fn guard(State(gate): State<Arc<Gate>>, request: Request, next: Next) 
         .map(str::to_owned);
     let Some(bearer) = bearer else {
         tracing::info!(reason = "no bearer token", "request refused (401)");
-        gate.metrics.auth_failure("missing_token");
+        gate.refused("missing_token", None, None);
         return gate.challenge(None);
     };
     let principal = match gate.authenticator.authenticate(&bearer).await {
         Ok(principal) => principal,
         Err(rejection) => {
             tracing::warn!(reason = %rejection.0, "request refused (401)");
-            gate.metrics.auth_failure("invalid_token");
+            gate.refused("invalid_token", None, None);
             return gate.challenge(Some(("invalid_token", &rejection.0)));
         }
     };
@@ -100,7 +121,7 @@ pub async fn guard(State(gate): State<Arc<Gate>>, request: Request, next: Next) 
                     None => "the token names no tenant".to_owned(),
                 };
                 tracing::warn!(subject = %principal.subject, reason = %why, "request refused (403)");
-                gate.metrics.auth_failure("unknown_tenant");
+                gate.refused("unknown_tenant", Some(&principal.subject), None);
                 return (StatusCode::FORBIDDEN, format!("{why}\n")).into_response();
             }
         }
@@ -115,7 +136,7 @@ pub async fn guard(State(gate): State<Arc<Gate>>, request: Request, next: Next) 
         && !principal.has_scopes(needed)
     {
         tracing::warn!(subject = %principal.subject, tool = %tool, "tool call refused: insufficient scope (403)");
-        gate.metrics.auth_failure("insufficient_scope");
+        gate.refused("insufficient_scope", Some(&principal.subject), Some(&tool));
         return gate.insufficient_scope(&tool, needed);
     }
     if let (Some(tool), Some(roles)) = (called_tool(&bytes), &gate.tool_roles)
@@ -123,7 +144,7 @@ pub async fn guard(State(gate): State<Arc<Gate>>, request: Request, next: Next) 
         && !allowed.iter().any(|r| principal.roles.contains(r))
     {
         tracing::warn!(subject = %principal.subject, tool = %tool, "tool call refused: no role grants it (403)");
-        gate.metrics.auth_failure("missing_role");
+        gate.refused("missing_role", Some(&principal.subject), Some(&tool));
         return (StatusCode::FORBIDDEN, format!("tool `{tool}` requires one of the roles: {}\n", allowed.join(", ")))
             .into_response();
     }

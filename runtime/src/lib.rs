@@ -6,6 +6,8 @@
 //! here, once, and is tested in this crate. The sources are copied verbatim into every generated
 //! crate as its `runtime` module, so modules refer to each other with `super::` only.
 
+pub mod audit;
+pub mod audit_chain;
 pub mod breaker;
 pub mod call;
 pub mod cli;
@@ -59,7 +61,18 @@ pub fn main(definition_json: &str) -> ExitCode {
         }
     };
     let _telemetry = transport::init_logging(&options, &definition.name, runtime.handle());
-    let selection = registry::Selection { environment: options.environment.clone(), tenant: options.tenant.clone() };
+    if options.transport == cli::Transport::Stdio
+        && definition.audit.as_ref().is_some_and(|a| a.stdout && a.file.is_none())
+        && options.audit_file.is_none()
+    {
+        eprintln!("error: the audit trail goes to stdout, which is the MCP channel on stdio; pass --audit-file FILE");
+        return ExitCode::from(1);
+    }
+    let selection = registry::Selection {
+        environment: options.environment.clone(),
+        tenant: options.tenant.clone(),
+        audit_file: options.audit_file.clone(),
+    };
     let secrets = std::sync::Arc::new(secrets::Secrets::from_process());
     let registry = match Registry::new(definition, &selection, secrets) {
         Ok(registry) => registry,

@@ -76,6 +76,8 @@ pub struct Selection {
     pub environment: Option<String>,
     /// Tenant of every call (stdio, or HTTP without inbound auth).
     pub tenant: Option<String>,
+    /// Audit trail file (overrides the manifest's).
+    pub audit_file: Option<String>,
 }
 
 /// All tools of a server, in name order, plus what every call shares.
@@ -102,6 +104,10 @@ pub struct Registry {
     pub tenant: Option<String>,
     /// Whether role-based access is on.
     pub rbac: bool,
+    /// The audit trail, when on.
+    pub audit: Option<Arc<super::audit::AuditLog>>,
+    /// Argument names the audit trail always redacts.
+    pub audit_redact: Vec<String>,
     /// Metrics of every call.
     pub metrics: Arc<Metrics>,
     tools: Vec<ToolEntry>,
@@ -218,6 +224,7 @@ impl Registry {
                 missing.join("\n  - ")
             ));
         }
+        let audit = open_audit(definition.audit.as_ref(), selection.audit_file.as_deref())?;
         let claim = definition.tenancy.as_ref().map(|t| t.claim.clone());
         let roles_claim = definition.roles_claim.clone();
         let inbound = environment
@@ -236,6 +243,8 @@ impl Registry {
             tenancy: definition.tenancy,
             tenant,
             rbac: definition.roles_claim.is_some(),
+            audit,
+            audit_redact: definition.audit.as_ref().map(|a| a.redact.clone()).unwrap_or_default(),
             metrics: Arc::new(Metrics::new()),
             tools,
             by_name,
@@ -309,6 +318,23 @@ fn choose_environment(definition: &ServerDefinition, selection: &Selection) -> R
         .find(|e| e.name == wanted)
         .cloned()
         .ok_or_else(|| format!("unknown environment `{wanted}`; this server knows: {}", names.join(", ")))
+}
+
+fn open_audit(
+    definition: Option<&super::definition::AuditDefinition>,
+    file: Option<&str>,
+) -> Result<Option<Arc<super::audit::AuditLog>>, String> {
+    use super::audit::{AuditLog, Sink};
+    let (max_bytes, keep) = definition.map_or((10 * 1024 * 1024, 5), |d| (d.max_bytes, d.keep as usize));
+    let sink = match (file, definition) {
+        (Some(path), _) => Sink::File { path: path.into(), max_bytes, keep },
+        (None, Some(d)) if d.file.is_some() => {
+            Sink::File { path: d.file.clone().unwrap_or_default().into(), max_bytes, keep }
+        }
+        (None, Some(d)) if d.stdout => Sink::Stdout,
+        _ => return Ok(None),
+    };
+    AuditLog::open(sink).map(|log| Some(Arc::new(log))).map_err(|err| format!("cannot open the audit trail: {err}"))
 }
 
 fn choose_tenant(tenancy: Option<&TenancyDefinition>, selection: &Selection) -> Result<Option<String>, String> {

@@ -13,9 +13,11 @@ use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::Value;
 use tracing::Instrument as _;
 
+use super::audit;
 use super::call::{self, CallContext};
 use super::inbound::Principal;
 use super::otel;
+use super::outcome::ErrorClass;
 use super::registry::{Registry, ToolEntry};
 use super::trace::TraceContext;
 
@@ -63,8 +65,26 @@ impl McpServer {
         otel::adopt(&span, &mut trace);
         span.record("trace_id", trace.trace_id.as_str());
         let context = CallContext { caller, trace: &trace, request_id: &request_id };
+        let audited = self.registry.audit.as_ref().map(|_| Value::Object(arguments.clone()));
         let (result, report) = call::run(&self.registry, entry, arguments, &context).instrument(span.clone()).await;
         let elapsed = started.elapsed();
+        if let (Some(audit), Some(arguments)) = (&self.registry.audit, audited) {
+            let schema = Value::Object((*entry.tool.input_schema).clone());
+            let principal = caller.map_or("local", |p| p.subject.as_str());
+            audit.record(&audit::Event {
+                request_id: &request_id,
+                trace_id: &trace.trace_id,
+                principal,
+                tenant: report.tenant.as_deref(),
+                tool: Some(&entry.tool.name),
+                decision: if report.class == Some(ErrorClass::Forbidden) { "denied" } else { "allowed" },
+                outcome: report.class.map_or("ok", |c| c.as_str()),
+                upstream_status: report.status,
+                latency_ms: elapsed.as_millis() as u64,
+                arguments_digest: Some(audit::digest(&arguments)),
+                arguments: Some(audit::redact(&arguments, &schema, &self.registry.audit_redact)),
+            });
+        }
         let outcome = report.class.map_or("ok", |c| c.as_str());
         self.registry.metrics.call(&entry.tool.name, &entry.api, outcome, elapsed.as_secs_f64());
         let _entered = span.enter();

@@ -110,6 +110,7 @@ pub fn router(server: McpServer, options: &Options) -> axum::Router {
                 server.registry().tools().iter().map(|t| (t.tool.name.to_string(), t.roles.clone())).collect()
             }),
             metrics: server.registry().metrics.clone(),
+            audit: server.registry().audit.clone(),
         })
     });
     // With --metrics-listen, /metrics lives there only; readiness stays here for load balancers.

@@ -123,6 +123,7 @@ async fn setup() -> Setup {
         tenant: None,
         log_json: false,
         metrics_listen: None,
+        audit_file: None,
     };
     let base = common::serve(router(McpServer::new(registry), &options)).await;
     Setup { base, rotated, jwks_fetches, upstream_keys }

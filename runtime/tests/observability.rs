@@ -41,6 +41,7 @@ fn options() -> Options {
         tenant: None,
         log_json: true,
         metrics_listen: None,
+        audit_file: None,
     }
 }
 

@@ -33,6 +33,7 @@ pub(super) fn tools_json(ir: &ServerIr, header: &str) -> Result<String, Problem>
         tenancy: ir.tenancy.clone(),
         client_rate_limit: ir.client_rate_limit.clone(),
         roles_claim: ir.roles_claim.clone(),
+        audit: ir.audit.clone(),
     };
     let mut text = serde_json::to_string_pretty(&definition).map_err(|err| internal("tools.json", err))?;
     text.push('\n');

@@ -208,6 +208,13 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
         roles_claim: None,
         registry_name: server.registry_name.clone(),
         public_url: server.public_url.clone(),
+        audit: input.manifest.audit.as_ref().map(|a| crate::definition::AuditDefinition {
+            file: a.file.clone(),
+            stdout: a.stdout,
+            max_bytes: a.max_bytes.unwrap_or(10 * 1024 * 1024),
+            keep: a.keep.unwrap_or(5),
+            redact: a.redact.clone(),
+        }),
         sources: input.sources.clone(),
     };
     let mut ir = ir;

@@ -52,6 +52,8 @@ pub struct ServerIr {
     pub registry_name: Option<String>,
     /// Public URL of the MCP endpoint, when known.
     pub public_url: Option<String>,
+    /// The audit trail's defaults.
+    pub audit: Option<crate::definition::AuditDefinition>,
     /// Input file names as given (manifest first), for the generated-file headers.
     pub sources: Vec<String>,
 }

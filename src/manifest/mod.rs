@@ -54,6 +54,30 @@ pub struct Manifest {
     /// Approval, destructive-tool rules and roles.
     #[serde(default)]
     pub governance: Option<GovernanceSection>,
+    /// The audit trail of the generated server.
+    #[serde(default)]
+    pub audit: Option<AuditSection>,
+}
+
+/// `audit:` — where the generated server writes its hash-chained audit trail.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSection {
+    /// JSONL file (relative to the server's working directory); `--audit-file` overrides it.
+    #[serde(default)]
+    pub file: Option<String>,
+    /// Write records to stdout instead (HTTP transport only).
+    #[serde(default)]
+    pub stdout: bool,
+    /// File size that triggers rotation (default 10 MiB).
+    #[serde(default)]
+    pub max_bytes: Option<u64>,
+    /// Rotated files kept (default 5).
+    #[serde(default)]
+    pub keep: Option<u32>,
+    /// Argument names always redacted, besides `format: password` and `writeOnly` properties.
+    #[serde(default)]
+    pub redact: Vec<String>,
 }
 
 /// `server:` — identity of the generated server and crate.

@@ -26,7 +26,7 @@ pub fn registry_for(
     vars: &[(&str, &str)],
     tenant: Option<&str>,
 ) -> Result<Registry, String> {
-    let selection = Selection { environment: None, tenant: tenant.map(str::to_owned) };
+    let selection = Selection { environment: None, tenant: tenant.map(str::to_owned), audit_file: None };
     Registry::new(definition, &selection, secrets(vars))
 }
 
