@@ -488,13 +488,19 @@ fn run_init(args: &InitArgs) -> Result<String, Problems> {
 
 fn run_generate(args: &GenerateArgs) -> Result<String, Problems> {
     let inputs = inputs_of(args.dir.as_ref(), args.manifest.as_ref(), &args.specs)?;
+    let progress = crate::progress::Progress::start(args.quiet);
+    progress.stage("reading the spec(s) and manifest");
     let input = load(&inputs)?;
+    let operations: usize = input.specs.iter().map(|(_, spec)| spec.api.paths.paths.len()).sum();
+    progress.stage(format!("building tools from {operations} path(s)"));
     let (tree, lock, warnings) = generate_locked(&input)?;
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from(&input.manifest.server.name));
+    progress.stage(format!("writing {} file(s) to {}", tree.len(), out.display()));
+    let report = write::write_tree(&out, &tree, args.force).map_err(|p| Problems(vec![p]))?;
+    drop(progress);
     if !warnings.0.is_empty() {
         eprint!("{}", warnings.render(None, std::io::stderr().is_terminal()));
     }
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from(&input.manifest.server.name));
-    let report = write::write_tree(&out, &tree, args.force).map_err(|p| Problems(vec![p]))?;
     // Written after the crate, so a failed write never records names that were not generated.
     write::write_file(&lock_path(&inputs), &lock.render()).map_err(|p| Problems(vec![p]))?;
     if args.quiet {

@@ -20,6 +20,7 @@ pub mod ir;
 pub mod lint;
 pub mod lock;
 pub mod manifest;
+pub mod progress;
 pub mod source_map;
 pub mod spec;
 pub mod write;
