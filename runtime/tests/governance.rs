@@ -13,6 +13,10 @@ use rmcp::model::CallToolResult;
 use serde_json::json;
 
 fn server(base: &str) -> McpServer {
+    McpServer::new(common::registry(server_definition(base), &[]).unwrap())
+}
+
+fn server_definition(base: &str) -> mcpgen_runtime::definition::ServerDefinition {
     let tool = |name: &str, extra: serde_json::Value| {
         let mut tool = json!({"tool": {"name": name, "inputSchema": {"type": "object"}}, "api": "shop",
                               "http": {"method": "GET", "path": "/ok"}});
@@ -21,7 +25,7 @@ fn server(base: &str) -> McpServer {
         }
         tool
     };
-    let definition = serde_json::from_value(json!({
+    let definition: mcpgen_runtime::definition::ServerDefinition = serde_json::from_value(json!({
         "@generated": "test", "name": "shop-mcp", "version": "1.0.0", "rolesClaim": "roles",
         "apis": [{"id": "shop", "baseUrlEnv": "SHOP_BASE_URL"}],
         "tools": [
@@ -34,7 +38,7 @@ fn server(base: &str) -> McpServer {
         "environments": [{"name": "default", "apis": [{"id": "shop", "baseUrl": base}]}]
     }))
     .unwrap();
-    McpServer::new(common::registry(definition, &[]).unwrap())
+    definition
 }
 
 fn caller(roles: &[&str], scopes: &[&str]) -> Principal {
@@ -108,4 +112,72 @@ async fn roles_decide_what_each_caller_sees_and_calls() {
     assert_eq!(s.call_as("cancel_order", json!({}), Some(&support)).await.is_error, Some(false));
     let nobody = caller(&[], &[]);
     assert!(visible(&s, Some(&nobody)).is_empty(), "with roles on, a caller without roles sees nothing");
+}
+
+#[tokio::test]
+async fn over_http_roles_are_enforced_at_the_gate_and_refusals_are_audited() {
+    use mcpgen_runtime::cli::{Options, Transport};
+    use mcpgen_runtime::registry::{Registry, Selection};
+    use sha2::{Digest, Sha256};
+
+    let (base, chaos) = chaos::start().await;
+    let hash = |key: &str| Sha256::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let mut definition = serde_json::to_value(server_definition(&base)).unwrap();
+    definition["environments"][0]["inbound"] = json!({
+        "resource": "https://shop.example.test/mcp",
+        "apiKeys": [
+            {"id": "viewer-bot", "sha256": hash("viewer-key-0001"), "roles": ["viewer"], "scopes": ["orders:destructive"]},
+            {"id": "support-bot", "sha256": hash("support-key-0002"), "roles": ["support"], "scopes": ["orders:destructive"]}
+        ]
+    });
+    let dir = std::env::temp_dir().join(format!("mcpgen-gov-audit-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let file = dir.join("audit.jsonl");
+    let selection = Selection { audit_file: Some(file.display().to_string()), ..Selection::default() };
+    let registry =
+        Registry::new(serde_json::from_value(definition).unwrap(), &selection, common::secrets(&[])).unwrap();
+    let options = Options {
+        transport: Transport::Http,
+        listen: "127.0.0.1:0".parse().unwrap(),
+        allowed_hosts: vec![],
+        allowed_origins: vec![],
+        environment: None,
+        tenant: None,
+        log_json: false,
+        metrics_listen: None,
+        audit_file: None,
+    };
+    let app = common::serve(mcpgen_runtime::transport::router(McpServer::new(registry), &options)).await;
+    let call = |token: Option<&'static str>| {
+        let app = app.clone();
+        async move {
+            let mut request = reqwest::Client::new()
+                .post(format!("{app}/mcp"))
+                .header("content-type", "application/json")
+                .header("accept", "application/json, text/event-stream")
+                .body(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "cancel_order", "arguments": {}}}).to_string());
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    let (status, body) = call(Some("viewer-key-0001")).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("requires one of the roles: support"), "{body}");
+    assert_eq!(call(None).await.0, 401);
+    assert_eq!(chaos.hits("ok"), 0);
+    let trail = std::fs::read_to_string(&file).unwrap();
+    let records: Vec<serde_json::Value> = trail.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(records.len(), 2, "{trail}");
+    assert_eq!(records[0]["principal"], "viewer-bot");
+    assert_eq!(records[0]["tool"], "cancel_order");
+    assert_eq!(
+        (records[0]["decision"].as_str(), records[0]["outcome"].as_str()),
+        (Some("denied"), Some("missing_role"))
+    );
+    assert_eq!(records[1]["outcome"], "missing_token");
+    assert_eq!(mcpgen_runtime::audit_chain::verify(trail.lines()), Ok(2));
+    let _ = std::fs::remove_dir_all(&dir);
 }
