@@ -64,7 +64,14 @@ fn tool_definition(tool: &ToolIr) -> ToolDefinition {
 fn mcp_tool(tool: &ToolIr) -> Map<String, Value> {
     let mut out = Map::new();
     out.insert("name".into(), json!(tool.name));
-    if let Some(title) = &tool.title {
+    // Deprecation shows in the title clients display (and in the annotations' title) as well as
+    // in the description; the details are in `_meta` below.
+    let title = match (&tool.title, tool.deprecated) {
+        (Some(title), true) => Some(format!("{title} (deprecated)")),
+        (None, true) => Some(format!("{} (deprecated)", tool.name)),
+        (title, false) => title.clone(),
+    };
+    if let Some(title) = &title {
         out.insert("title".into(), json!(title));
     }
     out.insert("description".into(), json!(tool.description));
@@ -74,7 +81,7 @@ fn mcp_tool(tool: &ToolIr) -> Map<String, Value> {
     }
     let a = tool.annotations;
     let mut annotations = Map::new();
-    if let Some(title) = &tool.title {
+    if let Some(title) = &title {
         annotations.insert("title".into(), json!(title));
     }
     annotations.insert("readOnlyHint".into(), json!(a.read_only));
