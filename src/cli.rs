@@ -501,8 +501,11 @@ fn run_generate(args: &GenerateArgs) -> Result<String, Problems> {
     if !warnings.0.is_empty() {
         eprint!("{}", warnings.render(None, std::io::stderr().is_terminal()));
     }
-    // Written after the crate, so a failed write never records names that were not generated.
-    write::write_file(&lock_path(&inputs), &lock.render()).map_err(|p| Problems(vec![p]))?;
+    // Written after the crate, so a failed write never records names that were not generated. A
+    // read-only input directory (generation from a mounted spec) only loses the lock, with a warning.
+    if let Err(problem) = write::write_file(&lock_path(&inputs), &lock.render()) {
+        eprintln!("warning: tool names are not locked: {} (see docs/manifest.md, `mcpgen.lock`)", problem.message);
+    }
     if args.quiet {
         return Ok(String::new());
     }
