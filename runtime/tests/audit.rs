@@ -2,8 +2,7 @@
 //! removed and reordered records, rotation under concurrent writes without losing or tearing a
 //! record, and recovery from a record torn by a crash.
 
-mod chaos;
-mod common;
+use crate::{chaos, common};
 
 use std::path::{Path, PathBuf};
 

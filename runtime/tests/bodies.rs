@@ -1,6 +1,8 @@
 //! Request bodies of every encoding, sent by the real executor to a real HTTP server on 127.0.0.1
 //! that echoes what it received (issue 3: form, multipart with file parts, text, binary).
 
+use crate::common;
+
 use std::net::SocketAddr;
 
 use axum::body::Bytes;
@@ -9,7 +11,6 @@ use axum::routing::post;
 use base64::Engine as _;
 use mcpgen_runtime::McpServer;
 use mcpgen_runtime::definition::ServerDefinition;
-mod common;
 
 use serde_json::{Value, json};
 

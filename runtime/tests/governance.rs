@@ -1,8 +1,7 @@
 //! Governance at run time: retired tools hidden and refused with their replacement, deprecated
 //! tools logged when called, and roles (RBAC) filtering what callers see and call.
 
-mod chaos;
-mod common;
+use crate::{chaos, common};
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

@@ -2,7 +2,7 @@
 //! endpoint, tokens signed with RS256/ES256/EdDSA test keys, the official rmcp client, and an
 //! upstream that records which tenant credential each call carried.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -1,7 +1,7 @@
 //! Mutual TLS to the upstream: a real HTTPS server on 127.0.0.1 that demands a client certificate
 //! from a throw-away CA (made here with rcgen), and certificate files rotated while serving.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -1,8 +1,7 @@
 //! Telemetry proves each event: `/metrics` scraped over HTTP, the JSON log line of each call, the
 //! W3C trace carried to the upstream, and `/readyz`.
 
-mod chaos;
-mod common;
+use crate::{chaos, common};
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

@@ -1,7 +1,8 @@
 //! Start-up configuration: the tool table, base-URL overrides, and errors that name the setting.
 
+use crate::common;
+
 use mcpgen_runtime::definition::ServerDefinition;
-mod common;
 
 use serde_json::json;
 

@@ -1,8 +1,7 @@
 //! Resilience against a misbehaving loopback upstream: attempt counts, time bounds, breaker
 //! transitions, limits, truncation, cancellation — and each failure's error class.
 
-mod chaos;
-mod common;
+use crate::{chaos, common};
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};

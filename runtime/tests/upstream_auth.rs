@@ -1,7 +1,7 @@
 //! Upstream credentials end to end: a real upstream on 127.0.0.1 that checks each credential
 //! kind, and a real OAuth token endpoint (client credentials and RFC 8693 token exchange).
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -1,0 +1,19 @@
+//! The runtime's integration tests, linked into one binary: each module would otherwise link
+//! axum, reqwest, rmcp and rustls into its own executable, which costs CI minutes and gigabytes.
+//! `otel.rs` stays a separate target because it needs the `otel` feature.
+
+mod chaos;
+mod common;
+
+mod audit;
+mod bodies;
+mod cli;
+mod governance;
+mod inbound_auth;
+mod mutual_tls;
+mod observability;
+mod registry;
+mod request;
+mod resilience;
+mod response;
+mod upstream_auth;
