@@ -47,7 +47,7 @@ impl McpServer {
         trace: &TraceContext,
     ) -> CallToolResult {
         let started = Instant::now();
-        let request_id: String = (0..8).map(|_| format!("{:02x}", fastrand::u8(..))).collect();
+        let request_id = new_request_id();
         let client =
             caller.map(|p| p.client.clone().unwrap_or_else(|| p.subject.clone())).unwrap_or_else(|| "local".into());
         let span = tracing::info_span!(
@@ -103,6 +103,7 @@ impl McpServer {
     /// unknown tool is an `isError` result here; over MCP it is a protocol error).
     pub async fn call_as(&self, name: &str, arguments: Value, caller: Option<&Principal>) -> CallToolResult {
         let Some(entry) = self.registry.get(name) else {
+            self.record_refusal(caller, None, name, "unknown_tool");
             return CallToolResult::error(vec![ContentBlock::text(format!("unknown tool `{name}`"))]);
         };
         let arguments = match arguments {
@@ -117,6 +118,25 @@ impl McpServer {
         self.call_as(name, arguments, None).await
     }
 
+    /// Audits a `tools/call` refused before anything ran: an unknown tool, or (behind the HTTP
+    /// gate, which normally answers first) a tool the caller may not use.
+    fn record_refusal(&self, caller: Option<&Principal>, trace: Option<&TraceContext>, tool: &str, reason: &str) {
+        let Some(audit) = &self.registry.audit else { return };
+        // The name comes from the client: keep what lands in the trail short.
+        let tool: String = tool.chars().take(128).collect();
+        tracing::warn!(tool = %tool, reason, "tool call refused");
+        audit.record(&audit::Event {
+            request_id: &new_request_id(),
+            trace_id: trace.map_or("-", |t| t.trace_id.as_str()),
+            principal: caller.map_or("local", |p| p.subject.as_str()),
+            tenant: caller.and_then(|p| p.tenant.as_deref()),
+            tool: Some(&tool),
+            decision: "denied",
+            outcome: reason,
+            ..Default::default()
+        });
+    }
+
     /// The tools `caller` may see, in name order.
     pub fn visible_tools<'a>(&'a self, caller: Option<&'a Principal>) -> impl Iterator<Item = &'a ToolEntry> + 'a {
         let today = super::registry::today();
@@ -127,6 +147,11 @@ impl McpServer {
     pub fn registry(&self) -> &Registry {
         &self.registry
     }
+}
+
+/// A short random id that ties a result, its log line and its audit record together.
+fn new_request_id() -> String {
+    (0..8).map(|_| format!("{:02x}", fastrand::u8(..))).collect()
 }
 
 /// The authenticated caller of an HTTP request (set by the gate); `None` on stdio.
@@ -203,18 +228,21 @@ impl ServerHandler for McpServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
+        let caller = caller(&context);
+        let trace = trace_of(&context);
         let Some(entry) = self.registry.get(&request.name) else {
+            self.record_refusal(caller.as_ref(), Some(&trace), &request.name, "unknown_tool");
             return Err(McpError::invalid_params(
                 format!("unknown tool `{}`; call tools/list for the available tools", request.name),
                 None,
             ));
         };
-        let caller = caller(&context);
         if let Some(principal) = &caller
             && !entry.is_retired(super::registry::today())
             && !self.registry.allows(entry, Some(principal), super::registry::today())
         {
             // Hidden from this caller's tools/list (the HTTP gate normally answers 403 first).
+            self.record_refusal(caller.as_ref(), Some(&trace), &request.name, "not_allowed");
             return Err(McpError::invalid_params(
                 format!("tool `{}` requires the scopes {}", request.name, entry.scopes.join(" ")),
                 None,
@@ -222,7 +250,6 @@ impl ServerHandler for McpServer {
         }
         let arguments = request.arguments.unwrap_or_default();
         // Cancellation (notifications/cancelled, or the HTTP stream closing) drops the upstream request.
-        let trace = trace_of(&context);
         tokio::select! {
             result = self.execute(entry, arguments, caller.as_ref(), &trace) => Ok(result.into()),
             () = context.ct.cancelled() => {

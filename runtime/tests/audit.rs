@@ -72,8 +72,8 @@ async fn calls_are_recorded_with_redacted_arguments_and_a_valid_chain() {
         "invalid arguments are audited too"
     );
     let lines = trail(&file);
-    assert_eq!(lines.len(), 2, "one record per executed call: {lines:#?}");
-    assert_eq!(verify(lines.iter().map(String::as_str)), Ok(2));
+    assert_eq!(lines.len(), 3, "one record per call: {lines:#?}");
+    assert_eq!(verify(lines.iter().map(String::as_str)), Ok(3));
     let first: Value = serde_json::from_str(&lines[0]).unwrap();
     assert_eq!(first["tool"], "login");
     assert_eq!(first["decision"], "allowed");
@@ -89,8 +89,11 @@ async fn calls_are_recorded_with_redacted_arguments_and_a_valid_chain() {
     for secret in ["hunter2", "1234", "078-05-1120"] {
         assert!(!all.contains(secret), "{secret} leaked into the audit trail");
     }
-    let second: Value = serde_json::from_str(&lines[1]).unwrap();
-    assert_eq!(second["outcome"], "invalid_arguments");
+    let unknown: Value = serde_json::from_str(&lines[1]).unwrap();
+    assert_eq!(unknown["tool"], "nope_not_a_tool_but_login");
+    assert_eq!((unknown["decision"].as_str(), unknown["outcome"].as_str()), (Some("denied"), Some("unknown_tool")));
+    let invalid: Value = serde_json::from_str(&lines[2]).unwrap();
+    assert_eq!(invalid["outcome"], "invalid_arguments");
 }
 
 fn event(n: usize) -> String {

@@ -117,6 +117,10 @@ async fn roles_decide_what_each_caller_sees_and_calls() {
 async fn over_http_roles_are_enforced_at_the_gate_and_refusals_are_audited() {
     use mcpgen_runtime::cli::{Options, Transport};
     use mcpgen_runtime::registry::{Registry, Selection};
+    use rmcp::ServiceExt as _;
+    use rmcp::model::CallToolRequestParams;
+    use rmcp::transport::StreamableHttpClientTransport;
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
     use sha2::{Digest, Sha256};
 
     let (base, chaos) = chaos::start().await;
@@ -166,10 +170,16 @@ async fn over_http_roles_are_enforced_at_the_gate_and_refusals_are_audited() {
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("requires one of the roles: support"), "{body}");
     assert_eq!(call(None).await.0, 401);
+    // An unknown tool passes the gate and is refused by the MCP handler, which audits it too.
+    let config = StreamableHttpClientTransportConfig::with_uri(format!("{app}/mcp")).auth_header("support-key-0002");
+    let client = ().serve(StreamableHttpClientTransport::with_client(reqwest::Client::new(), config)).await.unwrap();
+    let error = client.call_tool(CallToolRequestParams::new("drop_all_orders")).await.unwrap_err();
+    assert!(error.to_string().contains("unknown tool `drop_all_orders`"), "{error}");
+    client.cancel().await.unwrap();
     assert_eq!(chaos.hits("ok"), 0);
     let trail = std::fs::read_to_string(&file).unwrap();
     let records: Vec<serde_json::Value> = trail.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(records.len(), 2, "{trail}");
+    assert_eq!(records.len(), 3, "{trail}");
     assert_eq!(records[0]["principal"], "viewer-bot");
     assert_eq!(records[0]["tool"], "cancel_order");
     assert_eq!(
@@ -177,6 +187,12 @@ async fn over_http_roles_are_enforced_at_the_gate_and_refusals_are_audited() {
         (Some("denied"), Some("missing_role"))
     );
     assert_eq!(records[1]["outcome"], "missing_token");
-    assert_eq!(mcpgen_runtime::audit_chain::verify(trail.lines()), Ok(2));
+    assert_eq!(records[2]["principal"], "support-bot");
+    assert_eq!(records[2]["tool"], "drop_all_orders");
+    assert_eq!(
+        (records[2]["decision"].as_str(), records[2]["outcome"].as_str()),
+        (Some("denied"), Some("unknown_tool"))
+    );
+    assert_eq!(mcpgen_runtime::audit_chain::verify(trail.lines()), Ok(3));
     let _ = std::fs::remove_dir_all(&dir);
 }
