@@ -89,7 +89,7 @@ impl ApiGuard {
                     return self.failed(attempts, failure);
                 }
             }
-            let _slot = match &self.concurrency {
+            let slot = match &self.concurrency {
                 Some(semaphore) => {
                     if semaphore.available_permits() == 0 {
                         metrics.rate_limited("concurrency", &self.api);
@@ -157,6 +157,8 @@ impl ApiGuard {
                 if delay < remaining {
                     metrics.retry(&self.api, retry_reason.as_deref().unwrap_or("?"));
                     tracing::debug!(api = %self.api, attempt = attempts, delay_ms = delay.as_millis() as u64, reason = ?retry_reason, "retrying");
+                    // A call waiting to retry leaves its concurrency slot to others.
+                    drop(slot);
                     tokio::time::sleep(delay).await;
                     ceiling = (ceiling * 2).min(Duration::from_millis(policy.max_backoff_ms.max(1)));
                     continue;

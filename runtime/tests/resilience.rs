@@ -198,6 +198,23 @@ async fn concurrency_and_rate_limits_hold() {
     }
     assert_eq!(chaos.max_in_flight.load(Ordering::SeqCst), 2);
 
+    // A call backing off before its retry (Retry-After: 1) does not hold the API's only slot.
+    let s =
+        server(&base, &[("throttled", "throttled", json!({})), ("ok", "ok", json!({}))], json!({"maxConcurrency": 1}));
+    let waiting = tokio::spawn({
+        let s = s.clone();
+        async move { s.call("throttled", json!({})).await }
+    });
+    while chaos.hits("throttled") == 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let backoff_started = Instant::now();
+    assert_eq!(s.call("ok", json!({})).await.is_error, Some(false));
+    // Holding the slot would make this call wait out the whole second of backoff.
+    let waited = backoff_started.elapsed();
+    assert!(waited < Duration::from_millis(900), "the call waited {waited:?} for a slot nobody used");
+    assert_eq!(waiting.await.unwrap().is_error, Some(false));
+
     let s = server(&base, &[("ok", "ok", json!({}))], json!({"rateLimit": {"perSecond": 5, "burst": 1}}));
     let started = Instant::now();
     for _ in 0..3 {
