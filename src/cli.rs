@@ -76,11 +76,17 @@ enum AuditCommand {
     ///
     /// Give the files oldest first (rotated `audit.jsonl.2 audit.jsonl.1 audit.jsonl`): the hash
     /// chain runs across them. Exit 0 when every record verifies, 1 at the first broken one.
-    Verify {
-        /// JSONL audit files, oldest first.
-        #[arg(value_name = "FILE", required = true)]
-        files: Vec<PathBuf>,
-    },
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+struct VerifyArgs {
+    /// JSONL audit files, oldest first.
+    #[arg(value_name = "FILE", required = true)]
+    files: Vec<PathBuf>,
+    /// `text`: a one-line verdict on stderr; `json`: one report object on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
 }
 
 const DIFF_EXIT_CODES: &str = "Exit codes:\n  0  no breaking change (or --allow-breaking)\n  1  breaking changes (or invalid inputs)\n  2  internal error (a bug in mcpgen)";
@@ -212,7 +218,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::List(args) => run_list(args).map(|()| (String::new(), true)),
         Command::Init(args) => run_init(args).map(|message| (message, true)),
         Command::Diff(args) => run_diff(args),
-        Command::Audit(AuditCommand::Verify { files }) => run_audit_verify(files),
+        Command::Audit(AuditCommand::Verify(args)) => run_audit_verify(args),
     });
     match outcome {
         Ok(Ok((message, success))) => {
@@ -439,10 +445,10 @@ fn plan_of(path: &std::path::Path) -> Result<crate::ir::ServerIr, Problems> {
     Ok(plan(&loaded?)?.0)
 }
 
-fn run_audit_verify(files: &[PathBuf]) -> Result<(String, bool), Problems> {
+fn run_audit_verify(args: &VerifyArgs) -> Result<(String, bool), Problems> {
     let mut lines = Vec::new();
     let mut origin = Vec::new();
-    for file in files {
+    for file in &args.files {
         let text = std::fs::read_to_string(file).map_err(|err| {
             Problems(vec![Problem::error("mcpgen::io::read", format!("cannot read {}: {err}", file.display()))])
         })?;
@@ -451,8 +457,34 @@ fn run_audit_verify(files: &[PathBuf]) -> Result<(String, bool), Problems> {
             origin.push(format!("{}:{}", file.display(), n + 1));
         }
     }
-    match crate::audit_chain::verify(lines.iter().map(String::as_str)) {
-        Ok(count) => Ok((format!("ok: {count} record(s) verified in {} file(s)", files.len()), true)),
+    let result = crate::audit_chain::verify(lines.iter().map(String::as_str));
+    // A trail whose first record does not start the chain is a suffix: older files were rotated
+    // away or left out, so only the links from that record on could be checked.
+    let complete = lines.first().is_none_or(|line| {
+        serde_json::from_str::<serde_json::Value>(line)
+            .is_ok_and(|record| record["prev"].as_str() == Some(crate::audit_chain::GENESIS))
+    });
+    let files = args.files.len();
+    if args.format == Format::Json {
+        let report = match &result {
+            Ok(count) => serde_json::json!({"verified": true, "records": count, "files": files, "complete": complete}),
+            Err(broken) => serde_json::json!({
+                "verified": false, "records": broken.record - 1, "files": files, "complete": complete,
+                "broken": {"record": broken.record, "at": origin.get(broken.record - 1), "reason": broken.reason},
+            }),
+        };
+        println!("{report:#}");
+        return Ok((String::new(), result.is_ok()));
+    }
+    match result {
+        Ok(count) if complete => Ok((format!("ok: {count} record(s) verified in {files} file(s)"), true)),
+        Ok(count) => Ok((
+            format!(
+                "ok: {count} record(s) verified in {files} file(s); the first record follows records not given \
+                 here (older rotated files deleted or left out), so the links from it on were checked"
+            ),
+            true,
+        )),
         Err(broken) => {
             let at = origin.get(broken.record - 1).cloned().unwrap_or_default();
             Ok((format!("tampered: record {} ({at}): {}", broken.record, broken.reason), false))

@@ -256,6 +256,17 @@ fn audit_verify_accepts_an_intact_trail_across_rotated_files_and_names_a_tampere
     assert!(text(&ok.stderr).contains("ok: 4 record(s) verified in 2 file(s)"));
     let wrong_order = mcpgen(&["audit", "verify", newer.to_str().unwrap(), older.to_str().unwrap()]);
     assert_eq!(wrong_order.status.code(), Some(1));
+    let suffix = mcpgen(&["audit", "verify", newer.to_str().unwrap()]);
+    assert_eq!(suffix.status.code(), Some(0), "{}", text(&suffix.stderr));
+    assert!(
+        text(&suffix.stderr).contains("the first record follows records not given here"),
+        "{}",
+        text(&suffix.stderr)
+    );
+    let json = mcpgen(&["audit", "verify", "--format", "json", older.to_str().unwrap(), newer.to_str().unwrap()]);
+    assert_eq!(json.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report, serde_json::json!({"verified": true, "records": 4, "files": 2, "complete": true}));
     std::fs::write(&newer, format!("{}\n{}\n", lines[2].replace("get_pet", "delete_pet"), lines[3])).unwrap();
     let tampered = mcpgen(&["audit", "verify", older.to_str().unwrap(), newer.to_str().unwrap()]);
     assert_eq!(tampered.status.code(), Some(1));
@@ -264,4 +275,10 @@ fn audit_verify_accepts_an_intact_trail_across_rotated_files_and_names_a_tampere
         message.contains("tampered: record 3") && message.contains("audit.jsonl:1") && message.contains("was changed"),
         "{message}"
     );
+    let json = mcpgen(&["audit", "verify", "--format", "json", older.to_str().unwrap(), newer.to_str().unwrap()]);
+    assert_eq!(json.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!((report["verified"].as_bool(), report["records"].as_u64()), (Some(false), Some(2)));
+    assert_eq!(report["broken"]["record"], 3);
+    assert!(report["broken"]["at"].as_str().unwrap().ends_with("audit.jsonl:1"), "{report}");
 }
