@@ -440,8 +440,11 @@ pub struct OAuthClientDefinition {
     pub token_url: String,
     /// Client id.
     pub client_id: SecretRef,
-    /// Client secret (sent with HTTP Basic, RFC 6749 §2.3.1).
+    /// Client secret.
     pub client_secret: SecretRef,
+    /// How the id and secret reach the token endpoint.
+    #[serde(default, skip_serializing_if = "ClientAuthMethod::is_default")]
+    pub client_auth: ClientAuthMethod,
     /// Scopes requested.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<String>,
@@ -451,6 +454,23 @@ pub struct OAuthClientDefinition {
     /// `resource` parameter (RFC 8707).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
+}
+
+/// Client authentication at a token endpoint (RFC 6749 §2.3.1; names from RFC 8414).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuthMethod {
+    /// HTTP Basic with the form-encoded id and secret (the method every server must support).
+    #[default]
+    ClientSecretBasic,
+    /// `client_id` and `client_secret` in the form body, for servers that accept only that.
+    ClientSecretPost,
+}
+
+impl ClientAuthMethod {
+    fn is_default(&self) -> bool {
+        *self == Self::ClientSecretBasic
+    }
 }
 
 /// A client certificate and key (PEM) presented to an API.

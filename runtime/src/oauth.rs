@@ -14,7 +14,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::definition::OAuthClientDefinition;
+use super::definition::{ClientAuthMethod, OAuthClientDefinition};
 use super::secrets::Secrets;
 
 /// RFC 8693 grant type.
@@ -159,13 +159,21 @@ impl TokenCache {
         if let Some(resource) = &client.resource {
             form.push(("resource", resource.clone()));
         }
+        let mut request = self.http.post(&client.token_url);
+        match client.client_auth {
+            ClientAuthMethod::ClientSecretBasic => {
+                // RFC 6749 §2.3.1: the client id and secret are form-encoded before Basic encoding.
+                let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+                request =
+                    request.basic_auth(encode(client_id.expose_secret()), Some(encode(client_secret.expose_secret())));
+            }
+            ClientAuthMethod::ClientSecretPost => {
+                form.push(("client_id", client_id.expose_secret().to_owned()));
+                form.push(("client_secret", client_secret.expose_secret().to_owned()));
+            }
+        }
         let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(&form).finish();
-        // RFC 6749 §2.3.1: the client id and secret are form-encoded before Basic encoding.
-        let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-        let response = self
-            .http
-            .post(&client.token_url)
-            .basic_auth(encode(client_id.expose_secret()), Some(encode(client_secret.expose_secret())))
+        let response = request
             .header(reqwest::header::ACCEPT, "application/json")
             .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(body)

@@ -28,6 +28,8 @@ struct World {
     authorizations: Vec<String>,
     /// Token requests received: (grant_type, subject_token).
     token_requests: Vec<(String, Option<String>)>,
+    /// How each token request authenticated the client (`client_secret_basic` / `_post`).
+    client_auth: Vec<&'static str>,
     /// `expires_in` of issued tokens.
     lifetime: u64,
 }
@@ -73,10 +75,16 @@ async fn token(State(world): State<Shared>, headers: HeaderMap, body: String) ->
     tokio::time::sleep(Duration::from_millis(50)).await;
     let form: HashMap<String, String> = form_urlencoded::parse(body.as_bytes()).into_owned().collect();
     let basic = base64::engine::general_purpose::STANDARD.encode("client-1:s3cret-client");
-    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(&format!("Basic {basic}")) {
-        return (StatusCode::UNAUTHORIZED, json!({"error": "invalid_client"}).to_string());
-    }
+    let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
+    let posted = (form.get("client_id").map(String::as_str), form.get("client_secret").map(String::as_str));
+    // RFC 6749 §2.3: exactly one client authentication method per request.
+    let method = match (authorization, posted) {
+        (Some(header), (None, None)) if header == format!("Basic {basic}") => "client_secret_basic",
+        (None, (Some("client-1"), Some("s3cret-client"))) => "client_secret_post",
+        _ => return (StatusCode::UNAUTHORIZED, json!({"error": "invalid_client"}).to_string()),
+    };
     let mut world = world.lock().unwrap();
+    world.client_auth.push(method);
     let grant = form.get("grant_type").cloned().unwrap_or_default();
     world.token_requests.push((grant.clone(), form.get("subject_token").cloned()));
     let n = world.token_requests.len();
@@ -153,6 +161,7 @@ const VARS: &[(&str, &str)] = &[
 
 struct Setup {
     server: McpServer,
+    base: String,
     world: Shared,
     bearer_file: std::path::PathBuf,
     _dir: TempDir,
@@ -189,7 +198,7 @@ async fn setup(lifetime: u64) -> Setup {
     std::fs::write(&bearer_file, "bearer-one\n").unwrap();
     let definition = definition(&base, all_credentials(&format!("{base}/token"), bearer_file.to_str().unwrap()), None);
     let server = McpServer::new(common::registry(definition, VARS).unwrap());
-    Setup { server, world, bearer_file, _dir: TempDir(dir) }
+    Setup { server, base, world, bearer_file, _dir: TempDir(dir) }
 }
 
 fn text(result: &CallToolResult) -> String {
@@ -225,6 +234,23 @@ async fn every_credential_kind_reaches_the_upstream_as_the_scheme_says() {
     );
     let exchange = world.token_requests.iter().find(|(grant, _)| grant.ends_with("token-exchange")).unwrap();
     assert_eq!(exchange.1.as_deref(), Some("inbound-user-token"), "the inbound token is the exchange's subject");
+    assert_eq!(world.client_auth, ["client_secret_basic"; 2], "HTTP Basic unless the manifest says otherwise");
+}
+
+#[tokio::test]
+async fn client_secret_post_puts_the_client_credentials_in_the_form_instead() {
+    let s = setup(3600).await;
+    let mut client = oauth_client(&format!("{}/token", s.base));
+    client["clientAuth"] = json!("client_secret_post");
+    for (scheme, kind) in [("cc", "clientCredentials"), ("xchg", "tokenExchange")] {
+        let credentials = json!([{"scheme": scheme, "method": {"type": kind, "client": client}}]);
+        let server = McpServer::new(common::registry(definition(&s.base, credentials, None), VARS).unwrap());
+        let (tool, caller) =
+            if scheme == "cc" { ("oauth", None) } else { ("exchange", Some(user("user-token", None))) };
+        let result = server.call_as(tool, json!({}), caller.as_ref()).await;
+        assert_eq!(result.is_error, Some(false), "{tool}: {}", text(&result));
+    }
+    assert_eq!(s.world.lock().unwrap().client_auth, ["client_secret_post"; 2]);
 }
 
 #[tokio::test]

@@ -14,8 +14,8 @@ use indexmap::IndexMap;
 use super::build::Input;
 use super::{ApiIr, ToolIr};
 use crate::definition::{
-    ApiKeyDefinition, AuthMethod, ClientTlsDefinition, CredentialDefinition, EnvironmentApi, EnvironmentDefinition,
-    InboundAuthDefinition, JwtDefinition, OAuthClientDefinition, SecretRef, TenancyDefinition,
+    ApiKeyDefinition, AuthMethod, ClientAuthMethod, ClientTlsDefinition, CredentialDefinition, EnvironmentApi,
+    EnvironmentDefinition, InboundAuthDefinition, JwtDefinition, OAuthClientDefinition, SecretRef, TenancyDefinition,
 };
 use crate::diagnostics::{Problem, Problems};
 use crate::document::Document;
@@ -267,7 +267,7 @@ fn fields_of(kind: &SchemeKind) -> &'static [&'static str] {
         SchemeKind::Bearer => &["token"],
         SchemeKind::Basic => &["username", "password"],
         SchemeKind::OAuth2 { .. } | SchemeKind::OpenIdConnect => {
-            &["grant", "client_id", "client_secret", "token_url", "scopes", "audience", "resource"]
+            &["grant", "client_id", "client_secret", "client_auth", "token_url", "scopes", "audience", "resource"]
         }
         SchemeKind::MutualTls | SchemeKind::Unsupported(_) => &[],
     }
@@ -285,7 +285,7 @@ fn method(
         let pointer = field.map_or_else(|| at.to_owned(), |f| format!("{at}/{f}"));
         problems.push(doc.at_key(&pointer, Problem::error("mcpgen::auth::binding", message).with_help(help), "here"));
     };
-    let set: [(&str, bool); 11] = [
+    let set: [(&str, bool); 12] = [
         ("key", b.key.is_some()),
         ("token", b.token.is_some()),
         ("username", b.username.is_some()),
@@ -293,6 +293,7 @@ fn method(
         ("grant", b.grant.is_some()),
         ("client_id", b.client_id.is_some()),
         ("client_secret", b.client_secret.is_some()),
+        ("client_auth", b.client_auth.is_some()),
         ("token_url", b.token_url.is_some()),
         ("scopes", b.scopes.is_some()),
         ("audience", b.audience.is_some()),
@@ -371,6 +372,10 @@ fn method(
                 token_url,
                 client_id: client_id?,
                 client_secret: client_secret?,
+                client_auth: match b.client_auth.as_deref() {
+                    Some("client_secret_post") => ClientAuthMethod::ClientSecretPost,
+                    _ => ClientAuthMethod::ClientSecretBasic,
+                },
                 scopes: b.scopes.clone().unwrap_or_default(),
                 audience: b.audience.clone(),
                 resource: b.resource.clone(),

@@ -16,8 +16,8 @@ use crate::source_map::escape_token;
 
 /// A credential for one security scheme. Which fields apply depends on the scheme's type in the
 /// spec (checked when the spec is known): `key` (apiKey), `token` (http bearer), `username` +
-/// `password` (http basic), `client_id` + `client_secret` [+ `grant`, `token_url`, `scopes`,
-/// `audience`, `resource`] (oauth2 / openIdConnect).
+/// `password` (http basic), `client_id` + `client_secret` [+ `grant`, `client_auth`, `token_url`,
+/// `scopes`, `audience`, `resource`] (oauth2 / openIdConnect).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialBinding {
@@ -42,6 +42,10 @@ pub struct CredentialBinding {
     /// OAuth client secret (secret reference).
     #[serde(default)]
     pub client_secret: Option<String>,
+    /// How the client authenticates at the token endpoint: `client_secret_basic` (default) or
+    /// `client_secret_post` (RFC 8414 names).
+    #[serde(default)]
+    pub client_auth: Option<String>,
     /// Token endpoint; defaults to the spec's `clientCredentials.tokenUrl`.
     #[serde(default)]
     pub token_url: Option<String>,
@@ -368,6 +372,15 @@ fn check_bindings(
                 format!("{binding_at}/grant"),
                 format!("unknown grant `{grant}`"),
                 "use `client_credentials` or `token_exchange`",
+            );
+        }
+        if let Some(method) = &binding.client_auth
+            && !matches!(method.as_str(), "client_secret_basic" | "client_secret_post")
+        {
+            bad(
+                format!("{binding_at}/client_auth"),
+                format!("unknown client authentication `{method}`"),
+                "use `client_secret_basic` (HTTP Basic, the default) or `client_secret_post` (in the form body)",
             );
         }
         for (field, value) in [("token_url", &binding.token_url), ("resource", &binding.resource)] {
