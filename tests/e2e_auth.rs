@@ -82,7 +82,7 @@ async fn start_up_lists_every_missing_secret_of_the_chosen_environment() {
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("environment `prod` is missing 8 secrets"), "{stderr}");
+    assert!(stderr.contains("environment `prod` is missing 9 secrets"), "{stderr}");
     for name in [
         "BILLING_CLIENT_ID",
         "BILLING_CLIENT_SECRET",
@@ -92,6 +92,7 @@ async fn start_up_lists_every_missing_secret_of_the_chosen_environment() {
         "INVENTORY_PASSWORD",
         "/run/secrets/profile-service-token",
         "PROFILE_CLIENT_SECRET",
+        "OPS_MCP_INTROSPECTION_SECRET",
     ] {
         assert!(stderr.contains(name), "{name} missing from:\n{stderr}");
     }

@@ -525,12 +525,37 @@ pub struct InboundAuthDefinition {
     /// JWT validation; `None`: only static API keys are accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwt: Option<JwtDefinition>,
+    /// Token introspection (RFC 7662) for bearer tokens that are not JWTs or API keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introspection: Option<IntrospectionDefinition>,
     /// Static client API keys, by SHA-256 digest.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub api_keys: Vec<ApiKeyDefinition>,
     /// Scopes announced in the protected resource metadata.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes_supported: Vec<String>,
+}
+
+/// How opaque bearer tokens are checked: asked of the authorization server (RFC 7662).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IntrospectionDefinition {
+    /// Introspection endpoint URL.
+    pub url: String,
+    /// This server's client id at the authorization server.
+    pub client_id: SecretRef,
+    /// Its client secret.
+    pub client_secret: SecretRef,
+    /// How the id and secret reach the endpoint.
+    #[serde(default, skip_serializing_if = "ClientAuthMethod::is_default")]
+    pub client_auth: ClientAuthMethod,
+    /// Required `iss` of the answer, when the answer names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// Longest time an active answer is reused, in seconds (revocation takes effect after it).
+    pub cache_seconds: u64,
+    /// Clock skew tolerated on `exp` and `nbf`, in seconds.
+    pub leeway_seconds: u64,
 }
 
 /// How bearer JWTs are validated.

@@ -1,5 +1,6 @@
-//! Who is calling: bearer JWTs validated against the issuer's JWKS (OAuth 2.1 resource server) or
-//! static client API keys stored as SHA-256 digests.
+//! Who is calling: bearer JWTs validated against the issuer's JWKS (OAuth 2.1 resource server),
+//! opaque tokens checked by introspection (`introspection.rs`), or static client API keys stored as
+//! SHA-256 digests.
 //!
 //! Token checks follow OAuth 2.1 §5.2 and the MCP authorization spec: signature by a key of the
 //! configured JWKS (RS256, ES256 or EdDSA only — never `none` or a shared secret), `iss`, `aud` =
@@ -8,6 +9,7 @@
 //! seconds so that made-up `kid`s cannot turn the server into a load generator.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::jwk::JwkSet;
@@ -17,6 +19,8 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::definition::{InboundAuthDefinition, JwtDefinition};
+use super::introspection::Introspector;
+use super::secrets::Secrets;
 
 /// Shortest time between two JWKS fetches caused by unknown key ids.
 const JWKS_REFETCH_INTERVAL: Duration = Duration::from_secs(5);
@@ -58,6 +62,7 @@ pub struct Authenticator {
     roles_claim: Option<String>,
     http: reqwest::Client,
     jwks: tokio::sync::Mutex<JwksState>,
+    introspector: Option<Introspector>,
 }
 
 #[derive(Default)]
@@ -67,14 +72,25 @@ struct JwksState {
 }
 
 impl Authenticator {
-    /// An authenticator for `definition`; the claims name the caller's tenant and roles.
+    /// An authenticator for `definition`; the claims name the caller's tenant and roles, and
+    /// `secrets` holds the introspection client's credentials.
     pub fn new(
         definition: InboundAuthDefinition,
         tenant_claim: Option<String>,
         roles_claim: Option<String>,
         http: reqwest::Client,
+        secrets: Arc<Secrets>,
     ) -> Self {
-        Self { definition, tenant_claim, roles_claim, http, jwks: tokio::sync::Mutex::new(JwksState::default()) }
+        let introspector =
+            definition.introspection.clone().map(|config| Introspector::new(config, secrets, http.clone()));
+        Self {
+            definition,
+            tenant_claim,
+            roles_claim,
+            http,
+            jwks: tokio::sync::Mutex::new(JwksState::default()),
+            introspector,
+        }
     }
 
     /// The settings.
@@ -85,9 +101,17 @@ impl Authenticator {
     /// The principal for a bearer `token`.
     pub async fn authenticate(&self, token: &str) -> Result<Principal, Rejection> {
         let looks_like_jwt = token.split('.').count() == 3;
-        match (&self.definition.jwt, looks_like_jwt) {
-            (Some(jwt), true) => self.validate_jwt(jwt, token).await,
-            _ => self.api_key(token),
+        if let (Some(jwt), true) = (&self.definition.jwt, looks_like_jwt) {
+            return self.validate_jwt(jwt, token).await;
+        }
+        // Static keys are checked locally first; anything else is the authorization server's call.
+        match (self.api_key(token), &self.introspector) {
+            (Ok(principal), _) => Ok(principal),
+            (Err(_), Some(introspector)) => {
+                let claims = introspector.claims(token, &self.definition.resource).await?;
+                Ok(self.principal(&claims, token))
+            }
+            (Err(rejection), None) => Err(rejection),
         }
     }
 
@@ -98,7 +122,7 @@ impl Authenticator {
             .api_keys
             .iter()
             .find(|key| key.sha256.eq_ignore_ascii_case(&digest))
-            .ok_or_else(|| Rejection("the token is neither a valid JWT nor a known API key".into()))?;
+            .ok_or_else(|| Rejection("the token is neither a valid JWT nor a known token or API key".into()))?;
         Ok(Principal {
             subject: key.id.clone(),
             client: Some(key.id.clone()),
@@ -141,7 +165,11 @@ impl Authenticator {
                 .to_owned(),
             )
         })?;
-        let claims = data.claims;
+        Ok(self.principal(&data.claims, token))
+    }
+
+    /// The caller described by validated token `claims` (of a JWT or an introspection answer).
+    fn principal(&self, claims: &Map<String, Value>, token: &str) -> Principal {
         let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
         let words = |claim: &str| -> BTreeSet<String> {
             match claims.get(claim) {
@@ -158,14 +186,14 @@ impl Authenticator {
             Some(Value::Number(tenant)) => Some(tenant.to_string()),
             _ => None,
         });
-        Ok(Principal {
+        Principal {
             subject: text("sub").unwrap_or_default(),
             client: text("client_id").or_else(|| text("azp")),
             scopes,
             tenant,
             roles,
             token: Some(SecretString::from(token.to_owned())),
-        })
+        }
     }
 
     /// Whether tokens can be checked now: no JWT validation, or signing keys cached or fetchable.

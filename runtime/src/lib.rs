@@ -15,6 +15,7 @@ pub mod credentials;
 pub mod definition;
 pub mod gate;
 pub mod inbound;
+pub mod introspection;
 pub mod metrics;
 pub mod oauth;
 pub mod otel;

@@ -159,19 +159,13 @@ impl TokenCache {
         if let Some(resource) = &client.resource {
             form.push(("resource", resource.clone()));
         }
-        let mut request = self.http.post(&client.token_url);
-        match client.client_auth {
-            ClientAuthMethod::ClientSecretBasic => {
-                // RFC 6749 §2.3.1: the client id and secret are form-encoded before Basic encoding.
-                let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-                request =
-                    request.basic_auth(encode(client_id.expose_secret()), Some(encode(client_secret.expose_secret())));
-            }
-            ClientAuthMethod::ClientSecretPost => {
-                form.push(("client_id", client_id.expose_secret().to_owned()));
-                form.push(("client_secret", client_secret.expose_secret().to_owned()));
-            }
-        }
+        let request = with_client_auth(
+            self.http.post(&client.token_url),
+            &mut form,
+            client.client_auth,
+            client_id.expose_secret(),
+            client_secret.expose_secret(),
+        );
         let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(&form).finish();
         let response = request
             .header(reqwest::header::ACCEPT, "application/json")
@@ -201,6 +195,29 @@ impl TokenCache {
             .map_err(|_| format!("token endpoint {} answered without an access_token", client.token_url))?;
         let lifetime = token.expires_in.map_or(DEFAULT_LIFETIME, Duration::from_secs).max(Duration::from_secs(1));
         Ok((SecretString::from(token.access_token), lifetime))
+    }
+}
+
+/// Authenticates an OAuth client on `request` to a token or introspection endpoint: HTTP Basic
+/// or fields of the `form` body (RFC 6749 §2.3.1), never both.
+pub fn with_client_auth(
+    request: reqwest::RequestBuilder,
+    form: &mut Vec<(&str, String)>,
+    method: ClientAuthMethod,
+    client_id: &str,
+    client_secret: &str,
+) -> reqwest::RequestBuilder {
+    match method {
+        ClientAuthMethod::ClientSecretBasic => {
+            // The id and secret are form-encoded before Basic encoding.
+            let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            request.basic_auth(encode(client_id), Some(encode(client_secret)))
+        }
+        ClientAuthMethod::ClientSecretPost => {
+            form.push(("client_id", client_id.to_owned()));
+            form.push(("client_secret", client_secret.to_owned()));
+            request
+        }
     }
 }
 

@@ -213,8 +213,15 @@ impl Registry {
             let burst = std::num::NonZeroU32::new(r.burst.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
             governor::RateLimiter::keyed(governor::Quota::per_second(rate).allow_burst(burst))
         });
-        let upstream = UpstreamAuth::new(&environment, secrets, TokenCache::new(http.clone()), factory);
-        let missing = upstream.missing_secrets();
+        let upstream = UpstreamAuth::new(&environment, secrets.clone(), TokenCache::new(http.clone()), factory);
+        let mut missing = upstream.missing_secrets();
+        if let Some(introspection) = environment.inbound.as_ref().and_then(|auth| auth.introspection.as_ref()) {
+            for reference in [&introspection.client_id, &introspection.client_secret] {
+                if let Err(why) = secrets.resolve(reference) {
+                    missing.push(format!("{why} (for inbound token introspection)"));
+                }
+            }
+        }
         if !missing.is_empty() {
             return Err(format!(
                 "environment `{}` is missing {} secret{}:\n  - {}\nset them (see the README's environment table) and start again",
@@ -230,7 +237,7 @@ impl Registry {
         let inbound = environment
             .inbound
             .clone()
-            .map(|auth| Arc::new(Authenticator::new(auth, claim, roles_claim.clone(), http.clone())));
+            .map(|auth| Arc::new(Authenticator::new(auth, claim, roles_claim.clone(), http.clone(), secrets.clone())));
         Ok(Self {
             name: definition.name,
             title: definition.title,

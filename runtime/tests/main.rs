@@ -10,6 +10,7 @@ mod bodies;
 mod cli;
 mod governance;
 mod inbound_auth;
+mod introspection;
 mod mutual_tls;
 mod observability;
 mod registry;

@@ -151,6 +151,10 @@ fn env_view(env: &EnvironmentDefinition, ir: &ServerIr) -> EnvView {
             }
         }
     }
+    if let Some(introspection) = env.inbound.as_ref().and_then(|auth| auth.introspection.as_ref()) {
+        add(&introspection.client_id, "inbound token introspection: client id".into());
+        add(&introspection.client_secret, "inbound token introspection: client secret".into());
+    }
     let inbound_md = env.inbound.as_ref().map(|auth| {
         let mut text = format!(
             "Over HTTP, MCP clients must send `Authorization: Bearer …` for resource `{}`",
@@ -161,6 +165,14 @@ fn env_view(env: &EnvironmentDefinition, ir: &ServerIr) -> EnvView {
                 ": an OAuth access token from `{}` ({}), checked against its JWKS",
                 jwt.issuer.replace('`', "%60"),
                 jwt.algorithms.join(", ")
+            ));
+        }
+        if let Some(introspection) = &auth.introspection {
+            text.push_str(&format!(
+                "{} opaque access tokens, checked at `{}` (RFC 7662; answers reused for up to {} s)",
+                if auth.jwt.is_some() { "; also" } else { ":" },
+                introspection.url.replace('`', "%60"),
+                introspection.cache_seconds
             ));
         }
         if !auth.api_keys.is_empty() {

@@ -15,7 +15,8 @@ use super::build::Input;
 use super::{ApiIr, ToolIr};
 use crate::definition::{
     ApiKeyDefinition, AuthMethod, ClientAuthMethod, ClientTlsDefinition, CredentialDefinition, EnvironmentApi,
-    EnvironmentDefinition, InboundAuthDefinition, JwtDefinition, OAuthClientDefinition, SecretRef, TenancyDefinition,
+    EnvironmentDefinition, InboundAuthDefinition, IntrospectionDefinition, JwtDefinition, OAuthClientDefinition,
+    SecretRef, TenancyDefinition,
 };
 use crate::diagnostics::{Problem, Problems};
 use crate::document::Document;
@@ -29,6 +30,8 @@ use crate::spec::security::{SchemeKind, requirements, schemes};
 pub(super) const DEFAULT_ENVIRONMENT: &str = "default";
 /// Default clock-skew leeway for inbound JWTs.
 const DEFAULT_LEEWAY_SECONDS: u64 = 30;
+/// How long an active introspection answer is reused by default: revocation shows within a minute.
+const DEFAULT_INTROSPECTION_CACHE_SECONDS: u64 = 60;
 
 /// The auth part of the IR.
 pub(super) struct AuthIr {
@@ -456,7 +459,29 @@ fn inbound(
         );
         return None;
     };
-    let jwt = match (issuer, jwks_url) {
+    let leeway_seconds = over
+        .and_then(|a| a.leeway_seconds)
+        .or_else(|| base.and_then(|a| a.leeway_seconds))
+        .unwrap_or(DEFAULT_LEEWAY_SECONDS);
+    let introspection = over
+        .and_then(|a| a.introspection.clone())
+        .or_else(|| base.and_then(|a| a.introspection.clone()))
+        .and_then(|section| {
+            Some(IntrospectionDefinition {
+                url: section.url,
+                // Bad references were reported with the manifest.
+                client_id: parse_secret_ref(&section.client_id, true).ok()?,
+                client_secret: parse_secret_ref(&section.client_secret, false).ok()?,
+                client_auth: match section.client_auth.as_deref() {
+                    Some("client_secret_post") => ClientAuthMethod::ClientSecretPost,
+                    _ => ClientAuthMethod::ClientSecretBasic,
+                },
+                issuer: issuer.clone(),
+                cache_seconds: section.cache_seconds.unwrap_or(DEFAULT_INTROSPECTION_CACHE_SECONDS),
+                leeway_seconds,
+            })
+        });
+    let jwt = match (issuer.clone(), jwks_url) {
         (Some(issuer), Some(jwks_url)) => Some(JwtDefinition {
             issuer,
             jwks_url,
@@ -464,28 +489,30 @@ fn inbound(
                 .and_then(|a| a.algorithms.clone())
                 .or_else(|| base.and_then(|a| a.algorithms.clone()))
                 .unwrap_or_else(|| crate::manifest::ALGORITHMS.iter().map(|a| (*a).to_owned()).collect()),
-            leeway_seconds: over
-                .and_then(|a| a.leeway_seconds)
-                .or_else(|| base.and_then(|a| a.leeway_seconds))
-                .unwrap_or(DEFAULT_LEEWAY_SECONDS),
+            leeway_seconds,
         }),
         (None, None) => None,
+        // With introspection alone, `issuer` is checked against the answers' `iss`.
+        (Some(_), None) if introspection.is_some() => None,
         _ => {
             fail(
                 "inbound JWT validation needs both `issuer` and `jwks_url`".into(),
-                "set both, or neither to accept only `api_keys`",
+                "set both, or neither to accept only `api_keys` (and `introspection`)",
             );
             return None;
         }
     };
-    if jwt.is_none() && api_keys.is_empty() {
-        fail("inbound auth accepts no credential".into(), "set `issuer` + `jwks_url` (OAuth) and/or `api_keys`");
+    if jwt.is_none() && api_keys.is_empty() && introspection.is_none() {
+        fail(
+            "inbound auth accepts no credential".into(),
+            "set `issuer` + `jwks_url` (JWT access tokens), `introspection` (opaque tokens) and/or `api_keys`",
+        );
         return None;
     }
     let authorization_servers = over
         .and_then(|a| a.authorization_servers.clone())
         .or_else(|| base.and_then(|a| a.authorization_servers.clone()))
-        .unwrap_or_else(|| jwt.iter().map(|j| j.issuer.clone()).collect());
+        .unwrap_or_else(|| issuer.iter().cloned().collect());
     let scopes_supported = over
         .and_then(|a| a.scopes_supported.clone())
         .or_else(|| base.and_then(|a| a.scopes_supported.clone()))
@@ -504,5 +531,12 @@ fn inbound(
         })
         .collect();
     keys.sort_by(|a, b| a.id.cmp(&b.id));
-    Some(InboundAuthDefinition { resource, authorization_servers, jwt, api_keys: keys, scopes_supported })
+    Some(InboundAuthDefinition {
+        resource,
+        authorization_servers,
+        jwt,
+        introspection,
+        api_keys: keys,
+        scopes_supported,
+    })
 }

@@ -167,6 +167,27 @@ pub struct AuthSection {
     /// Static client API keys by client name.
     #[serde(default)]
     pub api_keys: Option<IndexMap<String, ApiKeySection>>,
+    /// Token introspection (RFC 7662) for opaque access tokens.
+    #[serde(default)]
+    pub introspection: Option<IntrospectionSection>,
+}
+
+/// `auth.introspection` — where opaque tokens are checked.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntrospectionSection {
+    /// Introspection endpoint.
+    pub url: String,
+    /// This server's client id (value or reference).
+    pub client_id: String,
+    /// Its client secret (secret reference).
+    pub client_secret: String,
+    /// `client_secret_basic` (default) or `client_secret_post`.
+    #[serde(default)]
+    pub client_auth: Option<String>,
+    /// Longest reuse of an active answer, in seconds (default 60).
+    #[serde(default)]
+    pub cache_seconds: Option<u64>,
 }
 
 /// A static client API key.
@@ -213,8 +234,11 @@ pub fn parse_secret_ref(text: &str, literal_ok: bool) -> Result<SecretRef, Strin
 }
 
 /// Fields of credential bindings and client certificates that only take references.
-const SECRET_FIELDS: &[(&str, &[&str])] =
-    &[("credentials", &["key", "token", "password", "client_secret"]), ("client_tls", &["cert", "key"])];
+const SECRET_FIELDS: &[(&str, &[&str])] = &[
+    ("credentials", &["key", "token", "password", "client_secret"]),
+    ("client_tls", &["cert", "key"]),
+    ("introspection", &["client_secret"]),
+];
 
 /// Pointers of the secrets written literally into the manifest (wherever bindings may appear).
 pub(super) fn literal_secrets(value: &serde_json::Value) -> Vec<String> {
@@ -224,7 +248,7 @@ pub(super) fn literal_secrets(value: &serde_json::Value) -> Vec<String> {
             let at = format!("{pointer}/{}", escape_token(key));
             let fields = SECRET_FIELDS.iter().find(|(section, _)| section == key).map(|(_, fields)| *fields);
             match (fields, child) {
-                (Some(fields), serde_json::Value::Object(entries)) if key == "client_tls" => {
+                (Some(fields), serde_json::Value::Object(entries)) if key == "client_tls" || key == "introspection" => {
                     collect(entries, &at, fields, out);
                 }
                 (Some(fields), serde_json::Value::Object(bindings)) => {
@@ -374,15 +398,7 @@ fn check_bindings(
                 "use `client_credentials` or `token_exchange`",
             );
         }
-        if let Some(method) = &binding.client_auth
-            && !matches!(method.as_str(), "client_secret_basic" | "client_secret_post")
-        {
-            bad(
-                format!("{binding_at}/client_auth"),
-                format!("unknown client authentication `{method}`"),
-                "use `client_secret_basic` (HTTP Basic, the default) or `client_secret_post` (in the form body)",
-            );
-        }
+        check_client_auth(&format!("{binding_at}/client_auth"), binding.client_auth.as_deref(), bad);
         for (field, value) in [("token_url", &binding.token_url), ("resource", &binding.resource)] {
             if let Some(url) = value
                 && !is_http_url(url)
@@ -417,6 +433,19 @@ fn check_ref(at: &str, text: &str, literal_ok: bool, bad: &mut impl FnMut(String
     }
 }
 
+/// `client_auth` of an OAuth client: one of RFC 8414's names this server can send.
+fn check_client_auth(at: &str, method: Option<&str>, bad: &mut impl FnMut(String, String, &str)) {
+    if let Some(method) = method
+        && !matches!(method, "client_secret_basic" | "client_secret_post")
+    {
+        bad(
+            at.to_owned(),
+            format!("unknown client authentication `{method}`"),
+            "use `client_secret_basic` (HTTP Basic, the default) or `client_secret_post` (in the form body)",
+        );
+    }
+}
+
 fn check_auth(at: &str, auth: &AuthSection, tenants: &[&String], bad: &mut impl FnMut(String, String, &str)) {
     if let Some(resource) = &auth.resource
         && (!is_http_url(resource) || resource.contains('#'))
@@ -442,6 +471,19 @@ fn check_auth(at: &str, auth: &AuthSection, tenants: &[&String], bad: &mut impl 
                 "use RS256, ES256 or EdDSA (shared-secret and `none` algorithms are never accepted)",
             );
         }
+    }
+    if let Some(introspection) = &auth.introspection {
+        let intro_at = format!("{at}/introspection");
+        if !is_http_url(&introspection.url) {
+            bad(
+                format!("{intro_at}/url"),
+                format!("`{}` is not an absolute http(s) URL", introspection.url),
+                "write the full URL of the authorization server's introspection endpoint",
+            );
+        }
+        check_ref(&format!("{intro_at}/client_id"), &introspection.client_id, true, bad);
+        check_ref(&format!("{intro_at}/client_secret"), &introspection.client_secret, false, bad);
+        check_client_auth(&format!("{intro_at}/client_auth"), introspection.client_auth.as_deref(), bad);
     }
     for (client, key) in auth.api_keys.iter().flatten() {
         let key_at = format!("{at}/api_keys/{}", escape_token(client));

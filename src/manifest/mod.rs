@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 pub use auth::{
     ALGORITHMS, ApiKeySection, AuthSection, ClientTlsSection, CredentialBinding, EnvironmentApiSection,
-    EnvironmentSection, TenancySection, TenantApiSection, TenantSection, parse_secret_ref,
+    EnvironmentSection, IntrospectionSection, TenancySection, TenantApiSection, TenantSection, parse_secret_ref,
 };
 pub use governance::{DefaultPolicy, DestructiveSection, GovernanceSection, RoleSection, Status};
 pub use resilience::{CircuitBreakerSection, RateLimitSection, ResilienceSection};
