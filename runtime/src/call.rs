@@ -10,12 +10,13 @@ use serde_json::Value;
 use super::credentials::Applied;
 use super::inbound::Principal;
 use super::outcome::{ErrorClass, Failure, error_meta};
+use super::progress::Progress;
 use super::registry::{Registry, ToolEntry};
 use super::request::{self, PreparedRequest};
 use super::response::{self, UpstreamResponse};
 use super::secrets::redact;
 use super::trace::TraceContext;
-use super::upstream::Sent;
+use super::upstream::{SendOptions, Sent};
 
 /// What happened in a call, for logs and metrics.
 #[derive(Debug, Clone, Default)]
@@ -38,6 +39,8 @@ pub struct CallContext<'a> {
     pub trace: &'a TraceContext,
     /// The call's id (results' `_meta`, logs).
     pub request_id: &'a str,
+    /// Where waits and retries are reported to the caller.
+    pub progress: &'a Progress,
 }
 
 /// Runs `entry` with `arguments`.
@@ -128,7 +131,7 @@ pub async fn run(
         prepared.headers.push((header.clone(), key));
     }
     let deadline = Instant::now() + Duration::from_millis(entry.resilience.deadline_ms);
-    let (sent, applied) = match send_authenticated(registry, entry, tenant, context.caller, &prepared, deadline).await {
+    let (sent, applied) = match send_authenticated(registry, entry, tenant, context, &prepared, deadline).await {
         Ok(sent) => sent,
         Err(why) => {
             tracing::warn!(error = %why, "upstream credentials unavailable");
@@ -190,10 +193,11 @@ async fn send_authenticated(
     registry: &Registry,
     entry: &ToolEntry,
     tenant: Option<&str>,
-    caller: Option<&Principal>,
+    context: &CallContext<'_>,
     prepared: &PreparedRequest,
     deadline: Instant,
 ) -> Result<(Sent, Applied), String> {
+    let (caller, progress) = (context.caller, context.progress);
     let upstream = &registry.upstream;
     let chosen = upstream.choose(&entry.api, &entry.security, tenant)?;
     let client = upstream.client(&entry.api, tenant, registry.client(&entry.api))?;
@@ -201,19 +205,28 @@ async fn send_authenticated(
     let subject = caller.and_then(|p| p.token.as_ref());
     let mut request = prepared.clone();
     let applied = upstream.apply(&entry.api, &chosen, subject, &mut request).await?;
-    let sent = guard.send(&client, &request, &entry.resilience, entry.may_retry, deadline, &registry.metrics).await;
+    let how = SendOptions {
+        policy: &entry.resilience,
+        may_retry: entry.may_retry,
+        deadline,
+        metrics: &registry.metrics,
+        progress,
+    };
+    let sent = guard.send(&client, &request, &how).await;
     let unauthorized = matches!(&sent.response, Ok(r) if r.status == 401);
     if !unauthorized || applied.tokens.is_empty() {
         return Ok((sent, applied));
     }
     tracing::info!("upstream answered 401; renewing the OAuth token and retrying once");
+    progress.report(|| {
+        format!("The {} API refused the access token (HTTP 401); renewing it and retrying once.", entry.api)
+    });
     for key in &applied.tokens {
         upstream.tokens.invalidate(key).await;
     }
     let mut request = prepared.clone();
     let applied = upstream.apply(&entry.api, &chosen, subject, &mut request).await?;
-    let mut again =
-        guard.send(&client, &request, &entry.resilience, entry.may_retry, deadline, &registry.metrics).await;
+    let mut again = guard.send(&client, &request, &how).await;
     again.attempts += sent.attempts;
     Ok((again, applied))
 }

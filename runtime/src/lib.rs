@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod oauth;
 pub mod otel;
 pub mod outcome;
+pub mod progress;
 pub mod registry;
 pub mod request;
 pub mod response;

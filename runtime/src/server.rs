@@ -18,6 +18,7 @@ use super::call::{self, CallContext};
 use super::inbound::Principal;
 use super::otel;
 use super::outcome::ErrorClass;
+use super::progress::Progress;
 use super::registry::{Registry, ToolEntry};
 use super::trace::TraceContext;
 
@@ -45,6 +46,7 @@ impl McpServer {
         arguments: serde_json::Map<String, Value>,
         caller: Option<&Principal>,
         trace: &TraceContext,
+        progress: &Progress,
     ) -> CallToolResult {
         let started = Instant::now();
         let request_id = new_request_id();
@@ -64,7 +66,7 @@ impl McpServer {
         let mut trace = trace.clone();
         otel::adopt(&span, &mut trace);
         span.record("trace_id", trace.trace_id.as_str());
-        let context = CallContext { caller, trace: &trace, request_id: &request_id };
+        let context = CallContext { caller, trace: &trace, request_id: &request_id, progress };
         let audited = self.registry.audit.as_ref().map(|_| Value::Object(arguments.clone()));
         let (result, report) = call::run(&self.registry, entry, arguments, &context).instrument(span.clone()).await;
         let elapsed = started.elapsed();
@@ -110,7 +112,7 @@ impl McpServer {
             Value::Object(map) => map,
             _ => serde_json::Map::new(),
         };
-        self.execute(entry, arguments, caller, &TraceContext::continue_or_start(None)).await
+        self.execute(entry, arguments, caller, &TraceContext::continue_or_start(None), &Progress::silent()).await
     }
 
     /// [`Self::call_as`] for the local operator.
@@ -250,12 +252,25 @@ impl ServerHandler for McpServer {
         }
         let arguments = request.arguments.unwrap_or_default();
         // Cancellation (notifications/cancelled, or the HTTP stream closing) drops the upstream request.
-        tokio::select! {
-            result = self.execute(entry, arguments, caller.as_ref(), &trace) => Ok(result.into()),
+        let (progress, sending) = match context.meta.get_progress_token() {
+            Some(token) => {
+                let (progress, task) = Progress::to_peer(context.peer.clone(), token);
+                (progress, Some(task))
+            }
+            None => (Progress::silent(), None),
+        };
+        let outcome = tokio::select! {
+            result = self.execute(entry, arguments, caller.as_ref(), &trace, &progress) => Ok(result.into()),
             () = context.ct.cancelled() => {
                 tracing::info!(tool = %entry.tool.name, "tool call cancelled by the client");
                 Err(McpError::internal_error("the request was cancelled", None))
             }
+        };
+        // Every progress notification goes out before the result (none may follow it).
+        drop(progress);
+        if let Some(task) = sending {
+            let _ = task.await;
         }
+        outcome
     }
 }

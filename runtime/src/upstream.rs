@@ -18,6 +18,7 @@ use super::breaker::{CircuitBreaker, CircuitState};
 use super::definition::{ApiDefinition, ResilienceDefinition};
 use super::metrics::Metrics;
 use super::outcome::{ErrorClass, Failure};
+use super::progress::Progress;
 use super::request::{Body, PreparedRequest};
 use super::response::UpstreamResponse;
 
@@ -50,6 +51,21 @@ pub fn rate_limiter(per_second: u32, burst: u32) -> DefaultDirectRateLimiter {
     RateLimiter::direct(Quota::per_second(rate).allow_burst(burst))
 }
 
+/// How one call's request is sent.
+#[derive(Clone, Copy)]
+pub struct SendOptions<'a> {
+    /// Timeouts, retries, backoff and response cap.
+    pub policy: &'a ResilienceDefinition,
+    /// Whether repeating the request is safe.
+    pub may_retry: bool,
+    /// When the whole call must be over.
+    pub deadline: Instant,
+    /// Where retries, statuses and limits are counted.
+    pub metrics: &'a Metrics,
+    /// Where waits and retries are reported to the caller.
+    pub progress: &'a Progress,
+}
+
 impl ApiGuard {
     /// The guard described by `api`.
     pub fn new(api: &ApiDefinition) -> Self {
@@ -61,17 +77,9 @@ impl ApiGuard {
         }
     }
 
-    /// Sends `request` with `client` under `policy` until `deadline`; `may_retry` says whether
-    /// repeating it is safe.
-    pub async fn send(
-        &self,
-        client: &reqwest::Client,
-        request: &PreparedRequest,
-        policy: &ResilienceDefinition,
-        may_retry: bool,
-        deadline: Instant,
-        metrics: &Metrics,
-    ) -> Sent {
+    /// Sends `request` with `client` as `how` says.
+    pub async fn send(&self, client: &reqwest::Client, request: &PreparedRequest, how: &SendOptions<'_>) -> Sent {
+        let SendOptions { policy, may_retry, deadline, metrics, progress } = *how;
         let mut attempts = 0;
         let mut ceiling = Duration::from_millis(policy.initial_backoff_ms.max(1));
         loop {
@@ -84,6 +92,7 @@ impl ApiGuard {
                 && rate.check().is_err()
             {
                 metrics.rate_limited("upstream", &self.api);
+                progress.report(|| format!("Waiting for the server's rate limit for the {} API.", self.api));
                 if tokio::time::timeout(remaining, rate.until_ready()).await.is_err() {
                     let failure = Failure::new(ErrorClass::RateLimited, format!("The server's rate limit for the {} API is exhausted and no slot freed up within the call's deadline. Retry in a few seconds, or make fewer calls.", self.api)).retry_after(1);
                     return self.failed(attempts, failure);
@@ -93,6 +102,9 @@ impl ApiGuard {
                 Some(semaphore) => {
                     if semaphore.available_permits() == 0 {
                         metrics.rate_limited("concurrency", &self.api);
+                        progress.report(|| {
+                            format!("Waiting for one of the other calls to the {} API in flight to finish.", self.api)
+                        });
                     }
                     let remaining = deadline.saturating_duration_since(Instant::now());
                     match tokio::time::timeout(remaining, semaphore.clone().acquire_owned()).await {
@@ -156,6 +168,21 @@ impl ApiGuard {
                 let remaining = deadline.saturating_duration_since(Instant::now());
                 if delay < remaining {
                     metrics.retry(&self.api, retry_reason.as_deref().unwrap_or("?"));
+                    progress.report(|| {
+                        let what = match retry_reason.as_deref() {
+                            Some("connect") => "could not be reached".to_owned(),
+                            Some("connection_closed") => "closed the connection without answering".to_owned(),
+                            Some(status) => format!("answered HTTP {status}"),
+                            None => "failed".to_owned(),
+                        };
+                        format!(
+                            "The {} API {what}; retrying in {} ms (attempt {} of {}).",
+                            self.api,
+                            delay.as_millis(),
+                            attempts + 1,
+                            policy.max_attempts
+                        )
+                    });
                     tracing::debug!(api = %self.api, attempt = attempts, delay_ms = delay.as_millis() as u64, reason = ?retry_reason, "retrying");
                     // A call waiting to retry leaves its concurrency slot to others.
                     drop(slot);

@@ -265,3 +265,79 @@ async fn a_cancelled_call_drops_the_upstream_request() {
     assert_eq!(chaos.hits("slow"), 1);
     assert_eq!(chaos.slow_completed.load(Ordering::SeqCst), 0, "the upstream saw the client go away");
 }
+
+#[tokio::test]
+async fn waits_and_retries_are_reported_as_progress_in_order() {
+    use mcpgen_runtime::progress::Progress;
+    use mcpgen_runtime::trace::TraceContext;
+    let (base, _chaos) = chaos::start().await;
+    let s = server(&base, &[("flaky", "flaky", json!({}))], json!({}));
+    let entry = s.registry().get("flaky").unwrap();
+    let (progress, mut messages) = Progress::channel();
+    let trace = TraceContext::continue_or_start(None);
+    let result = s.execute(entry, Default::default(), None, &trace, &progress).await;
+    assert_eq!(result.is_error, Some(false), "{}", text(&result));
+    drop(progress);
+    let mut reported = Vec::new();
+    while let Some(message) = messages.recv().await {
+        reported.push(message);
+    }
+    assert_eq!(reported.len(), 2, "{reported:#?}");
+    for (message, attempt) in reported.iter().zip(["attempt 2 of 3", "attempt 3 of 3"]) {
+        assert!(message.starts_with("The up API answered HTTP 503; retrying in "), "{message}");
+        assert!(message.ends_with(&format!("({attempt}).")), "{message}");
+    }
+}
+
+/// An MCP client that keeps the progress notifications it receives.
+#[derive(Clone, Default)]
+struct ProgressCollector(std::sync::Arc<std::sync::Mutex<Vec<(f64, String)>>>);
+
+impl rmcp::ClientHandler for ProgressCollector {
+    fn on_progress(
+        &self,
+        params: rmcp::model::ProgressNotificationParam,
+        _context: rmcp::service::NotificationContext<rmcp::RoleClient>,
+    ) -> impl Future<Output = ()> + Send + '_ {
+        self.0.lock().unwrap().push((params.progress, params.message.unwrap_or_default()));
+        std::future::ready(())
+    }
+}
+
+#[tokio::test]
+async fn an_mcp_client_sees_the_retries_of_a_slow_call_as_progress_notifications() {
+    use mcpgen_runtime::cli::{Options, Transport};
+    use rmcp::ServiceExt as _;
+    use rmcp::model::CallToolRequestParams;
+    use rmcp::transport::StreamableHttpClientTransport;
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+    let (base, chaos) = chaos::start().await;
+    let options = Options {
+        transport: Transport::Http,
+        listen: "127.0.0.1:0".parse().unwrap(),
+        allowed_hosts: vec![],
+        allowed_origins: vec![],
+        environment: None,
+        tenant: None,
+        log_json: false,
+        metrics_listen: None,
+        audit_file: None,
+    };
+    let s = server(&base, &[("flaky", "flaky", json!({}))], json!({}));
+    let app = common::serve(mcpgen_runtime::transport::router(s, &options)).await;
+    let collector = ProgressCollector::default();
+    let config = StreamableHttpClientTransportConfig::with_uri(format!("{app}/mcp"));
+    let client = collector
+        .clone()
+        .serve(StreamableHttpClientTransport::with_client(reqwest::Client::new(), config))
+        .await
+        .unwrap();
+    // The rmcp client puts a progressToken into every request's `_meta`.
+    let result = client.call_tool(CallToolRequestParams::new("flaky")).await.unwrap();
+    assert_eq!(result.is_error, Some(false));
+    assert_eq!(chaos.hits("flaky"), 3);
+    client.cancel().await.unwrap();
+    let seen = collector.0.lock().unwrap().clone();
+    assert_eq!(seen.iter().map(|(p, _)| *p).collect::<Vec<_>>(), [1.0, 2.0], "strictly increasing: {seen:#?}");
+    assert!(seen.iter().all(|(_, m)| m.contains("answered HTTP 503; retrying")), "{seen:#?}");
+}
