@@ -34,6 +34,6 @@ pub fn registry_for(
 pub async fn serve(app: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    tokio::spawn(mcpgen_runtime::transport::serve_app(listener, app, std::future::pending()));
     format!("http://{addr}")
 }

@@ -1,0 +1,149 @@
+//! Per-call overhead of a generated server (`cargo bench -p mcpgen-runtime --bench call`).
+//!
+//! One loopback upstream answers a small JSON document. The baseline, measured in the same run,
+//! is a plain `reqwest` GET of it; then the same request made as a tool call — in process
+//! (argument validation, request building, resilience, response mapping, metrics and a log
+//! line) and through the Streamable HTTP transport with the official rmcp client — sequentially
+//! and with 16 concurrent callers. Figures are ratios to the baseline, so they compare across
+//! machines; absolute microseconds are printed for reference.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mcpgen_runtime::cli::{Options, Transport};
+use mcpgen_runtime::registry::{Registry, Selection};
+use mcpgen_runtime::secrets::Secrets;
+use mcpgen_runtime::{McpServer, transport};
+use rmcp::ServiceExt as _;
+use rmcp::model::CallToolRequestParams;
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use serde_json::json;
+
+const CALLS: usize = 2_000;
+const CONCURRENCY: usize = 16;
+
+async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    let addr = listener.local_addr().expect("local address");
+    tokio::spawn(transport::serve_app(listener, app, std::future::pending()));
+    format!("http://{addr}")
+}
+
+fn server(upstream: &str) -> McpServer {
+    let definition = serde_json::from_value(json!({
+        "@generated": "bench", "name": "bench-mcp", "version": "1.0.0",
+        "apis": [{"id": "pets", "baseUrlEnv": "PETS_BASE_URL"}],
+        "tools": [{
+            "tool": {"name": "get_pet", "inputSchema": {"type": "object", "required": ["petId"],
+                     "properties": {"petId": {"type": "integer", "minimum": 1}}}},
+            "api": "pets",
+            "http": {"method": "GET", "path": "/pets/{petId}",
+                     "params": [{"arg": "petId", "name": "petId", "location": "path", "required": true,
+                                 "style": "simple", "explode": false}]}
+        }],
+        "environments": [{"name": "default", "apis": [{"id": "pets", "baseUrl": upstream}]}]
+    }))
+    .expect("definition");
+    let secrets = Arc::new(Secrets::new(Arc::new(|_: &str| None)));
+    McpServer::new(Registry::new(definition, &Selection::default(), secrets).expect("registry"))
+}
+
+/// Mean time per call of `calls` runs of `one`, after a warm-up, with `concurrency` callers.
+async fn measure<F, Fut>(concurrency: usize, one: F) -> Duration
+where
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    for i in 0..100 {
+        one(i).await;
+    }
+    let started = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    for worker in 0..concurrency {
+        let one = one.clone();
+        workers.spawn(async move {
+            for i in (worker..CALLS).step_by(concurrency) {
+                one(i).await;
+            }
+        });
+    }
+    while workers.join_next().await.is_some() {}
+    started.elapsed() / CALLS as u32
+}
+
+#[tokio::main]
+async fn main() {
+    let upstream = serve(axum::Router::new().route(
+        "/pets/{id}",
+        axum::routing::get(|| async { axum::Json(json!({"id": 1, "name": "Rex", "tag": "dog"})) }),
+    ))
+    .await;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    let mcp = server(&upstream);
+    let options = Options {
+        transport: Transport::Http,
+        listen: "127.0.0.1:0".parse().expect("address"),
+        allowed_hosts: vec![],
+        allowed_origins: vec![],
+        environment: None,
+        tenant: None,
+        log_json: false,
+        metrics_listen: None,
+        audit_file: None,
+    };
+    let endpoint = serve(transport::router(mcp.clone(), &options)).await;
+    let config = StreamableHttpClientTransportConfig::with_uri(format!("{endpoint}/mcp"));
+    let client = Arc::new(
+        ().serve(StreamableHttpClientTransport::with_client(reqwest::Client::new(), config)).await.expect("connect"),
+    );
+
+    println!("per-call time over {CALLS} calls (ratio to a direct HTTP GET of the same upstream, same run)");
+    for concurrency in [1, CONCURRENCY] {
+        let direct = {
+            let (http, url) = (http.clone(), format!("{upstream}/pets/1"));
+            measure(concurrency, move |_| {
+                let (http, url) = (http.clone(), url.clone());
+                async move {
+                    let body = http.get(&url).send().await.expect("get").bytes().await.expect("body");
+                    assert!(!body.is_empty());
+                }
+            })
+            .await
+        };
+        let in_process = {
+            let mcp = mcp.clone();
+            measure(concurrency, move |i| {
+                let mcp = mcp.clone();
+                async move {
+                    let result = mcp.call("get_pet", json!({"petId": i + 1})).await;
+                    assert_eq!(result.is_error, Some(false));
+                }
+            })
+            .await
+        };
+        let over_http = {
+            let client = client.clone();
+            measure(concurrency, move |i| {
+                let client = client.clone();
+                async move {
+                    let arguments = json!({"petId": i + 1}).as_object().cloned().expect("object");
+                    let params = CallToolRequestParams::new("get_pet").with_arguments(arguments);
+                    let result = client.call_tool(params).await.expect("call");
+                    assert_eq!(result.is_error, Some(false));
+                }
+            })
+            .await
+        };
+        println!("  {concurrency:>2} caller(s):");
+        for (what, took) in [
+            ("direct GET (baseline)", direct),
+            ("tool call in process", in_process),
+            ("tool call over MCP HTTP", over_http),
+        ] {
+            let ratio = took.as_secs_f64() / direct.as_secs_f64();
+            println!("    {what:<26} {:>8.1} µs   {ratio:>5.2}×", took.as_secs_f64() * 1e6);
+        }
+    }
+}
