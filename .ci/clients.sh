@@ -41,6 +41,9 @@ for mode in auto legacy; do
         check --mode "$mode" --call get_pet --args '{"petId": "404"}' --expect-error --expect-text "HTTP 404" $target
         # shellcheck disable=SC2086
         check --mode "$mode" --call list_pets --args '{"limit": "many"}' --expect-error --expect-text limit $target
+        # Two 503s, then the pet: the retries arrive as progress notifications before the result.
+        # shellcheck disable=SC2086
+        check --mode "$mode" --call get_pet --args '{"petId": "flaky"}' --expect-text Phoenix --expect-progress 2 $target
     done
 done
 

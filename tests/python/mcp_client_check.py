@@ -5,7 +5,7 @@ is not ours. Exits non-zero, with a message, on any failed expectation.
 
     mcp_client_check.py (--url URL | --stdio CMD [ARG...]) [--mode auto|legacy]
                         [--expect-tools N] [--call TOOL --args JSON [--expect-error]]
-                        [--expect-text TEXT] [--expect-protocol VERSION]
+                        [--expect-text TEXT] [--expect-protocol VERSION] [--expect-progress N]
                         [--bearer TOKEN] [--expect-unauthorized]
 """
 
@@ -71,7 +71,20 @@ async def run(args: argparse.Namespace) -> None:
         if not args.call:
             return
         arguments = json.loads(args.args or "{}")
-        result = await client.call_tool(args.call, arguments)
+        progress: list[tuple[float, str | None]] = []
+
+        async def on_progress(value: float, total: float | None, message: str | None) -> None:
+            progress.append((value, message))
+
+        result = await client.call_tool(args.call, arguments, progress_callback=on_progress)
+        for value, message in progress:
+            print(f"  progress {value:g}: {message}")
+        if args.expect_progress is not None:
+            if len(progress) != args.expect_progress:
+                fail(f"expected {args.expect_progress} progress notifications, got {len(progress)}")
+            values = [value for value, _ in progress]
+            if values != sorted(set(values)):
+                fail(f"progress values must strictly increase: {values}")
         texts = [c.text for c in result.content if getattr(c, "type", None) == "text"]
         print(f"tools/call {args.call} {json.dumps(arguments)} -> isError={result.is_error}")
         if result.structured_content is not None:
@@ -105,6 +118,7 @@ def main() -> None:
     parser.add_argument("--args")
     parser.add_argument("--expect-error", action="store_true")
     parser.add_argument("--expect-text")
+    parser.add_argument("--expect-progress", type=int, help="expect exactly N progress notifications before the result")
     parser.add_argument("--bearer", help="send Authorization: Bearer TOKEN (HTTP only)")
     parser.add_argument("--expect-unauthorized", action="store_true", help="expect the server to refuse the connection (401)")
     args = parser.parse_args()
