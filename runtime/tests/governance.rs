@@ -115,7 +115,6 @@ async fn roles_decide_what_each_caller_sees_and_calls() {
 
 #[tokio::test]
 async fn over_http_roles_are_enforced_at_the_gate_and_refusals_are_audited() {
-    use mcpgen_runtime::cli::{Options, Transport};
     use mcpgen_runtime::registry::{Registry, Selection};
     use rmcp::ServiceExt as _;
     use rmcp::model::CallToolRequestParams;
@@ -139,17 +138,7 @@ async fn over_http_roles_are_enforced_at_the_gate_and_refusals_are_audited() {
     let selection = Selection { audit_file: Some(file.display().to_string()), ..Selection::default() };
     let registry =
         Registry::new(serde_json::from_value(definition).unwrap(), &selection, common::secrets(&[])).unwrap();
-    let options = Options {
-        transport: Transport::Http,
-        listen: "127.0.0.1:0".parse().unwrap(),
-        allowed_hosts: vec![],
-        allowed_origins: vec![],
-        environment: None,
-        tenant: None,
-        log_json: false,
-        metrics_listen: None,
-        audit_file: None,
-    };
+    let options = common::http_options();
     let app = common::serve(mcpgen_runtime::transport::router(McpServer::new(registry), &options)).await;
     let call = |token: Option<&'static str>| {
         let app = app.clone();

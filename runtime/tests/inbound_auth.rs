@@ -13,7 +13,6 @@ use axum::routing::get;
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use mcpgen_runtime::McpServer;
-use mcpgen_runtime::cli::{Options, Transport};
 use mcpgen_runtime::definition::ServerDefinition;
 use mcpgen_runtime::transport::router;
 use rmcp::ServiceExt;
@@ -114,17 +113,7 @@ async fn setup() -> Setup {
     let definition = definition(&upstream, &format!("{jwks_base}/jwks"));
     let registry =
         common::registry(definition, &[("ACME_KEY", "acme-secret-key"), ("GLOBEX_KEY", "globex-secret-key")]).unwrap();
-    let options = Options {
-        transport: Transport::Http,
-        listen: "127.0.0.1:0".parse().unwrap(),
-        allowed_hosts: vec![],
-        allowed_origins: vec![],
-        environment: None,
-        tenant: None,
-        log_json: false,
-        metrics_listen: None,
-        audit_file: None,
-    };
+    let options = common::http_options();
     let base = common::serve(router(McpServer::new(registry), &options)).await;
     Setup { base, rotated, jwks_fetches, upstream_keys }
 }

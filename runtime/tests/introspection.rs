@@ -14,7 +14,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use base64::Engine as _;
 use mcpgen_runtime::McpServer;
-use mcpgen_runtime::cli::{Options, Transport};
 use mcpgen_runtime::definition::ServerDefinition;
 use mcpgen_runtime::transport::router;
 use rmcp::ServiceExt as _;
@@ -124,17 +123,7 @@ async fn setup(cache_seconds: u64) -> Setup {
     .await;
     let definition = definition(&upstream, &format!("{as_base}/introspect"), cache_seconds);
     let registry = common::registry(definition, SECRETS).unwrap();
-    let options = Options {
-        transport: Transport::Http,
-        listen: "127.0.0.1:0".parse().unwrap(),
-        allowed_hosts: vec![],
-        allowed_origins: vec![],
-        environment: None,
-        tenant: None,
-        log_json: false,
-        metrics_listen: None,
-        audit_file: None,
-    };
+    let options = common::http_options();
     let base = common::serve(router(McpServer::new(registry), &options)).await;
     Setup { base, auth_server, upstream_keys }
 }

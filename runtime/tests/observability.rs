@@ -7,7 +7,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use mcpgen_runtime::McpServer;
-use mcpgen_runtime::cli::{Options, Transport};
+use mcpgen_runtime::cli::Options;
 use mcpgen_runtime::definition::ServerDefinition;
 use mcpgen_runtime::progress::Progress;
 use mcpgen_runtime::trace::TraceContext;
@@ -32,17 +32,7 @@ fn definition(base: &str) -> ServerDefinition {
 }
 
 fn options() -> Options {
-    Options {
-        transport: Transport::Http,
-        listen: "127.0.0.1:0".parse().unwrap(),
-        allowed_hosts: vec![],
-        allowed_origins: vec![],
-        environment: None,
-        tenant: None,
-        log_json: true,
-        metrics_listen: None,
-        audit_file: None,
-    }
+    Options { log_json: true, ..common::http_options() }
 }
 
 /// Log lines written by the subscriber under test.

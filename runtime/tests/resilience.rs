@@ -306,23 +306,12 @@ impl rmcp::ClientHandler for ProgressCollector {
 
 #[tokio::test]
 async fn an_mcp_client_sees_the_retries_of_a_slow_call_as_progress_notifications() {
-    use mcpgen_runtime::cli::{Options, Transport};
     use rmcp::ServiceExt as _;
     use rmcp::model::CallToolRequestParams;
     use rmcp::transport::StreamableHttpClientTransport;
     use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
     let (base, chaos) = chaos::start().await;
-    let options = Options {
-        transport: Transport::Http,
-        listen: "127.0.0.1:0".parse().unwrap(),
-        allowed_hosts: vec![],
-        allowed_origins: vec![],
-        environment: None,
-        tenant: None,
-        log_json: false,
-        metrics_listen: None,
-        audit_file: None,
-    };
+    let options = common::http_options();
     let s = server(&base, &[("flaky", "flaky", json!({}))], json!({}));
     let app = common::serve(mcpgen_runtime::transport::router(s, &options)).await;
     let collector = ProgressCollector::default();

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use mcpgen_runtime::Registry;
+use mcpgen_runtime::cli::{Options, Transport};
 use mcpgen_runtime::definition::ServerDefinition;
 use mcpgen_runtime::registry::Selection;
 use mcpgen_runtime::secrets::Secrets;
@@ -36,4 +37,19 @@ pub async fn serve(app: axum::Router) -> String {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(mcpgen_runtime::transport::serve_app(listener, app, std::future::pending()));
     format!("http://{addr}")
+}
+
+/// Options of an HTTP server on an ephemeral 127.0.0.1 port with text logs.
+pub fn http_options() -> Options {
+    Options {
+        transport: Transport::Http,
+        listen: "127.0.0.1:0".parse().unwrap(),
+        allowed_hosts: vec![],
+        allowed_origins: vec![],
+        environment: None,
+        tenant: None,
+        log_json: false,
+        metrics_listen: None,
+        audit_file: None,
+    }
 }
