@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::definition::IntrospectionDefinition;
 use super::inbound::Rejection;
-use super::oauth::with_client_auth;
+use super::oauth::client_form_post;
 use super::secrets::Secrets;
 
 /// Answers kept at most; past it, expired ones are dropped, then all (a flood of distinct tokens
@@ -95,22 +95,15 @@ impl Introspector {
         };
         let client_id = self.secrets.resolve(&self.definition.client_id).map_err(unavailable)?;
         let client_secret = self.secrets.resolve(&self.definition.client_secret).map_err(unavailable)?;
-        let mut form = vec![("token", token.to_owned()), ("token_type_hint", "access_token".to_owned())];
-        let request = with_client_auth(
+        let form = vec![("token", token.to_owned()), ("token_type_hint", "access_token".to_owned())];
+        let request = client_form_post(
             self.http.post(&self.definition.url).timeout(TIMEOUT),
-            &mut form,
+            form,
             self.definition.client_auth,
             client_id.expose_secret(),
             client_secret.expose_secret(),
         );
-        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(&form).finish();
-        let response = request
-            .header(reqwest::header::ACCEPT, "application/json")
-            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .map_err(|err| unavailable(err.without_url().to_string()))?;
+        let response = request.send().await.map_err(|err| unavailable(err.without_url().to_string()))?;
         let status = response.status();
         if !status.is_success() {
             return Err(unavailable(format!("HTTP {}", status.as_u16())));

@@ -159,23 +159,16 @@ impl TokenCache {
         if let Some(resource) = &client.resource {
             form.push(("resource", resource.clone()));
         }
-        let request = with_client_auth(
+        let request = client_form_post(
             self.http.post(&client.token_url),
-            &mut form,
+            form,
             client.client_auth,
             client_id.expose_secret(),
             client_secret.expose_secret(),
         );
-        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(&form).finish();
-        let response = request
-            .header(reqwest::header::ACCEPT, "application/json")
-            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .map_err(|err| {
-                format!("token endpoint {} could not be reached ({})", client.token_url, root_cause(&err))
-            })?;
+        let response = request.send().await.map_err(|err| {
+            format!("token endpoint {} could not be reached ({})", client.token_url, root_cause(&err))
+        })?;
         let status = response.status();
         let body = response.bytes().await.map_err(|err| format!("token endpoint response unreadable ({err})"))?;
         if !status.is_success() {
@@ -198,16 +191,17 @@ impl TokenCache {
     }
 }
 
-/// Authenticates an OAuth client on `request` to a token or introspection endpoint: HTTP Basic
-/// or fields of the `form` body (RFC 6749 §2.3.1), never both.
-pub fn with_client_auth(
+/// The form POST of an OAuth client to a token or introspection endpoint (`request`, not sent):
+/// `form` as the body, a JSON answer asked for, and the client authenticated with HTTP Basic or
+/// by fields of the body (RFC 6749 §2.3.1), never both.
+pub fn client_form_post(
     request: reqwest::RequestBuilder,
-    form: &mut Vec<(&str, String)>,
+    mut form: Vec<(&str, String)>,
     method: ClientAuthMethod,
     client_id: &str,
     client_secret: &str,
 ) -> reqwest::RequestBuilder {
-    match method {
+    let request = match method {
         ClientAuthMethod::ClientSecretBasic => {
             // The id and secret are form-encoded before Basic encoding.
             let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
@@ -218,7 +212,12 @@ pub fn with_client_auth(
             form.push(("client_secret", client_secret.to_owned()));
             request
         }
-    }
+    };
+    let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(&form).finish();
+    request
+        .header(reqwest::header::ACCEPT, "application/json")
+        .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(body)
 }
 
 fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
