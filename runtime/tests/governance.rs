@@ -3,12 +3,8 @@
 
 use crate::{chaos, common};
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use mcpgen_runtime::McpServer;
 use mcpgen_runtime::inbound::Principal;
-use rmcp::model::CallToolResult;
 use serde_json::json;
 
 fn server(base: &str) -> McpServer {
@@ -51,30 +47,13 @@ fn caller(roles: &[&str], scopes: &[&str]) -> Principal {
     }
 }
 
-fn text(result: &CallToolResult) -> String {
-    result.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect::<Vec<_>>().join("\n")
-}
-
 fn visible(server: &McpServer, principal: Option<&Principal>) -> Vec<String> {
     server.visible_tools(principal).map(|t| t.tool.name.to_string()).collect()
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn retired_tools_are_hidden_and_refused_and_deprecated_ones_are_logged() {
-    let captured = Captured::default();
+    let captured = common::Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
     let _guard = tracing::subscriber::set_default(subscriber);
@@ -87,11 +66,11 @@ async fn retired_tools_are_hidden_and_refused_and_deprecated_ones_are_logged() {
     );
     let refused = s.call("old_search", json!({})).await;
     assert_eq!(refused.is_error, Some(true));
-    assert_eq!(text(&refused), "`old_search` was retired on 2020-01-01. Use `search_orders` instead.");
+    assert_eq!(common::text(&refused), "`old_search` was retired on 2020-01-01. Use `search_orders` instead.");
     assert_eq!(chaos.hits("ok"), 0, "a retired tool never reaches the upstream");
     let deprecated = s.call("legacy_report", json!({})).await;
     assert_eq!(deprecated.is_error, Some(false), "still served until its sunset");
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(logs.contains("deprecated tool called") && logs.contains("replaced_by=\"list_orders\""), "{logs}");
 }
 
@@ -103,7 +82,7 @@ async fn roles_decide_what_each_caller_sees_and_calls() {
     assert_eq!(visible(&s, Some(&viewer)), ["legacy_report", "list_orders", "search_orders"]);
     let denied = s.call_as("cancel_order", json!({}), Some(&viewer)).await;
     assert_eq!(denied.is_error, Some(true));
-    assert!(text(&denied).contains("one of the roles support"), "{}", text(&denied));
+    assert!(common::text(&denied).contains("one of the roles support"), "{}", common::text(&denied));
     let support_without_scope = caller(&["support"], &[]);
     assert_eq!(visible(&s, Some(&support_without_scope)), ["list_orders"], "cancel_order also needs its scope");
     let support = caller(&["support"], &["orders:destructive"]);

@@ -9,7 +9,6 @@ use axum::routing::get;
 use mcpgen_runtime::McpServer;
 use mcpgen_runtime::definition::ServerDefinition;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
-use rmcp::model::CallToolResult;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde_json::json;
 use tokio_rustls::TlsAcceptor;
@@ -96,10 +95,6 @@ fn definition(base: &str, dir: &std::path::Path) -> ServerDefinition {
     .unwrap()
 }
 
-fn text(result: &CallToolResult) -> String {
-    result.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect::<Vec<_>>().join("\n")
-}
-
 #[tokio::test]
 async fn the_client_certificate_is_presented_and_rotated_files_are_picked_up() {
     let server_pki = Pki::new();
@@ -115,14 +110,14 @@ async fn the_client_certificate_is_presented_and_rotated_files_are_picked_up() {
     std::fs::write(dir.join("client.key"), &key).unwrap();
     let server = McpServer::new(common::registry(definition(&base, &dir), &[]).unwrap());
     let refused = server.call("ledger", json!({})).await;
-    assert_eq!(refused.is_error, Some(true), "{}", text(&refused));
-    assert!(text(&refused).contains("Could not reach the bank API"), "{}", text(&refused));
+    assert_eq!(refused.is_error, Some(true), "{}", common::text(&refused));
+    assert!(common::text(&refused).contains("Could not reach the bank API"), "{}", common::text(&refused));
     // The operator rotates in a certificate from the right CA: the next call uses it.
     let (cert, key, _, _) = client_pki.leaf(&["tls-mcp"]);
     std::fs::write(dir.join("client.crt"), &cert).unwrap();
     std::fs::write(dir.join("client.key"), &key).unwrap();
     let accepted = server.call("ledger", json!({})).await;
-    assert_eq!(accepted.is_error, Some(false), "{}", text(&accepted));
-    assert!(text(&accepted).contains("42"));
+    assert_eq!(accepted.is_error, Some(false), "{}", common::text(&accepted));
+    assert!(common::text(&accepted).contains("42"));
     let _ = std::fs::remove_dir_all(&dir);
 }

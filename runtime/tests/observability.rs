@@ -3,9 +3,6 @@
 
 use crate::{chaos, common};
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use mcpgen_runtime::McpServer;
 use mcpgen_runtime::cli::Options;
 use mcpgen_runtime::definition::ServerDefinition;
@@ -35,30 +32,9 @@ fn options() -> Options {
     Options { log_json: true, ..common::http_options() }
 }
 
-/// Log lines written by the subscriber under test.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn lines(&self) -> Vec<Value> {
-        let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
-        text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn calls_are_counted_logged_and_traced() {
-    let captured = Captured::default();
+    let captured = common::Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
         .json()
@@ -88,7 +64,7 @@ async fn calls_are_counted_logged_and_traced() {
     assert!(sent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-") && !sent.contains("00f067aa0ba902b7"), "{sent}");
 
     // One log line per call, with the call's fields and its span's.
-    let lines = captured.lines();
+    let lines = captured.json_lines();
     let calls: Vec<&Value> =
         lines.iter().filter(|l| l["fields"]["message"].as_str().is_some_and(|m| m.starts_with("tool call"))).collect();
     assert_eq!(calls.len(), 3, "{lines:#?}");

@@ -61,10 +61,6 @@ fn server(base: &str, tools: &[(&str, &str, Value)], api: Value) -> McpServer {
     McpServer::new(common::registry(definition(base, tools, api), &[]).unwrap())
 }
 
-fn text(result: &CallToolResult) -> String {
-    result.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect::<Vec<_>>().join("\n")
-}
-
 /// The error class in the result's `_meta`.
 fn class(result: &CallToolResult) -> Option<String> {
     let meta = result.meta.as_ref()?;
@@ -80,7 +76,7 @@ async fn idempotent_calls_are_retried_through_a_burst_of_503s() {
     let (base, chaos) = chaos::start().await;
     let s = server(&base, &[("flaky", "flaky", json!({}))], json!({}));
     let result = s.call("flaky", json!({})).await;
-    assert_eq!(result.is_error, Some(false), "{}", text(&result));
+    assert_eq!(result.is_error, Some(false), "{}", common::text(&result));
     assert_eq!(chaos.hits("flaky"), 3, "two 503s, then success");
     let metrics = s.registry().metrics.render();
     assert!(metrics.contains(r#"mcpgen_upstream_retries_total{api="up",reason="503"} 2"#), "{metrics}");
@@ -99,7 +95,7 @@ async fn non_idempotent_calls_are_not_retried_unless_an_idempotency_key_is_sent(
     assert_eq!(class(&result).as_deref(), Some("upstream_5xx"));
     assert_eq!(chaos.hits("flaky"), 1, "a POST is never repeated blindly");
     let result = s.call("post_keyed", json!({})).await;
-    assert_eq!(result.is_error, Some(false), "{}", text(&result));
+    assert_eq!(result.is_error, Some(false), "{}", common::text(&result));
     let keys = chaos.idempotency_keys.lock().unwrap().clone();
     assert_eq!(keys.len(), 2);
     assert!(keys[0].len() >= 16 && keys[0] == keys[1], "one key, reused by the retry: {keys:?}");
@@ -112,7 +108,7 @@ async fn retry_after_is_honoured_but_never_past_the_deadline() {
     let s = server(&base, &tools, json!({"resilience": policy(json!({"deadlineMs": 3000}))}));
     let started = Instant::now();
     let result = s.call("throttled", json!({})).await;
-    assert_eq!(result.is_error, Some(false), "{}", text(&result));
+    assert_eq!(result.is_error, Some(false), "{}", common::text(&result));
     assert!(started.elapsed() >= Duration::from_millis(950), "waited for Retry-After: {:?}", started.elapsed());
     assert_eq!(chaos.hits("throttled"), 2);
     let started = Instant::now();
@@ -120,7 +116,7 @@ async fn retry_after_is_honoured_but_never_past_the_deadline() {
     assert!(started.elapsed() < Duration::from_millis(500), "no point waiting 120 s: {:?}", started.elapsed());
     assert_eq!(class(&result).as_deref(), Some("rate_limited"));
     assert_eq!(retry_after(&result), Some(120));
-    assert!(text(&result).contains("retry after 120 s"), "{}", text(&result));
+    assert!(common::text(&result).contains("retry after 120 s"), "{}", common::text(&result));
     assert_eq!(chaos.hits("throttled-long"), 1);
 }
 
@@ -132,7 +128,7 @@ async fn slow_upstreams_and_slow_bodies_time_out_within_bounds() {
         let started = Instant::now();
         let result = s.call(tool, json!({})).await;
         let elapsed = started.elapsed();
-        assert_eq!(class(&result).as_deref(), Some("timeout"), "{tool}: {}", text(&result));
+        assert_eq!(class(&result).as_deref(), Some("timeout"), "{tool}: {}", common::text(&result));
         assert!(elapsed >= Duration::from_millis(280) && elapsed < Duration::from_millis(1000), "{tool}: {elapsed:?}");
     }
 }
@@ -163,14 +159,14 @@ async fn the_circuit_opens_fails_fast_and_closes_after_a_good_trial() {
         assert_eq!(class(&s.call("failing", json!({})).await).as_deref(), Some("upstream_5xx"));
     }
     let result = s.call("failing", json!({})).await;
-    assert_eq!(class(&result).as_deref(), Some("circuit_open"), "{}", text(&result));
+    assert_eq!(class(&result).as_deref(), Some("circuit_open"), "{}", common::text(&result));
     assert!(retry_after(&result).is_some_and(|s| s >= 1));
     assert_eq!(chaos.hits("failing"), 4, "an open circuit does not call the upstream");
     assert!(s.registry().metrics.render().contains(r#"mcpgen_circuit_state{api="up"} 1"#));
     chaos.healthy.store(true, Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let result = s.call("failing", json!({})).await;
-    assert_eq!(result.is_error, Some(false), "the half-open trial succeeds: {}", text(&result));
+    assert_eq!(result.is_error, Some(false), "the half-open trial succeeds: {}", common::text(&result));
     assert_eq!(s.call("failing", json!({})).await.is_error, Some(false), "closed again");
     assert!(s.registry().metrics.render().contains(r#"mcpgen_circuit_state{api="up"} 0"#));
 }
@@ -180,7 +176,7 @@ async fn connections_closed_without_an_answer_are_retried_then_reported() {
     let (base, accepted) = chaos::resetting().await;
     let s = server(&base, &[("reset", "anything", json!({}))], json!({}));
     let result = s.call("reset", json!({})).await;
-    assert_eq!(class(&result).as_deref(), Some("transport"), "{}", text(&result));
+    assert_eq!(class(&result).as_deref(), Some("transport"), "{}", common::text(&result));
     assert_eq!(accepted.load(Ordering::SeqCst), 3, "three attempts");
 }
 
@@ -226,7 +222,7 @@ async fn concurrency_and_rate_limits_hold() {
     assert_eq!(s.call("ok", json!({})).await.is_error, Some(false));
     assert_eq!(s.call("ok", json!({})).await.is_error, Some(false));
     let result = s.call("ok", json!({})).await;
-    assert_eq!(class(&result).as_deref(), Some("rate_limited"), "{}", text(&result));
+    assert_eq!(class(&result).as_deref(), Some("rate_limited"), "{}", common::text(&result));
     assert!(retry_after(&result).is_some());
     assert!(s.registry().metrics.render().contains(r#"mcpgen_rate_limited_total{scope="client",api="-"} 1"#));
 }
@@ -239,7 +235,7 @@ async fn large_responses_are_cut_with_a_notice_and_not_read_to_the_end() {
     let s = server(&base, &tools, json!({}));
     let result = s.call("big", json!({})).await;
     assert_eq!(result.is_error, Some(false));
-    let shown = text(&result);
+    let shown = common::text(&result);
     assert!(shown.contains("[truncated: the response exceeded 65536 bytes"), "{}", &shown[shown.len() - 200..]);
     assert!(shown.len() < 70_000);
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -248,7 +244,7 @@ async fn large_responses_are_cut_with_a_notice_and_not_read_to_the_end() {
     // that the server hung up instead of draining 32 MiB.
     assert!(produced < 16 * 1024 * 1024, "stopped reading early: {produced} of 32 MiB produced");
     let result = s.call("big_structured", json!({})).await;
-    assert_eq!(class(&result).as_deref(), Some("response_too_large"), "{}", text(&result));
+    assert_eq!(class(&result).as_deref(), Some("response_too_large"), "{}", common::text(&result));
 }
 
 #[tokio::test]
@@ -276,7 +272,7 @@ async fn waits_and_retries_are_reported_as_progress_in_order() {
     let (progress, mut messages) = Progress::channel();
     let trace = TraceContext::continue_or_start(None);
     let result = s.execute(entry, Default::default(), None, &trace, &progress).await;
-    assert_eq!(result.is_error, Some(false), "{}", text(&result));
+    assert_eq!(result.is_error, Some(false), "{}", common::text(&result));
     drop(progress);
     let mut reported = Vec::new();
     while let Some(message) = messages.recv().await {

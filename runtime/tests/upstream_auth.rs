@@ -14,7 +14,6 @@ use base64::Engine as _;
 use mcpgen_runtime::McpServer;
 use mcpgen_runtime::definition::ServerDefinition;
 use mcpgen_runtime::inbound::Principal;
-use rmcp::model::CallToolResult;
 use serde_json::{Value, json};
 
 /// What the upstream and the token endpoint accept, and what they saw.
@@ -201,10 +200,6 @@ async fn setup(lifetime: u64) -> Setup {
     Setup { server, base, world, bearer_file, _dir: TempDir(dir) }
 }
 
-fn text(result: &CallToolResult) -> String {
-    result.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect::<Vec<_>>().join("\n")
-}
-
 fn user(token: &str, tenant: Option<&str>) -> Principal {
     Principal {
         subject: "user-1".into(),
@@ -221,11 +216,11 @@ async fn every_credential_kind_reaches_the_upstream_as_the_scheme_says() {
     let s = setup(3600).await;
     for name in ["key_header", "key_query", "key_cookie", "bearer", "basic", "oauth", "either", "public"] {
         let result = s.server.call(name, json!({})).await;
-        assert_eq!(result.is_error, Some(false), "{name}: {}", text(&result));
+        assert_eq!(result.is_error, Some(false), "{name}: {}", common::text(&result));
     }
     let caller = user("inbound-user-token", None);
     let result = s.server.call_as("exchange", json!({}), Some(&caller)).await;
-    assert_eq!(result.is_error, Some(false), "{}", text(&result));
+    assert_eq!(result.is_error, Some(false), "{}", common::text(&result));
     let world = s.world.lock().unwrap();
     assert!(
         world.authorizations.iter().all(|a| !a.contains("inbound-user-token")),
@@ -248,7 +243,7 @@ async fn client_secret_post_puts_the_client_credentials_in_the_form_instead() {
         let (tool, caller) =
             if scheme == "cc" { ("oauth", None) } else { ("exchange", Some(user("user-token", None))) };
         let result = server.call_as(tool, json!({}), caller.as_ref()).await;
-        assert_eq!(result.is_error, Some(false), "{tool}: {}", text(&result));
+        assert_eq!(result.is_error, Some(false), "{tool}: {}", common::text(&result));
     }
     assert_eq!(s.world.lock().unwrap().client_auth, ["client_secret_post"; 2]);
 }
@@ -263,12 +258,12 @@ async fn concurrent_calls_share_one_token_request_and_tokens_are_renewed_before_
     }
     while let Some(result) = calls.join_next().await {
         let result = result.unwrap();
-        assert_eq!(result.is_error, Some(false), "{}", text(&result));
+        assert_eq!(result.is_error, Some(false), "{}", common::text(&result));
     }
     assert_eq!(s.world.lock().unwrap().token_requests.len(), 1, "one token request for 20 concurrent calls");
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let result = s.server.call("oauth", json!({})).await;
-    assert_eq!(result.is_error, Some(false), "{}", text(&result));
+    assert_eq!(result.is_error, Some(false), "{}", common::text(&result));
     assert_eq!(s.world.lock().unwrap().token_requests.len(), 2, "an expiring token is renewed");
 }
 
@@ -278,7 +273,7 @@ async fn a_revoked_token_is_replaced_after_one_401_and_the_call_retried_once() {
     assert_eq!(s.server.call("oauth", json!({})).await.is_error, Some(false));
     s.world.lock().unwrap().valid_tokens.clear(); // the authorization server revoked it
     let result = s.server.call("oauth", json!({})).await;
-    assert_eq!(result.is_error, Some(false), "{}", text(&result));
+    assert_eq!(result.is_error, Some(false), "{}", common::text(&result));
     let world = s.world.lock().unwrap();
     assert_eq!(world.token_requests.len(), 2);
     let oauth_calls = world.authorizations.iter().filter(|a| a.starts_with("Bearer cc-token")).count();
@@ -292,7 +287,7 @@ async fn a_rotated_secret_file_is_picked_up_without_a_restart() {
     s.world.lock().unwrap().expected.insert("bearer".into(), "Bearer bearer-two-rotated".into());
     std::fs::write(&s.bearer_file, "bearer-two-rotated\n").unwrap();
     let result = s.server.call("bearer", json!({})).await;
-    assert_eq!(result.is_error, Some(false), "{}", text(&result));
+    assert_eq!(result.is_error, Some(false), "{}", common::text(&result));
 }
 
 #[tokio::test]
@@ -301,7 +296,7 @@ async fn secrets_echoed_by_the_upstream_are_redacted_from_results() {
     s.world.lock().unwrap().expected.insert("key-header".into(), "something-else".into());
     let result = s.server.call("key_header", json!({})).await;
     assert_eq!(result.is_error, Some(true));
-    let shown = text(&result);
+    let shown = common::text(&result);
     assert!(shown.contains("401") && shown.contains("[redacted]"), "{shown}");
     assert!(!shown.contains("header-key-456"), "{shown}");
 }
@@ -311,7 +306,7 @@ async fn token_exchange_without_a_user_token_explains_instead_of_calling() {
     let s = setup(3600).await;
     let result = s.server.call("exchange", json!({})).await;
     assert_eq!(result.is_error, Some(true));
-    assert!(text(&result).contains("on behalf of the signed-in user"), "{}", text(&result));
+    assert!(common::text(&result).contains("on behalf of the signed-in user"), "{}", common::text(&result));
     assert!(s.world.lock().unwrap().token_requests.is_empty());
 }
 
@@ -342,7 +337,7 @@ async fn tenants_only_ever_use_their_own_credentials() {
     let server = McpServer::new(registry);
     // Without inbound auth the tenant comes from --tenant; none given: refused before any request.
     let result = server.call("key_header", json!({})).await;
-    assert!(text(&result).contains("No tenant"), "{}", text(&result));
+    assert!(common::text(&result).contains("No tenant"), "{}", common::text(&result));
     assert!(world.lock().unwrap().authorizations.is_empty());
     // Each tenant's server sends its own key, never another's.
     let seen = |world: &Shared| world.lock().unwrap().authorizations.len();
@@ -353,7 +348,7 @@ async fn tenants_only_ever_use_their_own_credentials() {
     assert_eq!(globex.call("key_header", json!({})).await.is_error, Some(false));
     let result = acme.call("key_header", json!({})).await;
     assert_eq!(result.is_error, Some(true), "acme's call must not use globex's key");
-    assert!(!text(&result).contains("key-of-acme"), "redacted: {}", text(&result));
+    assert!(!common::text(&result).contains("key-of-acme"), "redacted: {}", common::text(&result));
     assert_eq!(seen(&world), 3);
     let err = common::registry_for(definition_again(&base), KEYS, Some("initech")).err().unwrap();
     assert!(err.contains("unknown tenant `initech`") && err.contains("acme, globex"), "{err}");

@@ -2,13 +2,16 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
 
 use mcpgen_runtime::Registry;
 use mcpgen_runtime::cli::{Options, Transport};
 use mcpgen_runtime::definition::ServerDefinition;
 use mcpgen_runtime::registry::Selection;
 use mcpgen_runtime::secrets::Secrets;
+use rmcp::model::CallToolResult;
+use serde_json::Value;
 
 /// Secrets that read environment variables from `vars` only.
 pub fn secrets(vars: &[(&str, &str)]) -> Arc<Secrets> {
@@ -51,5 +54,36 @@ pub fn http_options() -> Options {
         log_json: false,
         metrics_listen: None,
         audit_file: None,
+    }
+}
+
+/// The text blocks of a tool result, one per line.
+pub fn text(result: &CallToolResult) -> String {
+    result.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect::<Vec<_>>().join("\n")
+}
+
+/// A writer for a test's tracing subscriber that keeps every byte logged.
+#[derive(Clone, Default)]
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    /// Everything logged so far.
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+
+    /// The JSON log lines logged so far.
+    pub fn json_lines(&self) -> Vec<Value> {
+        self.text().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
     }
 }
