@@ -10,9 +10,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mcpgen_runtime::cli::{Options, Transport};
-use mcpgen_runtime::registry::{Registry, Selection};
-use mcpgen_runtime::secrets::Secrets;
 use mcpgen_runtime::{McpServer, transport};
 use rmcp::ServiceExt as _;
 use rmcp::model::CallToolRequestParams;
@@ -20,15 +17,12 @@ use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use serde_json::json;
 
+// The integration tests' loopback helpers (serve, registry, HTTP options).
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 const CALLS: usize = 2_000;
 const CONCURRENCY: usize = 16;
-
-async fn serve(app: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
-    let addr = listener.local_addr().expect("local address");
-    tokio::spawn(transport::serve_app(listener, app, std::future::pending()));
-    format!("http://{addr}")
-}
 
 fn server(upstream: &str) -> McpServer {
     let definition = serde_json::from_value(json!({
@@ -45,8 +39,7 @@ fn server(upstream: &str) -> McpServer {
         "environments": [{"name": "default", "apis": [{"id": "pets", "baseUrl": upstream}]}]
     }))
     .expect("definition");
-    let secrets = Arc::new(Secrets::new(Arc::new(|_: &str| None)));
-    McpServer::new(Registry::new(definition, &Selection::default(), secrets).expect("registry"))
+    McpServer::new(common::registry(definition, &[]).expect("registry"))
 }
 
 /// Mean time per call of `calls` runs of `one`, after a warm-up, with `concurrency` callers.
@@ -74,7 +67,7 @@ where
 
 #[tokio::main]
 async fn main() {
-    let upstream = serve(axum::Router::new().route(
+    let upstream = common::serve(axum::Router::new().route(
         "/pets/{id}",
         axum::routing::get(|| async { axum::Json(json!({"id": 1, "name": "Rex", "tag": "dog"})) }),
     ))
@@ -82,18 +75,8 @@ async fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::new();
     let mcp = server(&upstream);
-    let options = Options {
-        transport: Transport::Http,
-        listen: "127.0.0.1:0".parse().expect("address"),
-        allowed_hosts: vec![],
-        allowed_origins: vec![],
-        environment: None,
-        tenant: None,
-        log_json: false,
-        metrics_listen: None,
-        audit_file: None,
-    };
-    let endpoint = serve(transport::router(mcp.clone(), &options)).await;
+    let options = common::http_options();
+    let endpoint = common::serve(transport::router(mcp.clone(), &options)).await;
     let config = StreamableHttpClientTransportConfig::with_uri(format!("{endpoint}/mcp"));
     let client = Arc::new(
         ().serve(StreamableHttpClientTransport::with_client(reqwest::Client::new(), config)).await.expect("connect"),
