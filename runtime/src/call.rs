@@ -127,7 +127,7 @@ pub async fn run(
     prepared.headers.push(("traceparent".into(), context.trace.traceparent()));
     if let Some(header) = &entry.idempotency_key {
         // One key for the whole call: every retry is recognisably the same request.
-        let key: String = (0..16).map(|_| format!("{:02x}", fastrand::u8(..))).collect();
+        let key = super::trace::random_hex(16);
         prepared.headers.push((header.clone(), key));
     }
     let deadline = Instant::now() + Duration::from_millis(entry.resilience.deadline_ms);

@@ -42,7 +42,7 @@ impl Gate {
     fn refused(&self, reason: &str, principal: Option<&str>, tool: Option<&str>) {
         self.metrics.auth_failure(reason);
         if let Some(audit) = &self.audit {
-            let request_id: String = (0..8).map(|_| format!("{:02x}", fastrand::u8(..))).collect();
+            let request_id = super::trace::random_hex(8);
             audit.record(&super::audit::Event {
                 request_id: &request_id,
                 trace_id: "-",

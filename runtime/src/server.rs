@@ -20,7 +20,7 @@ use super::otel;
 use super::outcome::ErrorClass;
 use super::progress::Progress;
 use super::registry::{Registry, ToolEntry};
-use super::trace::TraceContext;
+use super::trace::{TraceContext, random_hex};
 
 /// Tools per `tools/list` page.
 pub const PAGE_SIZE: usize = 100;
@@ -49,7 +49,7 @@ impl McpServer {
         progress: &Progress,
     ) -> CallToolResult {
         let started = Instant::now();
-        let request_id = new_request_id();
+        let request_id = random_hex(8);
         let client =
             caller.map(|p| p.client.clone().unwrap_or_else(|| p.subject.clone())).unwrap_or_else(|| "local".into());
         let span = tracing::info_span!(
@@ -128,7 +128,7 @@ impl McpServer {
         let tool: String = tool.chars().take(128).collect();
         tracing::warn!(tool = %tool, reason, "tool call refused");
         audit.record(&audit::Event {
-            request_id: &new_request_id(),
+            request_id: &random_hex(8),
             trace_id: trace.map_or("-", |t| t.trace_id.as_str()),
             principal: caller.map_or("local", |p| p.subject.as_str()),
             tenant: caller.and_then(|p| p.tenant.as_deref()),
@@ -149,11 +149,6 @@ impl McpServer {
     pub fn registry(&self) -> &Registry {
         &self.registry
     }
-}
-
-/// A short random id that ties a result, its log line and its audit record together.
-fn new_request_id() -> String {
-    (0..8).map(|_| format!("{:02x}", fastrand::u8(..))).collect()
 }
 
 /// The authenticated caller of an HTTP request (set by the gate); `None` on stdio.

@@ -49,7 +49,8 @@ fn parse(value: &str) -> Option<(String, String, bool)> {
     valid.then(|| ((*trace_id).to_owned(), (*parent_id).to_owned(), flags & 1 == 1))
 }
 
-fn random_hex(bytes: usize) -> String {
+/// `bytes` random bytes as lower-case hex, never all zero (trace, span, request and idempotency ids).
+pub fn random_hex(bytes: usize) -> String {
     loop {
         let id: String = (0..bytes).map(|_| format!("{:02x}", fastrand::u8(..))).collect();
         // All-zero ids are invalid.
