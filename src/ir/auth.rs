@@ -375,10 +375,7 @@ fn method(
                 token_url,
                 client_id: client_id?,
                 client_secret: client_secret?,
-                client_auth: match b.client_auth.as_deref() {
-                    Some("client_secret_post") => ClientAuthMethod::ClientSecretPost,
-                    _ => ClientAuthMethod::ClientSecretBasic,
-                },
+                client_auth: client_auth(b.client_auth.as_deref()),
                 scopes: b.scopes.clone().unwrap_or_default(),
                 audience: b.audience.clone(),
                 resource: b.resource.clone(),
@@ -423,6 +420,14 @@ fn warn_unbound(
             .with_help("bind them under `credentials:` (see docs/auth.md); until then those calls fail with an explanation"),
             "unbound schemes",
         ));
+    }
+}
+
+/// An OAuth client's `client_auth` (unknown names were reported with the manifest).
+fn client_auth(name: Option<&str>) -> ClientAuthMethod {
+    match name {
+        Some("client_secret_post") => ClientAuthMethod::ClientSecretPost,
+        _ => ClientAuthMethod::ClientSecretBasic,
     }
 }
 
@@ -472,10 +477,7 @@ fn inbound(
                 // Bad references were reported with the manifest.
                 client_id: parse_secret_ref(&section.client_id, true).ok()?,
                 client_secret: parse_secret_ref(&section.client_secret, false).ok()?,
-                client_auth: match section.client_auth.as_deref() {
-                    Some("client_secret_post") => ClientAuthMethod::ClientSecretPost,
-                    _ => ClientAuthMethod::ClientSecretBasic,
-                },
+                client_auth: client_auth(section.client_auth.as_deref()),
                 issuer: issuer.clone(),
                 cache_seconds: section.cache_seconds.unwrap_or(DEFAULT_INTROSPECTION_CACHE_SECONDS),
                 leeway_seconds,
