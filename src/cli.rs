@@ -477,14 +477,16 @@ fn run_audit_verify(args: &VerifyArgs) -> Result<(String, bool), Problems> {
         return Ok((String::new(), result.is_ok()));
     }
     match result {
-        Ok(count) if complete => Ok((format!("ok: {count} record(s) verified in {files} file(s)"), true)),
-        Ok(count) => Ok((
-            format!(
-                "ok: {count} record(s) verified in {files} file(s); the first record follows records not given \
-                 here (older rotated files deleted or left out), so the links from it on were checked"
-            ),
-            true,
-        )),
+        Ok(count) => {
+            let mut verdict = format!("ok: {count} record(s) verified in {files} file(s)");
+            if !complete {
+                verdict.push_str(
+                    "; the first record follows records not given here (older rotated files deleted or left \
+                     out), so the links from it on were checked",
+                );
+            }
+            Ok((verdict, true))
+        }
         Err(broken) => {
             let at = origin.get(broken.record - 1).cloned().unwrap_or_default();
             Ok((format!("tampered: record {} ({at}): {}", broken.record, broken.reason), false))
