@@ -14,7 +14,7 @@ use super::progress::Progress;
 use super::registry::{Registry, ToolEntry};
 use super::request::{self, PreparedRequest};
 use super::response::{self, UpstreamResponse};
-use super::secrets::redact;
+use super::secrets::Redactor;
 use super::trace::TraceContext;
 use super::upstream::{SendOptions, Sent};
 
@@ -151,9 +151,11 @@ pub async fn run(
         Err(failure) => return (fail(&mut report, failure), report),
     };
     report.status = Some(upstream.status);
-    if upstream.status >= 400 && !applied.secrets.is_empty() {
-        // Some APIs echo the request in their errors: keep credentials out of results.
-        upstream.body = redact(&String::from_utf8_lossy(&upstream.body), &applied.secrets).into_bytes();
+    // Many APIs echo what they were sent (errors quoting the request, debug endpoints, tokens
+    // introspected back): whatever the status, credentials never reach the client.
+    let redactor = Redactor::new(&applied.secrets);
+    if !redactor.is_empty() {
+        upstream.body = redactor.body(&upstream.body);
     }
     let result = map_response(entry, &upstream, sent.truncated, sent.retry_after, context.request_id, &mut report);
     (result, report)

@@ -215,9 +215,10 @@ impl UpstreamAuth {
                 AuthMethod::Basic { username, password } => {
                     let (username, password) = (resolve(username)?, resolve(password)?);
                     let pair = format!("{}:{}", username.expose_secret(), password.expose_secret());
-                    let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+                    let encoded = base64::engine::general_purpose::STANDARD.encode(&pair);
                     request.headers.push(("authorization".into(), format!("Basic {encoded}")));
-                    applied.secrets.extend([password, SecretString::from(encoded)]);
+                    // The pair covers every spelling of the header the upstream might echo (base64 included).
+                    applied.secrets.extend([password, SecretString::from(pair)]);
                 }
                 AuthMethod::ClientCredentials { client } | AuthMethod::TokenExchange { client } => {
                     let exchange = matches!(credential.method, AuthMethod::TokenExchange { .. });

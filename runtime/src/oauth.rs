@@ -15,7 +15,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::definition::{ClientAuthMethod, OAuthClientDefinition};
-use super::secrets::Secrets;
+use super::secrets::{Redactor, Secrets};
 
 /// RFC 8693 grant type.
 pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -178,6 +178,9 @@ impl TokenCache {
                     None => e.error,
                 })
                 .unwrap_or_else(|_| "no OAuth error in the response".to_owned());
+            // The message reaches logs and the agent: an endpoint quoting the request must not leak it.
+            let sent: Vec<SecretString> = [Some(client_secret), subject.cloned()].into_iter().flatten().collect();
+            let detail = Redactor::new(&sent).text(&detail);
             return Err(format!(
                 "token endpoint {} refused the request (HTTP {}; {detail})",
                 client.token_url,

@@ -112,7 +112,34 @@ pub fn build(mapping: &HttpMapping, base_url: &str, args: &Map<String, Value>) -
     if !query.is_empty() {
         url.query_pairs_mut().extend_pairs(&query);
     }
-    Ok(PreparedRequest { method: mapping.method.clone(), url: url.into(), headers, body })
+    let prepared = PreparedRequest { method: mapping.method.clone(), url: url.into(), headers, body };
+    sendable(&prepared).map_err(|why| vec![why])?;
+    Ok(prepared)
+}
+
+/// Whether the HTTP stack will accept `request` as it is: a URL it can send (an over-long one is
+/// refused by `http::Uri`, which allows at most 64 KiB) and header names and values it can write.
+/// Checked here, before any I/O, so a request the arguments made unsendable is the caller's
+/// invalid argument — never mistaken for an upstream failure that feeds the circuit breaker.
+pub fn sendable(request: &PreparedRequest) -> Result<(), String> {
+    use axum::http::{HeaderName, HeaderValue, Uri};
+    if let Err(err) = Uri::try_from(request.url.as_str()) {
+        return Err(format!(
+            "the arguments make a request URL this server cannot send ({err}; {} bytes): shorten the path and query parameters",
+            request.url.len()
+        ));
+    }
+    for (name, value) in &request.headers {
+        if HeaderName::try_from(name.as_str()).is_err() || HeaderValue::try_from(value.as_str()).is_err() {
+            return Err(format!("the arguments make an invalid value for the HTTP header `{}`", shown(name)));
+        }
+    }
+    Ok(())
+}
+
+/// A header name as quoted in a message: the first 64 characters.
+fn shown(name: &str) -> String {
+    name.chars().take(64).collect()
 }
 
 /// Expands a path parameter (simple, label or matrix style, values percent-encoded); refuses

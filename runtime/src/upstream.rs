@@ -138,10 +138,14 @@ impl ApiGuard {
                 Err(_) => Err(Attempt::TimedOut),
             };
             let failed = match &outcome {
-                Ok((response, _, _)) => response.status >= 500,
-                Err(_) => true,
+                Ok((response, _, _)) => Some(response.status >= 500),
+                // Refused by the HTTP stack before anything was sent: the caller's arguments are at
+                // fault, not the upstream, so the breaker does not hear of it (an unrecorded permit
+                // frees a half-open trial for the next call).
+                Err(Attempt::Invalid(_)) => None,
+                Err(_) => Some(true),
             };
-            if let Some(permit) = permit {
+            if let (Some(permit), Some(failed)) = (permit, failed) {
                 permit.record(failed);
                 self.publish_state(metrics);
             }
@@ -194,6 +198,10 @@ impl ApiGuard {
             return match outcome {
                 Ok((response, retry_after, truncated)) => Sent { response: Ok(response), attempts, truncated, retry_after },
                 Err(Attempt::TimedOut) => self.failed(attempts, timeout_failure(policy)),
+                Err(Attempt::Invalid(why)) => self.failed(
+                    attempts - 1, // nothing was sent
+                    Failure::new(ErrorClass::InvalidArguments, format!("The request could not be sent to the {} API: {why}. Fix the arguments and call again.", self.api)),
+                ),
                 Err(Attempt::Connect(why) | Attempt::NoResponse(why) | Attempt::Other(why)) => self.failed(
                     attempts,
                     Failure::new(ErrorClass::Transport, format!("Could not reach the {} API: {why}. It may be down or unreachable; retrying later may help.", self.api)),
@@ -237,7 +245,9 @@ enum Attempt {
     NoResponse(String),
     /// The attempt's time ran out.
     TimedOut,
-    /// Anything else (an unreadable body, a bad request).
+    /// The request was refused locally, before anything was sent (bad method, URL or header).
+    Invalid(String),
+    /// Anything else (an unreadable response body).
     Other(String),
 }
 
@@ -247,7 +257,8 @@ async fn attempt(
     prepared: &PreparedRequest,
     cap: u64,
 ) -> Result<(UpstreamResponse, Option<Duration>, bool), Attempt> {
-    let method = reqwest::Method::from_bytes(prepared.method.as_bytes()).map_err(|e| Attempt::Other(e.to_string()))?;
+    let method =
+        reqwest::Method::from_bytes(prepared.method.as_bytes()).map_err(|e| Attempt::Invalid(e.to_string()))?;
     let mut builder = client.request(method, &prepared.url);
     for (name, value) in &prepared.headers {
         builder = builder.header(name.as_str(), value.as_str());
@@ -264,7 +275,7 @@ async fn attempt(
                 if let Some(content_type) = &part.content_type {
                     piece = piece
                         .mime_str(content_type)
-                        .map_err(|e| Attempt::Other(format!("invalid part content type: {e}")))?;
+                        .map_err(|e| Attempt::Invalid(format!("invalid part content type: {e}")))?;
                 }
                 form = form.part(part.name.clone(), piece);
             }
@@ -273,7 +284,9 @@ async fn attempt(
         None => {}
     }
     let mut response = builder.send().await.map_err(|err| {
-        if err.is_connect() {
+        if err.is_builder() {
+            Attempt::Invalid(describe(&err))
+        } else if err.is_connect() {
             Attempt::Connect(describe(&err))
         } else if err.is_timeout() {
             Attempt::TimedOut

@@ -326,3 +326,30 @@ async fn an_mcp_client_sees_the_retries_of_a_slow_call_as_progress_notifications
     assert_eq!(seen.iter().map(|(p, _)| *p).collect::<Vec<_>>(), [1.0, 2.0], "strictly increasing: {seen:#?}");
     assert!(seen.iter().all(|(_, m)| m.contains("answered HTTP 503; retrying")), "{seen:#?}");
 }
+
+#[tokio::test]
+async fn a_callers_unsendable_arguments_never_reach_the_upstream_nor_open_its_circuit() {
+    let (base, chaos) = chaos::start().await;
+    let api = json!({
+        "resilience": policy(json!({"maxAttempts": 1})),
+        "circuitBreaker": {"failureRate": 0.5, "windowSeconds": 30, "minimumCalls": 4, "openSeconds": 30}
+    });
+    let by_id = json!({"http": {"method": "GET", "path": "/{id}", "params": [
+        {"arg": "id", "name": "id", "location": "path", "required": true, "style": "simple", "explode": false}
+    ]}});
+    let s = server(&base, &[("item", "unused", by_id), ("healthy", "healthy", json!({}))], api);
+    // A 1 MB path parameter makes a URL longer than the HTTP stack can send.
+    let huge = "x".repeat(1 << 20);
+    for _ in 0..20 {
+        let result = s.call("item", json!({"id": huge})).await;
+        let text: String = common::text(&result).chars().take(300).collect();
+        assert_eq!(class(&result).as_deref(), Some("invalid_arguments"), "{text}");
+        assert!(text.contains("shorten") && !text.contains("retrying later"), "{text}");
+    }
+    assert_eq!(chaos.hits(&huge), 0, "nothing was sent");
+    let result = s.call("healthy", json!({})).await;
+    assert_eq!(result.is_error, Some(false), "the circuit stays closed for everyone: {}", common::text(&result));
+    let metrics = s.registry().metrics.render();
+    assert!(metrics.contains(r#"mcpgen_circuit_state{api="up"} 0"#), "{metrics}");
+    assert!(!metrics.contains(r#"outcome="transport""#), "{metrics}");
+}

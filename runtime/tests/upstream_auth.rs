@@ -70,6 +70,45 @@ async fn check(
     }
 }
 
+/// Echoes the credentials it received (API key header and query, Authorization) spelled as
+/// `how` says, with a 200 (JSON or text) or a 400: real APIs reflect requests in many ways.
+async fn echo(
+    Path(how): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> (StatusCode, [(&'static str, String); 1], String) {
+    use base64::engine::general_purpose::STANDARD;
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let query: HashMap<String, String> =
+        form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()).into_owned().collect();
+    let seen = [header("x-api-key"), query.get("api_key").cloned().unwrap_or_default(), header("authorization")];
+    let escaped = |t: &str| t.chars().map(|c| format!("\\u{:04X}", c as u32)).collect::<String>();
+    let percent = |t: &str| t.bytes().map(|b| format!("%{b:02x}")).collect::<String>();
+    let json = "application/json".to_owned();
+    match how.as_str() {
+        "json" => (StatusCode::OK, [("content-type", json)], json!({"received": seen}).to_string()),
+        "escaped" => {
+            let items: Vec<String> = seen.iter().map(|t| format!("\"{}\"", escaped(t))).collect();
+            (StatusCode::OK, [("content-type", json)], format!("{{\"received\": [{}]}}", items.join(",")))
+        }
+        "escaped-error" => {
+            let items: Vec<String> = seen.iter().map(|t| format!("\"{}\"", escaped(t))).collect();
+            (StatusCode::BAD_REQUEST, [("content-type", json)], format!("{{\"error\": [{}]}}", items.join(",")))
+        }
+        "percent" => {
+            let items: Vec<String> = seen.iter().map(|t| percent(t)).collect();
+            (StatusCode::OK, [("content-type", "text/plain".to_owned())], format!("echo?{}", items.join("&")))
+        }
+        _ => {
+            // The pair behind `Basic …`, and the key, re-encoded as base64.
+            let decoded = seen[2].strip_prefix("Basic ").and_then(|b| STANDARD.decode(b).ok()).unwrap_or_default();
+            let pair = String::from_utf8(decoded).unwrap_or_default();
+            let body = json!({"user": pair, "key": STANDARD.encode(&seen[0]), "raw": seen[2]}).to_string();
+            (StatusCode::OK, [("content-type", json)], body)
+        }
+    }
+}
+
 async fn token(State(world): State<Shared>, headers: HeaderMap, body: String) -> (StatusCode, String) {
     tokio::time::sleep(Duration::from_millis(50)).await;
     let form: HashMap<String, String> = form_urlencoded::parse(body.as_bytes()).into_owned().collect();
@@ -110,6 +149,12 @@ fn tool(name: &str, path: &str, security: Value) -> Value {
            "http": {"method": "GET", "path": path}, "security": security})
 }
 
+/// `tool` with an output schema, so its result carries `structuredContent`.
+fn structured(mut tool: Value) -> Value {
+    tool["tool"]["outputSchema"] = json!({"type": "object"});
+    tool
+}
+
 fn definition(base: &str, credentials: Value, tenancy: Option<Value>) -> ServerDefinition {
     let mut definition = json!({
         "@generated": "test", "name": "auth-mcp", "version": "1.0.0",
@@ -124,6 +169,13 @@ fn definition(base: &str, credentials: Value, tenancy: Option<Value>) -> ServerD
             tool("exchange", "/check/exchange", json!([["xchg"]])),
             tool("either", "/check/key-header", json!([["unbound"], ["hdr"]])),
             tool("public", "/check/public", json!([])),
+            tool("echo_json", "/echo/json", json!([["hdr", "qry", "basic"]])),
+            tool("echo_escaped", "/echo/escaped", json!([["hdr", "qry", "basic"]])),
+            tool("echo_escaped_error", "/echo/escaped-error", json!([["hdr", "qry", "basic"]])),
+            tool("echo_percent", "/echo/percent", json!([["hdr", "qry", "basic"]])),
+            tool("echo_base64", "/echo/base64", json!([["hdr", "qry", "basic"]])),
+            tool("echo_bearer", "/echo/json", json!([["bearer"]])),
+            (structured(tool("echo_structured", "/echo/json", json!([["hdr", "qry", "basic"]])))),
         ],
         "environments": [{"name": "default", "apis": [{"id": "up", "baseUrl": base, "credentials": credentials}]}]
     });
@@ -186,8 +238,11 @@ async fn setup(lifetime: u64) -> Setup {
         let basic = base64::engine::general_purpose::STANDARD.encode("alice:pw-basic-123");
         w.expected.insert("basic".into(), format!("Basic {basic}"));
     }
-    let app =
-        axum::Router::new().route("/check/{kind}", get(check)).route("/token", post(token)).with_state(world.clone());
+    let app = axum::Router::new()
+        .route("/check/{kind}", get(check))
+        .route("/token", post(token))
+        .route("/echo/{how}", get(echo))
+        .with_state(world.clone());
     let base = common::serve(app).await;
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -299,6 +354,38 @@ async fn secrets_echoed_by_the_upstream_are_redacted_from_results() {
     let shown = common::text(&result);
     assert!(shown.contains("401") && shown.contains("[redacted]"), "{shown}");
     assert!(!shown.contains("header-key-456"), "{shown}");
+}
+
+#[tokio::test]
+async fn credentials_echoed_in_any_spelling_and_any_status_never_reach_the_client() {
+    let s = setup(3600).await;
+    let mut leaks = vec!["header-key-456", "query-key-000", "pw-basic-123", "bearer-one"];
+    let basic = base64::engine::general_purpose::STANDARD.encode("alice:pw-basic-123");
+    let key_b64 = base64::engine::general_purpose::STANDARD.encode("header-key-456");
+    leaks.extend([basic.as_str(), key_b64.as_str(), "aGVhZGVyLWtleS00NTY", "YWxpY2U6cHctYmFzaWMtMTIz"]);
+    let escaped_key: String = "header-key-456".chars().map(|c| format!("\\u{:04X}", c as u32)).collect();
+    let percent_key: String = "header-key-456".bytes().map(|b| format!("%{b:02x}")).collect();
+    leaks.extend([escaped_key.as_str(), percent_key.as_str(), "%68%65%61"]);
+    for tool in [
+        "echo_json",
+        "echo_escaped",
+        "echo_escaped_error",
+        "echo_percent",
+        "echo_base64",
+        "echo_bearer",
+        "echo_structured",
+    ] {
+        let result = s.server.call(tool, json!({})).await;
+        // Everything the client receives: content blocks and structuredContent, as on the wire.
+        let wire = serde_json::to_string(&result).unwrap();
+        assert!(wire.contains("[redacted]"), "{tool}: nothing redacted in {wire}");
+        for leak in &leaks {
+            assert!(!wire.contains(leak), "{tool} leaked {leak:?}: {wire}");
+        }
+        if tool == "echo_structured" {
+            assert!(result.structured_content.is_some(), "{tool}: redacted JSON is still structured: {wire}");
+        }
+    }
 }
 
 #[tokio::test]
