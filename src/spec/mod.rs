@@ -8,6 +8,7 @@
 
 pub mod bundle;
 pub mod operations;
+pub mod paths;
 pub mod schema;
 pub mod security;
 pub mod swagger2;

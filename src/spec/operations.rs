@@ -14,6 +14,7 @@ use openapiv3::{
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::paths;
 use super::schema::percent_decode;
 use super::{SCHEMA_POINTER_PREFIX, Spec};
 use crate::definition::{BodyEncoding, FieldEncoding, ParamLocation, ParamStyle};
@@ -115,10 +116,28 @@ pub struct SpecResponse {
 pub fn operations(spec: &Spec) -> (Vec<SpecOperation>, Vec<Problem>) {
     let mut out = Vec::new();
     let mut problems = Vec::new();
-    for (path, item) in &spec.api.paths.paths {
+    // Keys come from the raw document: the structural parser drops keys that do not start with `/`,
+    // and an operation must never disappear without a diagnostic.
+    let raw_paths = spec.structure.get("paths").and_then(Value::as_object);
+    for (path, raw_item) in raw_paths.into_iter().flatten().filter(|(key, _)| !key.starts_with("x-")) {
+        let key_at = format!("/paths/{}", escape_token(path));
+        let path_problems: Vec<Problem> =
+            paths::check(path).into_iter().map(|p| spec.doc.at_key(&key_at, p, "path key")).collect();
+        let path_is_refused = path_problems.iter().any(Problem::is_error);
+        let entry = match spec.api.paths.paths.get(path) {
+            Some(entry) => Cow::Borrowed(entry),
+            None => match serde_json::from_value::<ReferenceOr<PathItem>>(raw_item.clone()) {
+                Ok(item) => Cow::Owned(item),
+                Err(_) => {
+                    // Not a path item either: nothing to expose, but the key is still wrong.
+                    problems.extend(path_problems);
+                    continue;
+                }
+            },
+        };
         // A path item may be a reference (3.1 `components/pathItems`, or another path's item).
-        let (item, item_pointer): (Cow<'_, PathItem>, String) = match item {
-            ReferenceOr::Item(item) => (Cow::Borrowed(item), format!("/paths/{}", escape_token(path))),
+        let (item, item_pointer): (Cow<'_, PathItem>, String) = match entry.as_ref() {
+            ReferenceOr::Item(item) => (Cow::Borrowed(item), key_at.clone()),
             ReferenceOr::Reference { reference } => {
                 let mut target = reference.strip_prefix('#').map(percent_decode);
                 // Follow chains of path-item references (bounded, so a cycle ends).
@@ -165,8 +184,11 @@ pub fn operations(spec: &Spec) -> (Vec<SpecOperation>, Vec<Problem>) {
             };
             let Some(operation) = operation else { continue };
             let pointer = format!("{item_pointer}/{method}");
-            let mut ctx = Reader { spec, pointer: &pointer, problems: Vec::new(), skip: false };
+            let mut ctx = Reader { spec, pointer: &pointer, problems: path_problems.clone(), skip: path_is_refused };
             let params = ctx.params(&item.parameters, &operation.parameters, &item_pointer);
+            if !path_is_refused {
+                ctx.check_templates(path, &params, &key_at);
+            }
             let body = operation.request_body.as_ref().and_then(|b| ctx.body(b));
             let success = ctx.success(&operation.responses.responses);
             out.push(SpecOperation {
@@ -198,6 +220,24 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
+    /// Every `{name}` of the path must be one of the operation's path parameters, or the request
+    /// goes out with the literal template in it.
+    fn check_templates(&mut self, path: &str, params: &[SpecParam], key_at: &str) {
+        let Ok(names) = paths::templates(path) else { return };
+        for name in names {
+            if !params.iter().any(|p| p.location == ParamLocation::Path && p.name == name) {
+                let problem = Problem::warning(
+                    paths::UNUSUAL_PATH,
+                    format!("`{{{name}}}` in the path is not declared as a path parameter of this operation"),
+                )
+                .with_help(format!(
+                    "add `{{name: {name}, in: path, required: true, schema: {{type: string}}}}` to its parameters"
+                ));
+                self.problems.push(self.spec.doc.at_key(key_at, problem, "path key"));
+            }
+        }
+    }
+
     fn params(
         &mut self,
         shared: &[ReferenceOr<Parameter>],
@@ -507,6 +547,21 @@ mod tests {
         assert_eq!(ops[1].params[0].schema.as_deref(), Some("/components/pathItems/Ping/get/parameters/0/schema"));
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].position().as_deref(), Some("p.yaml:6:14"));
+    }
+
+    #[test]
+    fn keys_without_a_slash_keep_their_operation_and_say_why_it_is_refused() {
+        // Issue 5: the structural parser drops such keys; the operation must not vanish silently.
+        let (ops, problems) = ops(&format!(
+            "{HEAD}paths:\n  noslash:\n    get: {{operationId: a, responses: {{'200': {{description: ok}}}}}}\n  /ok/{{id}}:\n    get: {{operationId: b, responses: {{'200': {{description: ok}}}}}}\n"
+        ));
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!((ops[0].path.as_str(), ops[0].supported), ("noslash", false));
+        assert_eq!(ops[0].problems[0].code, paths::INVALID_PATH);
+        assert_eq!(ops[0].problems[0].position().as_deref(), Some("o.yaml:4:3"));
+        // An undeclared template is a warning only: the operation is still exposed.
+        assert!(ops[1].supported);
+        assert_eq!((ops[1].problems[0].code, ops[1].problems[0].is_error()), (paths::UNUSUAL_PATH, false));
     }
 
     #[test]
