@@ -273,11 +273,12 @@ fn map_response(
 }
 
 fn invalid_arguments(tool: &str, lines: &[String]) -> Failure {
+    // Problems quote the offending values, which the caller controls: bounded, like every echo.
     Failure::new(
         ErrorClass::InvalidArguments,
         format!(
             "Invalid arguments for `{tool}`:\n{}\nFix these arguments to match the tool's input schema and call again.",
-            lines.join("\n")
+            super::echo::problems(lines).join("\n")
         ),
     )
 }

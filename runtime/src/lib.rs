@@ -13,6 +13,7 @@ pub mod call;
 pub mod cli;
 pub mod credentials;
 pub mod definition;
+pub mod echo;
 pub mod gate;
 pub mod inbound;
 pub mod introspection;

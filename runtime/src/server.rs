@@ -15,6 +15,7 @@ use tracing::Instrument as _;
 
 use super::audit;
 use super::call::{self, CallContext};
+use super::echo;
 use super::inbound::Principal;
 use super::otel;
 use super::outcome::ErrorClass;
@@ -52,7 +53,10 @@ impl McpServer {
         let request_id = random_hex(8);
         let client =
             caller.map(|p| p.client.clone().unwrap_or_else(|| p.subject.clone())).unwrap_or_else(|| "local".into());
-        let span = tracing::info_span!(
+        // At the highest level, so the span is enabled whenever any line of the call is logged:
+        // an `info` span is off under a `warn` filter (stdio's default), and the warning of a
+        // failed or deprecated call would lose its tool, API and request id.
+        let span = tracing::error_span!(
             "tool_call",
             tool = %entry.tool.name,
             api = %entry.api,
@@ -84,7 +88,11 @@ impl McpServer {
                 upstream_status: report.status,
                 latency_ms: elapsed.as_millis() as u64,
                 arguments_digest: Some(audit::digest(&arguments)),
-                arguments: Some(audit::redact(&arguments, &schema, &self.registry.audit_redact)),
+                arguments: Some(echo::audit_arguments(&audit::redact(
+                    &arguments,
+                    &schema,
+                    &self.registry.audit_redact,
+                ))),
             });
         }
         let outcome = report.class.map_or("ok", |c| c.as_str());
@@ -106,7 +114,10 @@ impl McpServer {
     pub async fn call_as(&self, name: &str, arguments: Value, caller: Option<&Principal>) -> CallToolResult {
         let Some(entry) = self.registry.get(name) else {
             self.record_refusal(caller, None, name, "unknown_tool");
-            return CallToolResult::error(vec![ContentBlock::text(format!("unknown tool `{name}`"))]);
+            return CallToolResult::error(vec![ContentBlock::text(format!(
+                "unknown tool `{}`",
+                echo::clip(name, echo::NAME_CHARS)
+            ))]);
         };
         let arguments = match arguments {
             Value::Object(map) => map,
@@ -124,8 +135,8 @@ impl McpServer {
     /// gate, which normally answers first) a tool the caller may not use.
     fn record_refusal(&self, caller: Option<&Principal>, trace: Option<&TraceContext>, tool: &str, reason: &str) {
         let Some(audit) = &self.registry.audit else { return };
-        // The name comes from the client: keep what lands in the trail short.
-        let tool: String = tool.chars().take(128).collect();
+        // The name comes from the client: keep what lands in the log and the trail short.
+        let tool = echo::clip(tool, echo::NAME_CHARS);
         tracing::warn!(tool = %tool, reason, "tool call refused");
         audit.record(&audit::Event {
             request_id: &random_hex(8),
@@ -230,7 +241,10 @@ impl ServerHandler for McpServer {
         let Some(entry) = self.registry.get(&request.name) else {
             self.record_refusal(caller.as_ref(), Some(&trace), &request.name, "unknown_tool");
             return Err(McpError::invalid_params(
-                format!("unknown tool `{}`; call tools/list for the available tools", request.name),
+                format!(
+                    "unknown tool `{}`; call tools/list for the available tools",
+                    echo::clip(&request.name, echo::NAME_CHARS)
+                ),
                 None,
             ));
         };

@@ -8,6 +8,7 @@ mod common;
 mod audit;
 mod bodies;
 mod cli;
+mod echo;
 mod governance;
 mod inbound_auth;
 mod introspection;
