@@ -70,3 +70,23 @@ fn tool_tables_parse_as_runtime_definitions_with_valid_names() {
         }
     }
 }
+
+#[test]
+fn generated_text_outside_json_holds_no_control_characters() {
+    // Issue 6: a NUL in a spec or manifest string reached Cargo.toml (and rustc refused the crate);
+    // a bare CR or a bidi override in a doc comment is refused by rustc too. JSON keeps the text.
+    for fixture in fixtures() {
+        for (path, contents) in generate(&fixture) {
+            if path.ends_with(".json") || path.starts_with("src/runtime/") {
+                continue;
+            }
+            let bad = contents.chars().find(|&c| {
+                (c.is_control() && c != '\n') || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+            });
+            assert!(bad.is_none(), "{}/{path} holds {bad:?}", fixture.display());
+            if path == "Cargo.toml" {
+                assert!(!contents.contains("\\u00"), "{}/{path} escapes a control character", fixture.display());
+            }
+        }
+    }
+}

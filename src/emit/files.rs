@@ -5,7 +5,7 @@
 
 use askama::Template;
 
-use super::{internal, runtime};
+use super::{internal, one_line, runtime};
 use crate::definition::{AuthMethod, EnvironmentDefinition, SecretRef};
 use crate::diagnostics::Problem;
 use crate::ir::{ServerIr, ToolIr};
@@ -97,7 +97,7 @@ pub(super) fn readme(ir: &ServerIr, header: &str) -> Result<String, Problem> {
         tenancy_md: ir.tenancy.as_ref().map(|t| {
             format!(
                 "Tenants: {}. Over HTTP with inbound auth, a caller's tenant is the `{}` claim of its token (or its API key's tenant); otherwise start the server with `--tenant` (`MCP_TENANT`). Calls never use another tenant's credentials, and unknown tenants are refused.",
-                t.tenants.iter().map(|n| format!("`{}`", n.replace('`', ""))).collect::<Vec<_>>().join(", "),
+                t.tenants.iter().map(|n| format!("`{}`", code(n))).collect::<Vec<_>>().join(", "),
                 markdown(&t.claim)
             )
         }),
@@ -110,7 +110,7 @@ fn env_view(env: &EnvironmentDefinition, ir: &ServerIr) -> EnvView {
     let mut add = |reference: &SecretRef, used_for: String| {
         let (shown, kind) = match reference {
             SecretRef::Env(name) => (format!("`{name}`"), "environment variable"),
-            SecretRef::File(path) => (format!("`{}`", path.replace('`', "%60")), "file"),
+            SecretRef::File(path) => (format!("`{}`", code(path)), "file"),
             SecretRef::Value(_) => return,
         };
         match secrets.iter_mut().find(|(s, k, _)| *s == shown && *k == kind) {
@@ -158,12 +158,12 @@ fn env_view(env: &EnvironmentDefinition, ir: &ServerIr) -> EnvView {
     let inbound_md = env.inbound.as_ref().map(|auth| {
         let mut text = format!(
             "Over HTTP, MCP clients must send `Authorization: Bearer …` for resource `{}`",
-            auth.resource.replace('`', "%60")
+            code(&auth.resource)
         );
         if let Some(jwt) = &auth.jwt {
             text.push_str(&format!(
                 ": an OAuth access token from `{}` ({}), checked against its JWKS",
-                jwt.issuer.replace('`', "%60"),
+                code(&jwt.issuer),
                 jwt.algorithms.join(", ")
             ));
         }
@@ -171,7 +171,7 @@ fn env_view(env: &EnvironmentDefinition, ir: &ServerIr) -> EnvView {
             text.push_str(&format!(
                 "{} opaque access tokens, checked at `{}` (RFC 7662; answers reused for up to {} s)",
                 if auth.jwt.is_some() { "; also" } else { ":" },
-                introspection.url.replace('`', "%60"),
+                code(&introspection.url),
                 introspection.cache_seconds
             ));
         }
@@ -185,7 +185,7 @@ fn env_view(env: &EnvironmentDefinition, ir: &ServerIr) -> EnvView {
     EnvView {
         is_default: ir.default_environment.as_deref() == Some(&env.name) || ir.environments.len() == 1,
         name: markdown(&env.name),
-        base_urls: env.apis.iter().map(|a| (a.id.clone(), a.base_url.replace('`', "%60"))).collect(),
+        base_urls: env.apis.iter().map(|a| (a.id.clone(), code(&a.base_url))).collect(),
         secrets,
         inbound_md,
     }
@@ -224,13 +224,14 @@ fn api_titles(ir: &ServerIr) -> String {
     ir.apis.iter().map(|a| a.title.as_str()).collect::<Vec<_>>().join(", ")
 }
 
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 /// A TOML basic string. JSON string escapes are a subset of TOML's, so serde_json's output is valid.
 fn toml_string(text: &str) -> String {
     serde_json::Value::String(text.to_owned()).to_string()
+}
+
+/// Text safe inside a Markdown code span: one line, no backtick.
+fn code(text: &str) -> String {
+    one_line(text).replace('`', "%60")
 }
 
 /// Text safe inside a Markdown table cell: one line, no HTML, no table or emphasis syntax.

@@ -28,8 +28,34 @@ pub fn header(ir: &ServerIr) -> String {
     format!(
         "{GENERATED_MARKER} {} from {}. Do not edit: change the inputs and run `mcpgen generate` again.",
         env!("CARGO_PKG_VERSION"),
-        ir.sources.join(", ")
+        one_line(&ir.sources.join(", "))
     )
+}
+
+/// Text from the inputs as one line that every generated syntax can hold: whitespace runs become
+/// one space, and control characters (NUL, ESC, bare CR) and bidirectional overrides are dropped.
+/// It is the one gate for text going into comments, doc attributes, `Cargo.toml` and the README:
+/// Cargo passes the description to rustc in an environment variable (a NUL stops the build), rustc
+/// rejects bare CRs in doc comments and denies bidi overrides in comments ("Trojan source"), and a
+/// line break in a `//` header would let a file name write code. JSON output keeps the exact text
+/// (its escapes hold anything).
+pub(crate) fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        let word: String = word.chars().filter(|&c| !is_unprintable(c)).collect();
+        if !word.is_empty() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(&word);
+        }
+    }
+    out
+}
+
+/// Control characters and the bidirectional embedding, override and isolate marks.
+fn is_unprintable(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Whether `contents` was written by mcpgen (the marker is in its first lines).
@@ -58,4 +84,15 @@ pub fn emit(ir: &ServerIr) -> Result<Tree, Problem> {
 fn internal(what: &str, err: impl std::fmt::Display) -> Problem {
     Problem::error("mcpgen::internal", format!("internal error while emitting {what}: {err}"))
         .with_help("this is a bug in mcpgen; please report it with the inputs that caused it")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_drops_what_generated_syntaxes_cannot_hold() {
+        assert_eq!(one_line("a\u{0}b \u{1b}[31mred\r\n  next\u{202E}cba"), "ab [31mred nextcba");
+        assert_eq!(one_line(" \u{0} "), "");
+    }
 }
