@@ -262,8 +262,8 @@ fn map_response(
         result.meta = Some(error_meta(class, seconds, request_id));
     } else if result.is_error == Some(true) {
         // A success status whose body broke the contract (invalid JSON, schema mismatch).
-        report.class = Some(ErrorClass::Upstream5xx);
-        result.meta = Some(error_meta(ErrorClass::Upstream5xx, None, request_id));
+        report.class = Some(ErrorClass::InvalidResponse);
+        result.meta = Some(error_meta(ErrorClass::InvalidResponse, None, request_id));
     } else if truncated {
         result.content.push(ContentBlock::text(format!(
             "[truncated: the response exceeded {cap} bytes; only the first {cap} bytes are shown. Narrow the request to see the rest.]"

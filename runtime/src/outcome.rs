@@ -27,6 +27,9 @@ pub enum ErrorClass {
     Upstream4xx,
     /// The upstream failed (5xx).
     Upstream5xx,
+    /// A success status whose body breaks the API's contract (invalid JSON, not matching the
+    /// output schema, missing): the API and its OpenAPI document disagree, so retrying seldom helps.
+    InvalidResponse,
     /// The upstream could not be reached or the connection broke.
     Transport,
     /// The response was larger than the configured cap.
@@ -45,6 +48,7 @@ impl ErrorClass {
             Self::Timeout => "timeout",
             Self::Upstream4xx => "upstream_4xx",
             Self::Upstream5xx => "upstream_5xx",
+            Self::InvalidResponse => "invalid_response",
             Self::Transport => "transport",
             Self::ResponseTooLarge => "response_too_large",
         }

@@ -48,7 +48,7 @@ pub fn to_result(
             Ok(value) => value,
             Err(err) => {
                 return CallToolResult::error(vec![ContentBlock::text(format!(
-                    "The upstream API answered {method} {route} with invalid JSON ({err}). This is an upstream problem; retrying later may help.{}",
+                    "The upstream API answered {method} {route} with HTTP {status} but invalid JSON ({err}). The API broke its own contract; retrying seldom helps, report it to the server's maintainers.{}",
                     body_excerpt(&response.body)
                 ))]);
             }

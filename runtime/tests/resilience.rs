@@ -353,3 +353,13 @@ async fn a_callers_unsendable_arguments_never_reach_the_upstream_nor_open_its_ci
     assert!(metrics.contains(r#"mcpgen_circuit_state{api="up"} 0"#), "{metrics}");
     assert!(!metrics.contains(r#"outcome="transport""#), "{metrics}");
 }
+
+#[tokio::test]
+async fn a_success_with_a_broken_body_is_an_invalid_response_not_an_upstream_failure() {
+    let (base, _chaos) = chaos::start().await;
+    let s = server(&base, &[("garbage", "garbage", json!({}))], json!({}));
+    let result = s.call("garbage", json!({})).await;
+    assert_eq!(class(&result).as_deref(), Some("invalid_response"), "{}", common::text(&result));
+    assert!(common::text(&result).contains("HTTP 200 but invalid JSON"), "{}", common::text(&result));
+    assert!(s.registry().metrics.render().contains(r#"outcome="invalid_response""#));
+}

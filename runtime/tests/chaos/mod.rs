@@ -74,6 +74,8 @@ async fn handle(State(chaos): State<Shared>, Path(route): Path<String>, headers:
             }
         }
         "unavailable" => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        // A success whose body is not the JSON it claims to be.
+        "garbage" => (StatusCode::OK, [("content-type", "application/json")], "{oops").into_response(),
         "throttled" => {
             if hit == 1 {
                 (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "1")]).into_response()
