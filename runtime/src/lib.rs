@@ -27,6 +27,7 @@ pub mod request;
 pub mod response;
 pub mod secrets;
 pub mod server;
+pub mod stdio;
 pub mod trace;
 pub mod transport;
 pub mod upstream;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use rmcp::ServiceExt as _;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
-use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService, stdio};
+use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use tracing_subscriber::EnvFilter;
 
 use super::cli::{Options, Transport};
@@ -59,7 +59,7 @@ pub async fn serve(registry: Registry, options: &Options) -> anyhow::Result<()> 
     }
     match options.transport {
         Transport::Stdio => {
-            let running = server.serve(stdio()).await.context("MCP handshake over stdio failed")?;
+            let running = server.serve((tokio::io::stdin(), super::stdio::stdout())).await.context("MCP handshake over stdio failed")?;
             running.waiting().await.context("stdio session ended with an error")?;
             Ok(())
         }
