@@ -124,6 +124,20 @@ impl Document {
         self.file.text = std::sync::Arc::new(text);
     }
 
+    /// Replaces each occurrence of `part` inside the value at `pointer` with `*` in what
+    /// diagnostics show (for a secret embedded in a longer value, such as a URL's password).
+    pub fn mask_within(&mut self, pointer: &str, part: &str) {
+        let (offset, len) = self.map().value_span(&self.file_pointer(pointer));
+        let Some(value) = self.file.text.get(offset..offset + len) else { return };
+        if part.is_empty() || !value.contains(part) {
+            return;
+        }
+        let masked = value.replace(part, &"*".repeat(part.len()));
+        let mut text = self.file.text.as_str().to_owned();
+        text.replace_range(offset..offset + len, &masked);
+        self.file.text = std::sync::Arc::new(text);
+    }
+
     /// Locates `pointer` in the file that holds it (a bundled file, or this one after translation).
     fn at(&self, pointer: &str, key: bool, problem: Problem, label: &str) -> Problem {
         if let Some((rest, doc)) = self.bundled_file(pointer) {

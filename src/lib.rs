@@ -57,10 +57,10 @@ impl Inputs {
 pub fn load_spec(path: &Path) -> Result<Spec, Problems> {
     let mut problems = Problems::default();
     let read = |p: &Path| Document::read(p, &p.display().to_string());
-    let remote = spec::bundle::Remote { allowed: &[], fetch: &fetch };
+    let reach = spec::bundle::Reach { allowed: &[], fetch: &fetch, roots: &[] };
     let dir = path.parent().unwrap_or(Path::new(""));
     match Document::read(path, &path.display().to_string())
-        .and_then(|doc| spec_of(doc, dir, &read, &remote, &mut problems))
+        .and_then(|doc| spec_of(doc, dir, &read, &reach, &mut problems))
     {
         Ok(spec) if !problems.has_errors() => Ok(spec),
         Ok(_) => Err(problems),
@@ -118,8 +118,9 @@ pub fn load(inputs: &Inputs) -> Result<ir::Input, Problems> {
         let display = path.display().to_string();
         let read = |p: &Path| Document::read(p, &p.display().to_string());
         let dir = path.parent().unwrap_or(Path::new(""));
-        let remote = spec::bundle::Remote { allowed: &api.allow_remote_refs, fetch: &fetch };
-        let loaded = Document::read(&path, &display).and_then(|doc| spec_of(doc, dir, &read, &remote, &mut problems));
+        let roots: Vec<PathBuf> = api.allow_external_refs.iter().map(|dir| base.join(dir)).collect();
+        let reach = spec::bundle::Reach { allowed: &api.allow_remote_refs, fetch: &fetch, roots: &roots };
+        let loaded = Document::read(&path, &display).and_then(|doc| spec_of(doc, dir, &read, &reach, &mut problems));
         match loaded {
             Ok(spec) => specs.push((id.clone(), spec)),
             Err(problem) => problems.push(problem),
@@ -160,10 +161,10 @@ pub fn load_texts(manifest: &str, specs: &[(&str, &str)]) -> Result<ir::Input, P
             format!("cannot read {}: in-memory specs cannot reference other files", path.display()),
         ))
     };
-    let remote = spec::bundle::Remote { allowed: &[], fetch: &fetch };
+    let reach = spec::bundle::Reach { allowed: &[], fetch: &fetch, roots: &[] };
     for (id, (name, text)) in manifest.apis.keys().zip(specs) {
         let parsed = Document::parse(name, (*text).to_owned())
-            .and_then(|doc| spec_of(doc, Path::new(""), &no_files, &remote, &mut problems));
+            .and_then(|doc| spec_of(doc, Path::new(""), &no_files, &reach, &mut problems));
         match parsed {
             Ok(spec) => loaded.push((id.clone(), spec)),
             Err(problem) => problems.push(problem),
@@ -212,11 +213,18 @@ fn spec_of(
     doc: Document,
     dir: &Path,
     read: &dyn Fn(&Path) -> Result<Document, Problem>,
-    remote: &spec::bundle::Remote<'_>,
+    reach: &spec::bundle::Reach<'_>,
     problems: &mut Problems,
 ) -> Result<Spec, Problem> {
-    let (doc, bundle_problems) = spec::bundle::bundle(doc, dir, read, remote);
+    let (mut doc, bundle_problems) = spec::bundle::bundle(doc, dir, read, reach);
     problems.0.extend(bundle_problems);
+    // A password in a server URL is refused later; the diagnostic's frame must not show it.
+    let servers = doc.get("/servers").and_then(serde_json::Value::as_array).cloned().unwrap_or_default();
+    for (i, server) in servers.iter().enumerate() {
+        if let Some(info) = server.get("url").and_then(serde_json::Value::as_str).and_then(manifest::userinfo) {
+            doc.mask_within(&format!("/servers/{i}/url"), info);
+        }
+    }
     Spec::from_document(doc)
 }
 

@@ -81,3 +81,19 @@ fn every_hostile_path_key_is_reported_at_its_key() {
         }
     }
 }
+
+#[test]
+fn credentials_in_base_urls_are_refused_and_never_echoed() {
+    let (rendered, errors) = render("url-credentials");
+    assert_eq!(errors, 3, "{rendered}");
+    for pasted in ["hunter2", "admin:", "ops:", "svc:"] {
+        assert!(!rendered.contains(pasted), "{pasted} echoed in:\n{rendered}");
+    }
+}
+
+#[test]
+fn references_outside_the_spec_directory_are_refused() {
+    let (rendered, errors) = render("external-ref");
+    assert_eq!(errors, 1, "{rendered}");
+    assert!(rendered.contains("mcpgen::spec::external_ref") && rendered.contains("allow_external_refs"), "{rendered}");
+}

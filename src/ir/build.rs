@@ -162,6 +162,16 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
                 "large response schemas",
             ));
         }
+        if section.base_url.is_none() {
+            // The spec's server URL is used as written: it is checked like the manifest's.
+            let servers = spec.api.servers.iter().enumerate();
+            if let Some((i, problem)) = servers
+                .filter(|(_, s)| s.url.starts_with("http://") || s.url.starts_with("https://"))
+                .find_map(|(i, s)| crate::manifest::base_url_problem(&s.url).map(|p| (i, p)))
+            {
+                problems.push(spec.doc.at_value(&format!("/servers/{i}/url"), problem, "server URL"));
+            }
+        }
         let (circuit_breaker, rate_limit, max_concurrency) =
             policy::api_limits(input.manifest.resilience.as_ref(), section.resilience.as_ref());
         apis.push(ApiIr {

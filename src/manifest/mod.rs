@@ -139,6 +139,10 @@ pub struct ApiSection {
     /// makes the generator reach the network).
     #[serde(default)]
     pub allow_remote_refs: Vec<String>,
+    /// Directories (relative to the manifest) whose files relative `$ref`s may read besides the
+    /// spec's own directory; none by default, so a spec cannot embed files from elsewhere.
+    #[serde(default)]
+    pub allow_external_refs: Vec<String>,
     /// Credentials for the spec's security schemes, by scheme name (shared by every environment
     /// and tenant unless overridden).
     #[serde(default)]
@@ -316,6 +320,19 @@ fn check(doc: &Document, manifest: &Manifest) -> Vec<Problem> {
                 ),
             );
         }
+        if let Some(problem) = api.base_url.as_deref().and_then(base_url_problem) {
+            problems.push(doc.at_value(&format!("{at}/base_url"), problem, "base URL"));
+        }
+        for (i, dir) in api.allow_external_refs.iter().enumerate() {
+            if dir.trim().is_empty() || dir.contains("://") {
+                problems.push(doc.at_value(
+                    &format!("{at}/allow_external_refs/{i}"),
+                    Problem::error("mcpgen::manifest::value", format!("`{dir}` is not a directory"))
+                        .with_help("name a directory relative to the manifest, e.g. `../shared` (remote documents go in `allow_remote_refs`)"),
+                    "invalid directory",
+                ));
+            }
+        }
         if let Some(var) = &api.base_url_env
             && !is_env_var(var)
         {
@@ -380,6 +397,14 @@ fn check(doc: &Document, manifest: &Manifest) -> Vec<Problem> {
             }
         }
     }
+    for (name, env) in &manifest.environments {
+        for (id, api) in &env.apis {
+            if let Some(problem) = api.base_url.as_deref().and_then(base_url_problem) {
+                let at = format!("/environments/{}/apis/{}/base_url", escape_token(name), escape_token(id));
+                problems.push(doc.at_value(&at, problem, "base URL"));
+            }
+        }
+    }
     auth::check(doc, manifest, &mut problems);
     resilience::check(doc, manifest, &mut problems);
     governance::check(doc, manifest, &mut problems);
@@ -392,6 +417,58 @@ fn check(doc: &Document, manifest: &Manifest) -> Vec<Problem> {
 pub fn conceal_secrets(doc: &mut Document) {
     let pointers = auth::literal_secrets(&doc.value);
     doc.mask_values(&pointers);
+    for (pointer, secret) in url_secrets(&doc.value, "") {
+        doc.mask_within(&pointer, &secret);
+    }
+}
+
+/// `(pointer, user info)` of every `base_url` that carries a user name or password.
+fn url_secrets(value: &serde_json::Value, pointer: &str) -> Vec<(String, String)> {
+    let serde_json::Value::Object(map) = value else { return Vec::new() };
+    let mut out = Vec::new();
+    for (key, child) in map {
+        let at = format!("{pointer}/{}", escape_token(key));
+        match (key.as_str(), child) {
+            ("base_url", serde_json::Value::String(url)) => {
+                out.extend(userinfo(url).map(|info| (at, info.to_owned())));
+            }
+            _ => out.extend(url_secrets(child, &at)),
+        }
+    }
+    out
+}
+
+/// The user info of a URL (`user:secret` in `http://user:secret@host/v1`), if it has any.
+pub fn userinfo(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    authority.rfind('@').map(|at| &authority[..at])
+}
+
+/// What is wrong with a base URL beyond its scheme, for the manifest's `base_url`s and the spec's
+/// `servers` alike: credentials in it (written into tools.json and the README, so refused like any
+/// literal secret, and shown masked) or characters a request line cannot carry.
+pub(crate) fn base_url_problem(url: &str) -> Option<Problem> {
+    if let Some(info) = userinfo(url) {
+        let masked = url.replacen(info, &"*".repeat(info.chars().count()), 1);
+        return Some(
+            Problem::error("mcpgen::manifest::url_credentials", format!("literal secret: base URL `{masked}` holds a user name or password"))
+                .with_help("remove `user:password@` from the URL (it would be written into tools.json and the README) and bind the credentials as secret references instead, e.g. `credentials: {basic: {username: env:API_USER, password: env:API_PASSWORD}}` (see docs/auth.md)"),
+        );
+    }
+    if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        let shown: String = url.chars().map(|c| if c.is_control() || c.is_whitespace() { '?' } else { c }).collect();
+        return Some(
+            Problem::error(
+                "mcpgen::manifest::value",
+                format!("base URL `{shown}` contains whitespace or a control character"),
+            )
+            .with_help(
+                "write the URL without spaces or line breaks; percent-encode them (`%20`) if the API really needs them",
+            ),
+        );
+    }
+    None
 }
 
 /// Header names for `x-mcp-header`: letters, digits and `-`.

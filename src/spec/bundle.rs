@@ -7,6 +7,10 @@
 //! [`Document::bundled`] keeps each file so that diagnostics still point into it.
 //! Remote references (`http://`, `https://`) are refused: fetching URLs named by a document would
 //! let a spec make the generator reach arbitrary hosts (SSRF), and builds must be reproducible.
+//! Relative references are confined the same way: a file outside the main spec's directory (and
+//! the directories the manifest adds, `allow_external_refs`) is refused, because a spec from
+//! elsewhere (a vendor, a pull request) could otherwise embed `../../home/user/.netrc` into the
+//! generated output.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Component, Path, PathBuf};
@@ -23,12 +27,16 @@ pub const BUNDLE_KEY: &str = "x-mcpgen-bundle";
 /// Most files one spec may pull in.
 const MAX_FILES: usize = 500;
 
-/// Remote references: the URL prefixes the manifest allows, and how to fetch a URL.
-pub struct Remote<'a> {
+/// What references may reach: the URL prefixes and directories the manifest allows, and how to
+/// fetch a URL.
+pub struct Reach<'a> {
     /// Allowed URL prefixes (`apis.<id>.allow_remote_refs`); empty refuses every remote reference.
     pub allowed: &'a [String],
     /// Fetches and parses a document.
     pub fetch: &'a dyn Fn(&str) -> Result<Document, Problem>,
+    /// Directories besides the main spec's own (and their subdirectories) whose files relative
+    /// references may read (`apis.<id>.allow_external_refs`, resolved against the manifest).
+    pub roots: &'a [PathBuf],
 }
 
 /// Where a bundled document comes from.
@@ -73,14 +81,14 @@ pub fn bundle(
     mut main: Document,
     dir: &Path,
     read: &dyn Fn(&Path) -> Result<Document, Problem>,
-    remote: &Remote<'_>,
+    reach: &Reach<'_>,
 ) -> (Document, Vec<Problem>) {
     let mut problems = Vec::new();
     if !references_files(&main.value) {
         // Most specs are one file: skip the walk that builds a pointer for every node.
         return (main, problems);
     }
-    let mut state = State { root_dir: dir.to_path_buf(), files: BTreeMap::new(), queue: VecDeque::new(), remote };
+    let mut state = State { root_dir: dir.to_path_buf(), files: BTreeMap::new(), queue: VecDeque::new(), reach };
     let mut loaded: Vec<(String, Document)> = Vec::new();
     let mut value = std::mem::take(&mut main.value);
     let main_source = Source::File(dir.join("main"));
@@ -92,7 +100,7 @@ pub fn bundle(
         }
         let fetched = match &source {
             Source::File(path) => read(path),
-            Source::Url(url) => (state.remote.fetch)(url),
+            Source::Url(url) => (state.reach.fetch)(url),
         };
         let mut doc = match fetched {
             Ok(doc) => doc,
@@ -142,10 +150,24 @@ struct State<'a> {
     files: BTreeMap<String, usize>,
     /// Documents to load, with where they were first referenced (to locate a failure).
     queue: VecDeque<(Source, Problem)>,
-    remote: &'a Remote<'a>,
+    reach: &'a Reach<'a>,
 }
 
 impl State<'_> {
+    /// Whether a relative reference may read `path`: it lies under the spec's directory or an
+    /// allowed one, both as written and after following symbolic links (a link inside the tree
+    /// may point out of it).
+    fn may_read(&self, path: &Path) -> bool {
+        let canonical = std::fs::canonicalize(path).ok();
+        std::iter::once(&self.root_dir).chain(self.reach.roots).any(|root| {
+            let lexical = is_within(path, root);
+            match (&canonical, std::fs::canonicalize(root)) {
+                (Some(file), Ok(root)) => lexical && file.starts_with(root),
+                _ => lexical,
+            }
+        })
+    }
+
     /// A file's path relative to the main file's directory; a URL as it is.
     fn key_of(&self, source: &Source) -> String {
         match source {
@@ -171,10 +193,22 @@ impl State<'_> {
         }
         let source = current.join(document);
         if let Source::Url(url) = &source
-            && !self.remote.allowed.iter().any(|prefix| url.starts_with(prefix.as_str()))
+            && !self.reach.allowed.iter().any(|prefix| url.starts_with(prefix.as_str()))
         {
             return Err(Problem::error("mcpgen::spec::remote_ref", format!("remote reference `{reference}` is refused"))
                 .with_help("download the document next to the spec and reference it by relative path, or allow its URL prefix in the manifest (`allow_remote_refs`)"));
+        }
+        if let Source::File(path) = &source
+            && !self.may_read(path)
+        {
+            return Err(Problem::error(
+                "mcpgen::spec::external_ref",
+                format!("reference `{reference}` reads a file outside the spec's directory"),
+            )
+            .with_help(
+                "move the file under the spec's directory, or allow its directory for this API in the manifest \
+                 (`allow_external_refs: [\"../shared\"]`, relative to the manifest)",
+            ));
         }
         let key = self.key_of(&source);
         if !self.files.contains_key(&key) {
@@ -237,6 +271,16 @@ fn references_files(value: &Value) -> bool {
     }
 }
 
+/// Whether `path` is `root` or below it, comparing normalised absolute paths (so `..` cannot
+/// climb out, and an absolute reference is not mistaken for one under a relative root).
+fn is_within(path: &Path, root: &Path) -> bool {
+    let absolute = |p: &Path| {
+        let p = if p.as_os_str().is_empty() { Path::new(".") } else { p };
+        normalize(&std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()))
+    };
+    absolute(path).starts_with(absolute(root))
+}
+
 /// `a/./b/../c` → `a/c`, without touching the file system.
 fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
@@ -269,8 +313,8 @@ mod tests {
         }
     }
 
-    fn no_remote() -> Remote<'static> {
-        Remote { allowed: &[], fetch: &|url: &str| Err(Problem::error("x", format!("no fetching {url}"))) }
+    fn no_remote() -> Reach<'static> {
+        Reach { allowed: &[], fetch: &|url: &str| Err(Problem::error("x", format!("no fetching {url}"))), roots: &[] }
     }
 
     #[test]
@@ -315,6 +359,30 @@ mod tests {
         // Problems inside a bundled file point into that file.
         let p = doc.at_key("/x-mcpgen-bundle/schemas~1pet.yaml/Owner", Problem::error("x", "y"), "here");
         assert_eq!(p.position().as_deref(), Some("api/schemas/pet.yaml:5:1"));
+    }
+
+    #[test]
+    fn references_outside_the_spec_directory_are_refused_unless_allowed() {
+        let main = || {
+            Document::parse(
+                "api/o.yaml",
+                "a: {$ref: '../outside.yaml#/A'}\nb: {$ref: 'sub/../../up.yaml'}\nc: {$ref: '/etc/passwd'}\nd: {$ref: 'sub/in.yaml'}\n".into(),
+            )
+            .unwrap()
+        };
+        let read = read_from(&[("outside.yaml", "A: {}\n"), ("up.yaml", "{}\n"), ("api/sub/in.yaml", "{}\n")]);
+        let (_, problems) = bundle(main(), Path::new("api"), &read, &no_remote());
+        let found: Vec<_> = problems.iter().map(|p| (p.code, p.position())).collect();
+        let at = |line: usize| Some(format!("api/o.yaml:{line}:11"));
+        let code = "mcpgen::spec::external_ref";
+        assert_eq!(found, [(code, at(1)), (code, at(2)), (code, at(3))]);
+        // The manifest can allow more: here the parent directory (still not /etc).
+        let roots = [PathBuf::from("")];
+        let reach = Reach { roots: &roots, ..no_remote() };
+        let (_, problems) = bundle(main(), Path::new("api"), &read, &reach);
+        let found: Vec<_> = problems.iter().map(|p| (p.code, p.position())).collect();
+        assert_eq!(found, [(code, at(3))]);
+        assert!(is_within(Path::new("a/b/../c"), Path::new("a")) && !is_within(Path::new("a/../../b"), Path::new("")));
     }
 
     #[test]
