@@ -2,10 +2,12 @@
 
 use std::ffi::OsString;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use clap::{Arg, ArgAction, Command, value_parser};
 
 use super::definition::ServerDefinition;
+use super::limits::HttpLimits;
 
 /// How the server talks to MCP clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +39,8 @@ pub struct Options {
     pub metrics_listen: Option<SocketAddr>,
     /// Append the audit trail to this JSONL file.
     pub audit_file: Option<String>,
+    /// Timeouts, connection cap and body size of the HTTP listeners.
+    pub limits: HttpLimits,
 }
 
 /// Parses `args` (including the program name) for the server described by `definition`.
@@ -141,6 +145,7 @@ pub fn parse(definition: &ServerDefinition, args: impl IntoIterator<Item = OsStr
                 .value_name("ORIGIN")
                 .help("Browser origin allowed to call over HTTP, e.g. https://app.example.com:443; requests with any other Origin header get 403 (requests without one are allowed); repeatable"),
         );
+    let command = limit_args(command);
     let matches = command.try_get_matches_from(args)?;
     let transport = match matches.get_one::<String>("transport").map(String::as_str) {
         Some("http") => Transport::Http,
@@ -158,5 +163,71 @@ pub fn parse(definition: &ServerDefinition, args: impl IntoIterator<Item = OsStr
         log_json: matches.get_one::<String>("log-format").is_some_and(|f| f == "json"),
         metrics_listen: matches.get_one::<SocketAddr>("metrics-listen").copied(),
         audit_file: matches.get_one::<String>("audit-file").cloned(),
+        limits: limits(&matches),
     })
+}
+
+/// The HTTP listeners' limits (see `docs/operations.md`, "Limits"); they apply to `--listen` and
+/// `--metrics-listen` alike.
+fn limit_args(command: Command) -> Command {
+    let seconds = |id: &'static str, env: &'static str, default: u64, help: &'static str| {
+        Arg::new(id)
+            .long(id)
+            .env(env)
+            .value_name("SECS")
+            .value_parser(value_parser!(u64).range(1..))
+            .default_value(default.to_string())
+            .help(help)
+    };
+    command
+        .arg(seconds(
+            "header-timeout-secs",
+            "MCP_HEADER_TIMEOUT_SECS",
+            HttpLimits::HEADER_TIMEOUT_SECS,
+            "HTTP: close a connection whose request head is not complete this long after it connected (or after the request's first byte)",
+        ))
+        .arg(seconds(
+            "body-timeout-secs",
+            "MCP_BODY_TIMEOUT_SECS",
+            HttpLimits::BODY_TIMEOUT_SECS,
+            "HTTP: answer 408 and close when a request body has not arrived in full within this time",
+        ))
+        .arg(seconds(
+            "idle-timeout-secs",
+            "MCP_IDLE_TIMEOUT_SECS",
+            HttpLimits::IDLE_TIMEOUT_SECS,
+            "HTTP: close a keep-alive connection after this long without a request (open SSE streams are requests in flight)",
+        ))
+        .arg(
+            Arg::new("max-connections")
+                .long("max-connections")
+                .env("MCP_MAX_CONNECTIONS")
+                .value_name("N")
+                .value_parser(value_parser!(u64).range(1..))
+                .default_value(HttpLimits::MAX_CONNECTIONS.to_string())
+                .help("HTTP: most connections served at once; more are answered 503 and closed at once (keep below `ulimit -n`)"),
+        )
+        .arg(
+            Arg::new("max-body-bytes")
+                .long("max-body-bytes")
+                .env("MCP_MAX_BODY_BYTES")
+                .value_name("BYTES")
+                .value_parser(value_parser!(u64).range(1..))
+                .default_value(HttpLimits::MAX_BODY_BYTES.to_string())
+                .help("HTTP: largest request body accepted; larger ones get 413"),
+        )
+}
+
+fn limits(matches: &clap::ArgMatches) -> HttpLimits {
+    let defaults = HttpLimits::default();
+    let number = |id: &str| matches.get_one::<u64>(id).copied();
+    let seconds = |id: &str, default: Duration| number(id).map_or(default, Duration::from_secs);
+    let count = |id: &str, default: usize| number(id).and_then(|n| usize::try_from(n).ok()).unwrap_or(default);
+    HttpLimits {
+        header_timeout: seconds("header-timeout-secs", defaults.header_timeout),
+        body_timeout: seconds("body-timeout-secs", defaults.body_timeout),
+        idle_timeout: seconds("idle-timeout-secs", defaults.idle_timeout),
+        max_connections: count("max-connections", defaults.max_connections),
+        max_body_bytes: count("max-body-bytes", defaults.max_body_bytes),
+    }
 }

@@ -18,9 +18,6 @@ use serde_json::Value;
 
 use super::inbound::{Authenticator, metadata_url};
 
-/// Largest request body the gate reads to find the called tool (rmcp applies its own limits after).
-const MAX_BODY: usize = 4 * 1024 * 1024;
-
 /// What the gate needs to decide.
 pub struct Gate {
     /// Token validation.
@@ -127,7 +124,9 @@ pub async fn guard(State(gate): State<Arc<Gate>>, request: Request, next: Next) 
         }
     }
     let (mut parts, body) = request.into_parts();
-    let bytes = match to_bytes(body, MAX_BODY).await {
+    // The router's outermost layer (`limits::read_body`) has already read the body, within
+    // `--max-body-bytes` and the body timeout; a second, different cap here would only disagree.
+    let bytes = match to_bytes(body, usize::MAX).await {
         Ok(bytes) => bytes,
         Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n").into_response(),
     };

@@ -10,8 +10,10 @@ use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use tracing_subscriber::EnvFilter;
 
 use super::cli::{Options, Transport};
+use super::connections;
 use super::gate::{Gate, guard};
 use super::inbound::{metadata, metadata_url};
+use super::limits::{HttpLimits, read_body};
 use super::otel;
 use super::registry::Registry;
 use super::server::McpServer;
@@ -49,17 +51,21 @@ pub async fn serve(registry: Registry, options: &Options) -> anyhow::Result<()> 
             .with_context(|| format!("cannot listen for metrics on {addr}"))?;
         let addr = listener.local_addr()?;
         let app = operations_router(&server, true);
+        let limits = options.limits;
         tracing::info!("metrics on http://{addr}/metrics");
         eprintln!("metrics on http://{addr}/metrics");
         tokio::spawn(async move {
-            if let Err(err) = serve_app(listener, app, std::future::pending()).await {
+            if let Err(err) = connections::serve(listener, app, limits, std::future::pending()).await {
                 tracing::error!("metrics listener failed: {err}");
             }
         });
     }
     match options.transport {
         Transport::Stdio => {
-            let running = server.serve((tokio::io::stdin(), super::stdio::stdout())).await.context("MCP handshake over stdio failed")?;
+            let running = server
+                .serve((tokio::io::stdin(), super::stdio::stdout()))
+                .await
+                .context("MCP handshake over stdio failed")?;
             running.waiting().await.context("stdio session ended with an error")?;
             Ok(())
         }
@@ -75,25 +81,17 @@ async fn serve_http(server: McpServer, options: &Options) -> anyhow::Result<()> 
     let addr = listener.local_addr()?;
     tracing::info!("listening on http://{addr}/mcp");
     eprintln!("listening on http://{addr}/mcp");
-    serve_app(listener, app, shutdown_signal()).await.context("HTTP server failed")?;
+    connections::serve(listener, app, options.limits, shutdown_signal()).await.context("HTTP server failed")?;
     Ok(())
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, with `TCP_NODELAY` on every connection:
-/// MCP responses (SSE events in particular) are small writes, and Nagle's algorithm meeting the
-/// client's delayed ACK would add about 40 ms to every call (axum 0.8 leaves it off).
+/// Serves `app` on `listener` until `shutdown` completes, with the default [`HttpLimits`].
 pub async fn serve_app(
     listener: tokio::net::TcpListener,
     app: axum::Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use axum::serve::ListenerExt as _;
-    let listener = listener.tap_io(|tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::debug!("cannot set TCP_NODELAY on a connection: {err}");
-        }
-    });
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    connections::serve(listener, app, HttpLimits::default(), shutdown).await
 }
 
 /// The HTTP application: `/mcp` (behind the auth gate when inbound auth is on), `/healthz`, and
@@ -108,6 +106,7 @@ pub fn router(server: McpServer, options: &Options) -> axum::Router {
         ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"].into_iter().map(str::to_owned).collect();
     origins.extend(options.allowed_origins.iter().cloned());
     let config = StreamableHttpServerConfig::default()
+        .with_max_request_body_bytes(options.limits.max_body_bytes)
         .with_allowed_hosts(hosts)
         .with_allowed_origins(origins)
         .enforce_origin_validation();
@@ -154,7 +153,9 @@ pub fn router(server: McpServer, options: &Options) -> axum::Router {
         }
         _ => app = app.merge(mcp),
     }
-    app
+    // Outermost: no handler (the gate, rmcp) sees a request before its whole body has arrived
+    // within the body limit and deadline.
+    app.layer(axum::middleware::from_fn_with_state(options.limits, read_body))
 }
 
 /// `/readyz`, and `/metrics` (Prometheus text format) when `with_metrics`.

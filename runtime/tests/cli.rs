@@ -58,3 +58,39 @@ fn help_names_the_base_url_variables_and_bad_values_are_refused() {
     assert!(parse(&definition(), args(&["--transport", "carrier-pigeon"])).is_err());
     assert!(parse(&definition(), args(&["--listen", "nowhere"])).is_err());
 }
+
+#[test]
+fn http_limits_default_to_the_documented_values_and_can_be_changed() {
+    use mcpgen_runtime::limits::HttpLimits;
+    use std::time::Duration;
+    assert_eq!(parse(&definition(), args(&[])).unwrap().limits, HttpLimits::default());
+    let defaults = HttpLimits::default();
+    assert_eq!(
+        (defaults.header_timeout, defaults.body_timeout, defaults.idle_timeout),
+        (Duration::from_secs(10), Duration::from_secs(30), Duration::from_secs(60))
+    );
+    assert_eq!((defaults.max_connections, defaults.max_body_bytes), (512, 4 * 1024 * 1024));
+    let options = parse(
+        &definition(),
+        args(&[
+            "--header-timeout-secs=2",
+            "--body-timeout-secs=3",
+            "--idle-timeout-secs=4",
+            "--max-connections=5",
+            "--max-body-bytes=6",
+        ]),
+    )
+    .unwrap();
+    let expected = HttpLimits {
+        header_timeout: Duration::from_secs(2),
+        body_timeout: Duration::from_secs(3),
+        idle_timeout: Duration::from_secs(4),
+        max_connections: 5,
+        max_body_bytes: 6,
+    };
+    assert_eq!(options.limits, expected);
+    // Zero would mean "close at once" or "serve nobody"; refused rather than guessed at.
+    for zero in ["--header-timeout-secs=0", "--max-connections=0", "--max-body-bytes=0"] {
+        assert!(parse(&definition(), args(&[zero])).is_err(), "{zero}");
+    }
+}

@@ -10,6 +10,8 @@ mod bodies;
 mod cli;
 mod echo;
 mod governance;
+mod hostile;
+mod http_limits;
 mod inbound_auth;
 mod introspection;
 mod mutual_tls;

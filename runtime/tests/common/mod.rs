@@ -13,6 +13,8 @@ use mcpgen_runtime::secrets::Secrets;
 use rmcp::model::CallToolResult;
 use serde_json::Value;
 
+pub mod session;
+
 /// Secrets that read environment variables from `vars` only.
 pub fn secrets(vars: &[(&str, &str)]) -> Arc<Secrets> {
     let vars: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
@@ -42,6 +44,14 @@ pub async fn serve(app: axum::Router) -> String {
     format!("http://{addr}")
 }
 
+/// Serves `app` on an ephemeral 127.0.0.1 port under `limits`; returns its address.
+pub async fn serve_limited(app: axum::Router, limits: mcpgen_runtime::limits::HttpLimits) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(mcpgen_runtime::connections::serve(listener, app, limits, std::future::pending()));
+    addr
+}
+
 /// Options of an HTTP server on an ephemeral 127.0.0.1 port with text logs.
 pub fn http_options() -> Options {
     Options {
@@ -54,6 +64,7 @@ pub fn http_options() -> Options {
         log_json: false,
         metrics_listen: None,
         audit_file: None,
+        limits: mcpgen_runtime::limits::HttpLimits::default(),
     }
 }
 
