@@ -2,6 +2,7 @@
 //! argument validation, the request, upstream credentials, the resilient send, and the mapping of
 //! the response — returning, besides the result, what the logs and metrics need to know.
 
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use rmcp::model::{CallToolResult, ContentBlock};
@@ -33,8 +34,10 @@ pub struct Report {
 
 /// Everything a call needs besides the tool and its arguments.
 pub struct CallContext<'a> {
-    /// The authenticated caller (`None`: the local operator, as on stdio).
+    /// The authenticated caller (`None`: the local operator, as on stdio, or an anonymous HTTP client).
     pub caller: Option<&'a Principal>,
+    /// The network address of an HTTP client (`None` on stdio and in process).
+    pub peer: Option<IpAddr>,
     /// The call's trace.
     pub trace: &'a TraceContext,
     /// The call's id (results' `_meta`, logs).
@@ -95,7 +98,7 @@ pub async fn run(
         Err(why) => return (fail(&mut report, Failure::new(ErrorClass::Forbidden, why)), report),
     };
     report.tenant = tenant.map(str::to_owned);
-    if let Err(wait) = registry.check_client_rate(client_key(context.caller, tenant)) {
+    if let Err(wait) = registry.check_client_rate(client_key(context.caller, context.peer, tenant)) {
         let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
         let failure = Failure::new(
             ErrorClass::RateLimited,
@@ -180,12 +183,19 @@ fn tenant_of<'a>(registry: &'a Registry, caller: Option<&'a Principal>) -> Resul
     }
 }
 
-/// Whose rate limit a call counts against: the tenant, else the client, else the local operator.
-fn client_key(caller: Option<&Principal>, tenant: Option<&str>) -> String {
-    match (tenant, caller) {
-        (Some(tenant), _) => format!("tenant:{tenant}"),
-        (None, Some(principal)) => format!("client:{}", principal.client.as_deref().unwrap_or(&principal.subject)),
-        (None, None) => "local".to_owned(),
+/// Whose rate limit a call counts against: the tenant, else the authenticated client, else the
+/// network address of an anonymous HTTP client (IPv6 by its /64, which one host usually owns
+/// whole), else the local operator.
+fn client_key(caller: Option<&Principal>, peer: Option<IpAddr>, tenant: Option<&str>) -> String {
+    match (tenant, caller, peer.map(|ip| ip.to_canonical())) {
+        (Some(tenant), _, _) => format!("tenant:{tenant}"),
+        (None, Some(principal), _) => format!("client:{}", principal.client.as_deref().unwrap_or(&principal.subject)),
+        (None, None, Some(IpAddr::V4(ip))) => format!("ip:{ip}"),
+        (None, None, Some(IpAddr::V6(ip))) => {
+            let prefix = u128::from(ip) & !((1u128 << 64) - 1);
+            format!("ip:{}/64", std::net::Ipv6Addr::from(prefix))
+        }
+        (None, None, None) => "local".to_owned(),
     }
 }
 
@@ -281,4 +291,20 @@ fn invalid_arguments(tool: &str, lines: &[String]) -> Failure {
             super::echo::problems(lines).join("\n")
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anonymous_http_clients_are_limited_by_address_and_ipv6_by_its_64_prefix() {
+        let ip = |text: &str| Some(text.parse::<IpAddr>().unwrap());
+        assert_eq!(client_key(None, ip("192.0.2.7"), None), "ip:192.0.2.7");
+        assert_eq!(client_key(None, ip("::ffff:192.0.2.7"), None), "ip:192.0.2.7");
+        assert_eq!(client_key(None, ip("2001:db8:1:2:aaaa::1"), None), "ip:2001:db8:1:2::/64");
+        assert_eq!(client_key(None, ip("2001:db8:1:2:bbbb::9"), None), client_key(None, ip("2001:db8:1:2::5"), None));
+        assert_eq!(client_key(None, None, None), "local");
+        assert_eq!(client_key(None, ip("192.0.2.7"), Some("acme")), "tenant:acme");
+    }
 }

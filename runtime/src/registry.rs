@@ -279,6 +279,11 @@ impl Registry {
     /// Takes one call from `key`'s bucket; `Err` says how long until the next is allowed.
     pub fn check_client_rate(&self, key: String) -> Result<(), Duration> {
         let Some(limiter) = &self.client_rate else { return Ok(()) };
+        if limiter.len() > CLIENT_KEYS_BEFORE_PRUNING {
+            // One key per client address: forget the ones whose bucket is full again, so many
+            // addresses cannot grow the table without bound.
+            limiter.retain_recent();
+        }
         match limiter.check_key(&key) {
             Ok(()) => Ok(()),
             Err(not_until) => {
@@ -382,3 +387,6 @@ fn install_crypto_provider() {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
 }
+
+/// Client rate-limit keys kept before idle ones are dropped.
+const CLIENT_KEYS_BEFORE_PRUNING: usize = 10_000;

@@ -1,6 +1,7 @@
 //! The MCP server: lists the tool table and executes calls (macro-free `ServerHandler`), with one
 //! tracing span, one log line and one set of metrics per call.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -46,13 +47,17 @@ impl McpServer {
         entry: &ToolEntry,
         arguments: serde_json::Map<String, Value>,
         caller: Option<&Principal>,
+        peer: Option<IpAddr>,
         trace: &TraceContext,
         progress: &Progress,
     ) -> CallToolResult {
         let started = Instant::now();
         let request_id = random_hex(8);
-        let client =
-            caller.map(|p| p.client.clone().unwrap_or_else(|| p.subject.clone())).unwrap_or_else(|| "local".into());
+        let client = match (caller, peer) {
+            (Some(p), _) => p.client.clone().unwrap_or_else(|| p.subject.clone()),
+            (None, Some(ip)) => ip.to_string(),
+            (None, None) => "local".into(),
+        };
         // At the highest level, so the span is enabled whenever any line of the call is logged:
         // an `info` span is off under a `warn` filter (stdio's default), and the warning of a
         // failed or deprecated call would lose its tool, API and request id.
@@ -70,7 +75,7 @@ impl McpServer {
         let mut trace = trace.clone();
         otel::adopt(&span, &mut trace);
         span.record("trace_id", trace.trace_id.as_str());
-        let context = CallContext { caller, trace: &trace, request_id: &request_id, progress };
+        let context = CallContext { caller, peer, trace: &trace, request_id: &request_id, progress };
         let audited = self.registry.audit.as_ref().map(|_| Value::Object(arguments.clone()));
         let (result, report) = call::run(&self.registry, entry, arguments, &context).instrument(span.clone()).await;
         let elapsed = started.elapsed();
@@ -123,7 +128,7 @@ impl McpServer {
             Value::Object(map) => map,
             _ => serde_json::Map::new(),
         };
-        self.execute(entry, arguments, caller, &TraceContext::continue_or_start(None), &Progress::silent()).await
+        self.execute(entry, arguments, caller, None, &TraceContext::continue_or_start(None), &Progress::silent()).await
     }
 
     /// [`Self::call_as`] for the local operator.
@@ -169,6 +174,15 @@ fn caller(context: &RequestContext<RoleServer>) -> Option<Principal> {
         .get::<axum::http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<Principal>())
         .cloned()
+}
+
+/// The network address of an HTTP client (the transport records it per connection).
+fn peer(context: &RequestContext<RoleServer>) -> Option<IpAddr> {
+    context
+        .extensions
+        .get::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>())
+        .map(|info| info.0.ip())
 }
 
 /// The caller's trace: `_meta.traceparent` (SEP-414), else the HTTP `traceparent` header.
@@ -269,7 +283,7 @@ impl ServerHandler for McpServer {
             None => (Progress::silent(), None),
         };
         let outcome = tokio::select! {
-            result = self.execute(entry, arguments, caller.as_ref(), &trace, &progress) => Ok(result.into()),
+            result = self.execute(entry, arguments, caller.as_ref(), peer(&context), &trace, &progress) => Ok(result.into()),
             () = context.ct.cancelled() => {
                 tracing::info!(tool = %entry.tool.name, "tool call cancelled by the client");
                 Err(McpError::internal_error("the request was cancelled", None))

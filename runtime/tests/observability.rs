@@ -52,7 +52,14 @@ async fn calls_are_counted_logged_and_traced() {
     let incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     let entry = server.registry().get("good").unwrap();
     let result = server
-        .execute(entry, Default::default(), None, &TraceContext::continue_or_start(Some(incoming)), &Progress::silent())
+        .execute(
+            entry,
+            Default::default(),
+            None,
+            None,
+            &TraceContext::continue_or_start(Some(incoming)),
+            &Progress::silent(),
+        )
         .await;
     assert_eq!(result.is_error, Some(false));
     assert_eq!(server.call("flaky", json!({})).await.is_error, Some(false));

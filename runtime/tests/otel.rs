@@ -53,7 +53,7 @@ async fn tool_call_spans_are_exported_as_children_of_the_callers_trace() {
         let _default = tracing::subscriber::set_default(subscriber);
         let entry = server.registry().get("good").unwrap();
         let trace = TraceContext::continue_or_start(Some(incoming));
-        let result = server.execute(entry, Default::default(), None, &trace, &Progress::silent()).await;
+        let result = server.execute(entry, Default::default(), None, None, &trace, &Progress::silent()).await;
         assert_eq!(result.is_error, Some(false));
     }
     // Shutting the provider down flushes the batch (blocking: off the async workers).

@@ -271,7 +271,7 @@ async fn waits_and_retries_are_reported_as_progress_in_order() {
     let entry = s.registry().get("flaky").unwrap();
     let (progress, mut messages) = Progress::channel();
     let trace = TraceContext::continue_or_start(None);
-    let result = s.execute(entry, Default::default(), None, &trace, &progress).await;
+    let result = s.execute(entry, Default::default(), None, None, &trace, &progress).await;
     assert_eq!(result.is_error, Some(false), "{}", common::text(&result));
     drop(progress);
     let mut reported = Vec::new();
@@ -362,4 +362,31 @@ async fn a_success_with_a_broken_body_is_an_invalid_response_not_an_upstream_fai
     assert_eq!(class(&result).as_deref(), Some("invalid_response"), "{}", common::text(&result));
     assert!(common::text(&result).contains("HTTP 200 but invalid JSON"), "{}", common::text(&result));
     assert!(s.registry().metrics.render().contains(r#"outcome="invalid_response""#));
+}
+
+#[tokio::test]
+async fn anonymous_http_clients_each_have_their_own_rate_limit() {
+    use rmcp::ServiceExt as _;
+    use rmcp::model::CallToolRequestParams;
+    use rmcp::transport::StreamableHttpClientTransport;
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+
+    let (base, _chaos) = chaos::start().await;
+    let s = server(&base, &[("ok", "ok", json!({}))], json!({"clientRateLimit": {"perSecond": 1, "burst": 1}}));
+    let app = common::serve(mcpgen_runtime::transport::router(s, &common::http_options())).await;
+    // Two hosts on loopback: the whole of 127.0.0.0/8 is local on Linux.
+    let from = |address: &str| {
+        let http = reqwest::Client::builder().local_address(address.parse::<std::net::IpAddr>().ok()).build().unwrap();
+        let config = StreamableHttpClientTransportConfig::with_uri(format!("{app}/mcp"));
+        ().serve(StreamableHttpClientTransport::with_client(http, config))
+    };
+    let (first, second) = (from("127.0.0.1").await.unwrap(), from("127.0.0.2").await.unwrap());
+    let call = || CallToolRequestParams::new("ok");
+    assert_eq!(first.call_tool(call()).await.unwrap().is_error, Some(false));
+    let limited = first.call_tool(call()).await.unwrap();
+    assert_eq!(class(&limited).as_deref(), Some("rate_limited"), "{}", common::text(&limited));
+    let other = second.call_tool(call()).await.unwrap();
+    assert_eq!(other.is_error, Some(false), "another address is not limited: {}", common::text(&other));
+    first.cancel().await.unwrap();
+    second.cancel().await.unwrap();
 }
