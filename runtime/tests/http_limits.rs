@@ -253,3 +253,36 @@ async fn streamed_responses_are_requests_in_flight_not_idle_time() {
         assert!(matches!(chunk, Ok(Some(_))), "the SSE stream ended: {chunk:?}");
     }
 }
+
+#[tokio::test]
+async fn the_limit_flags_reach_the_listener() {
+    let (base, _chaos) = chaos::start().await;
+    let definition: mcpgen_runtime::definition::ServerDefinition = serde_json::from_value(json!({
+        "@generated": "test", "name": "flags", "version": "1.0.0",
+        "apis": [{"id": "up", "baseUrlEnv": "UP_BASE_URL"}],
+        "environments": [{"name": "default", "apis": [{"id": "up", "baseUrl": base}]}], "tools": []
+    }))
+    .unwrap();
+    // `serve` only prints its address, so pick a free port first.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{port}");
+    let args = ["flags", "--transport", "http", "--listen", &listen, "--max-connections", "1"];
+    let options = mcpgen_runtime::cli::parse(&definition, args.map(std::ffi::OsString::from)).unwrap();
+    let registry = common::registry(definition, &[]).unwrap();
+    tokio::spawn(async move { mcpgen_runtime::transport::serve(registry, &options).await });
+    let connect = async {
+        loop {
+            match TcpStream::connect(&listen).await {
+                Ok(stream) => break stream,
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    };
+    let mut first = tokio::time::timeout(CLOSED_WITHIN, connect).await.expect("the server listens");
+    assert!(healthz(&mut first).await.starts_with("HTTP/1.1 200"));
+    // Only the cap answers 503 (a timeout closes without a word), and only a cap of 1 refuses the second.
+    let mut second = TcpStream::connect(&listen).await.unwrap();
+    let refused = read_until_closed(&mut second, CLOSED_WITHIN).await.expect("the second connection is refused");
+    let refused = String::from_utf8_lossy(&refused).into_owned();
+    assert!(refused.starts_with("HTTP/1.1 503"), "--max-connections 1 was not applied: {refused:?}");
+}
