@@ -13,5 +13,6 @@ mod diff;
 mod e2e;
 mod e2e_auth;
 mod generate;
+mod mutate;
 mod remote;
 mod robustness;
