@@ -233,6 +233,10 @@ pub struct HttpMapping {
     /// Request body, when the operation takes one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<BodyMapping>,
+    /// Headers every request carries, lower-case names: `accept` built from the operation's
+    /// response media types, and `accept` / `content-type` values the spec fixes.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub headers: std::collections::BTreeMap<String, String>,
 }
 
 /// Where a parameter goes in the HTTP request.

@@ -103,3 +103,54 @@ async fn text_and_binary_bodies() {
         call(&s, "binary", json!(base64::engine::general_purpose::STANDARD.encode([0u8, 255, 7]))).await.unwrap();
     assert_eq!((content_type.as_str(), body.as_slice()), ("application/octet-stream", [0u8, 255, 7].as_slice()));
 }
+
+/// Negotiates like many real APIs: XML unless the client ranks JSON first; reports the
+/// `Content-Type` a bodiless request carried.
+async fn negotiating(headers: HeaderMap) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let prefers_json =
+        header("accept").split(',').next().is_some_and(|first| first.trim().starts_with("application/json"));
+    if prefers_json {
+        (
+            [("content-type", "application/json")],
+            json!({"name": "rex", "sentContentType": header("content-type")}).to_string(),
+        )
+            .into_response()
+    } else {
+        ([("content-type", "application/xml")], "<pet><name>rex</name></pet>").into_response()
+    }
+}
+
+#[tokio::test]
+async fn the_accept_header_asks_for_the_json_the_output_schema_describes_and_fixed_headers_are_sent() {
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().route("/pet", axum::routing::get(negotiating));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let tool = |name: &str, headers: Value| {
+        json!({"tool": {"name": name, "inputSchema": {"type": "object"},
+                        "outputSchema": {"type": "object", "required": ["name"]}},
+               "api": "pets", "http": {"method": "GET", "path": "/pet", "headers": headers}})
+    };
+    let definition: ServerDefinition = serde_json::from_value(json!({
+        "@generated": "test", "name": "negotiation", "version": "1.0.0",
+        "apis": [{"id": "pets", "baseUrlEnv": "PETS_BASE_URL"}],
+        "environments": [{"name": "default", "apis": [{"id": "pets", "baseUrl": format!("http://{addr}")}]}],
+        "tools": [
+            tool("negotiated", json!({"accept": "application/json, application/xml;q=0.5, */*;q=0.1",
+                                       "content-type": "application/json"})),
+            tool("any", json!({})),
+        ]
+    }))
+    .unwrap();
+    let server = McpServer::new(common::registry(definition, &[]).unwrap());
+    let result = server.call("negotiated", json!({})).await;
+    assert_eq!(result.is_error, Some(false), "{}", common::text(&result));
+    let structured = result.structured_content.expect("JSON came back, so structuredContent is there");
+    assert_eq!(structured["name"], "rex");
+    assert_eq!(structured["sentContentType"], "application/json", "the fixed header reached the upstream");
+    // Without the header (the old behaviour: `*/*`) the same API answers XML, which no output
+    // schema can describe.
+    assert!(server.call("any", json!({})).await.structured_content.is_none());
+}

@@ -49,6 +49,7 @@ fn tool_definition(tool: &ToolIr) -> ToolDefinition {
             path: tool.path.clone(),
             params: tool.params.clone(),
             body: tool.body.clone(),
+            headers: tool.headers.clone(),
         },
         security: tool.security.clone(),
         scopes: tool.scopes.clone(),

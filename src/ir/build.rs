@@ -517,6 +517,7 @@ fn build_tool(
         path: op.path.clone(),
         params,
         body,
+        headers: op.headers.clone(),
         input_schema,
         output_schema,
         annotations,

@@ -103,6 +103,8 @@ pub struct ToolIr {
     pub params: Vec<ParamMapping>,
     /// Tool argument that becomes the body.
     pub body: Option<BodyMapping>,
+    /// Headers every request carries (content negotiation, values the spec fixes).
+    pub headers: std::collections::BTreeMap<String, String>,
     /// Self-contained JSON Schema 2020-12 of the arguments (an object schema).
     pub input_schema: Value,
     /// Self-contained JSON Schema of `structuredContent`, when the success response is an object.

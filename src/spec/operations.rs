@@ -5,6 +5,7 @@
 //! naming the operation, and the operation is left out rather than exposed half-working.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use indexmap::IndexMap;
 use openapiv3::{
@@ -49,6 +50,10 @@ pub struct SpecOperation {
     pub body: Option<SpecBody>,
     /// The first 2xx response with a JSON schema, if any.
     pub success: Option<SpecResponse>,
+    /// Headers every request of the operation carries (lower-case names): `accept` from the
+    /// success responses' media types, and `accept` / `content-type` values the spec requires
+    /// through header parameters (which OpenAPI otherwise ignores).
+    pub headers: BTreeMap<String, String>,
     /// Problems found in this operation. When one is an unsupported construct, `supported` is false.
     pub problems: Vec<Problem>,
     /// Whether the server can call this operation.
@@ -184,13 +189,20 @@ pub fn operations(spec: &Spec) -> (Vec<SpecOperation>, Vec<Problem>) {
             };
             let Some(operation) = operation else { continue };
             let pointer = format!("{item_pointer}/{method}");
-            let mut ctx = Reader { spec, pointer: &pointer, problems: path_problems.clone(), skip: path_is_refused };
+            let mut ctx = Reader {
+                spec,
+                pointer: &pointer,
+                problems: path_problems.clone(),
+                skip: path_is_refused,
+                declared: BTreeMap::new(),
+            };
             let params = ctx.params(&item.parameters, &operation.parameters, &item_pointer);
             if !path_is_refused {
                 ctx.check_templates(path, &params, &key_at);
             }
             let body = operation.request_body.as_ref().and_then(|b| ctx.body(b));
-            let success = ctx.success(&operation.responses.responses);
+            let (success, media) = ctx.success(&operation.responses.responses);
+            let headers = negotiation_headers(&media, std::mem::take(&mut ctx.declared), body.is_some());
             out.push(SpecOperation {
                 method: method.to_uppercase(),
                 path: path.clone(),
@@ -203,6 +215,7 @@ pub fn operations(spec: &Spec) -> (Vec<SpecOperation>, Vec<Problem>) {
                 params,
                 body,
                 success,
+                headers,
                 supported: !ctx.skip,
                 problems: ctx.problems,
             });
@@ -217,6 +230,8 @@ struct Reader<'a> {
     problems: Vec<Problem>,
     /// Set when the operation cannot be exposed; the warnings say why.
     skip: bool,
+    /// Values fixed by required `Accept` / `Content-Type` header parameters (lower-case names).
+    declared: BTreeMap<String, String>,
 }
 
 impl Reader<'_> {
@@ -282,10 +297,17 @@ impl Reader<'_> {
             Parameter::Cookie { .. } => (ParamLocation::Cookie, ParamStyle::Form),
         };
         let data = param.parameter_data_ref();
-        // OpenAPI: header parameters named Accept, Content-Type or Authorization are ignored.
-        if location == ParamLocation::Header
-            && ["accept", "content-type", "authorization"].contains(&data.name.to_ascii_lowercase().as_str())
-        {
+        // OpenAPI: header parameters named Accept, Content-Type or Authorization are ignored, so
+        // they never become arguments. Some APIs insist on them anyway: a required Accept or
+        // Content-Type with a value the spec fixes (default, enum, const, example) is sent as is.
+        let lower = data.name.to_ascii_lowercase();
+        if location == ParamLocation::Header && ["accept", "content-type", "authorization"].contains(&lower.as_str()) {
+            if data.required
+                && lower != "authorization"
+                && let Some(value) = self.declared_value(&data.format, data.example.as_ref(), &format!("{at}/schema"))
+            {
+                self.declared.insert(lower, value);
+            }
             return None;
         }
         let schema = match &data.format {
@@ -351,23 +373,62 @@ impl Reader<'_> {
         })
     }
 
-    fn success(&mut self, responses: &IndexMap<StatusCode, ReferenceOr<Response>>) -> Option<SpecResponse> {
+    /// The success response (the lowest 2xx; its JSON schema when it has one) and the media
+    /// types the 2xx responses offer, the success response's JSON one first.
+    fn success(
+        &mut self,
+        responses: &IndexMap<StatusCode, ReferenceOr<Response>>,
+    ) -> (Option<SpecResponse>, Vec<String>) {
         let mut codes: Vec<_> = responses.iter().filter(|(code, _)| is_success(code)).collect();
         codes.sort_by_key(|(code, _)| code.to_string());
+        let mut success = None;
+        let mut media_types: Vec<String> = Vec::new();
         for (code, response) in codes {
             let at = format!("{}/responses/{}", self.pointer, escape_token(&code.to_string()));
             let components = self.spec.api.components.as_ref().map(|c| &c.responses);
             let Some(response) = self.resolve(response, components, "responses", &at) else { continue };
-            let Some((media, m)) = response.content.iter().find(|(media, _)| is_json(media)) else {
-                return Some(SpecResponse { status: code.to_string(), schema: None });
-            };
-            let schema = m
-                .schema
-                .as_ref()
-                .and_then(|s| schema_pointer(s, &format!("{at}/content/{}/schema", escape_token(media))));
-            return Some(SpecResponse { status: code.to_string(), schema });
+            let json = response.content.iter().find(|(media, _)| is_json(media));
+            if success.is_none() {
+                let schema = json.and_then(|(media, m)| {
+                    m.schema
+                        .as_ref()
+                        .and_then(|s| schema_pointer(s, &format!("{at}/content/{}/schema", escape_token(media))))
+                });
+                if let Some((media, _)) = json {
+                    media_types.push(media.trim().to_owned());
+                }
+                success = Some(SpecResponse { status: code.to_string(), schema });
+            }
+            let (json, other): (Vec<&String>, Vec<&String>) = response.content.keys().partition(|m| is_json(m));
+            media_types.extend(json.into_iter().chain(other).map(|m| m.trim().to_owned()));
         }
-        None
+        let mut seen = std::collections::BTreeSet::new();
+        media_types.retain(|m| !m.is_empty() && seen.insert(m.to_ascii_lowercase()));
+        (success, media_types)
+    }
+
+    /// The value a header parameter fixes: its schema's `default`, single `const` or first
+    /// `enum` string, else an example (the parameter's, then the schema's).
+    fn declared_value(&self, format: &ParameterSchemaOrContent, example: Option<&Value>, at: &str) -> Option<String> {
+        let ParameterSchemaOrContent::Schema(schema) = format else { return None };
+        let pointer = schema_pointer(schema, at)?;
+        let mut raw = self.spec.doc.get(&pointer)?;
+        // One level of `$ref` (a shared `ContentType` parameter schema, say).
+        if let Some(target) = raw.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
+            raw = self.spec.doc.get(target).unwrap_or(raw);
+        }
+        let first = |v: Option<&Value>| v.and_then(|v| v.as_array().map_or(Some(v), |a| a.first())).cloned();
+        [
+            raw.get("default").cloned(),
+            raw.get("const").cloned(),
+            first(raw.get("enum")),
+            example.cloned(),
+            raw.get("example").cloned(),
+            first(raw.get("examples")),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|v| v.as_str().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned))
     }
 
     /// Resolves references (and chains of them): `#/components/<kind>/<name>` through the typed
@@ -427,6 +488,28 @@ fn schema_pointer<T>(schema: &ReferenceOr<T>, fallback: &str) -> Option<String> 
         }
         ReferenceOr::Item(_) => Some(fallback.to_owned()),
     }
+}
+
+/// The headers an operation's requests carry for content negotiation: `accept` lists the 2xx
+/// media types (`media`, preferred first, the rest at `q=0.5`) and `*/*;q=0.1`, so an API that
+/// cannot produce them still answers (an error in whatever type it has) rather than 406; values
+/// the spec fixes through required `Accept` / `Content-Type` parameters win. A declared
+/// `Content-Type` is only sent without a body: with one, the body's media type is the truth.
+fn negotiation_headers(
+    media: &[String],
+    mut declared: BTreeMap<String, String>,
+    has_body: bool,
+) -> BTreeMap<String, String> {
+    if has_body {
+        declared.remove("content-type");
+    }
+    if !declared.contains_key("accept") && !media.is_empty() && !media.iter().any(|m| m == "*/*") {
+        let mut accept: Vec<String> =
+            media.iter().enumerate().map(|(i, m)| if i == 0 { m.clone() } else { format!("{m};q=0.5") }).collect();
+        accept.push("*/*;q=0.1".to_owned());
+        declared.insert("accept".to_owned(), accept.join(", "));
+    }
+    declared
 }
 
 /// How a body of this media type is encoded; the enum order is the order of preference.
@@ -569,5 +652,23 @@ mod tests {
         assert!(is_json("application/json; charset=utf-8"));
         assert!(is_json("application/vnd.api+json"));
         assert!(!is_json("text/plain"));
+    }
+
+    #[test]
+    fn requests_ask_for_the_success_media_types_json_first_and_honour_required_fixed_headers() {
+        let (ops, problems) = ops(&format!(
+            "{HEAD}paths:\n  /pet:\n    get:\n      responses:\n        '200': {{description: ok, content: {{application/xml: {{schema: {{type: object}}}}, application/json: {{schema: {{type: object}}}}}}}}\n        '206': {{description: part, content: {{text/csv: {{}}}}}}\n  /search:\n    get:\n      parameters:\n        - {{name: Content-Type, in: header, required: true, schema: {{type: string, default: application/json}}}}\n        - {{name: Accept, in: header, required: true, schema: {{type: string, enum: [application/vnd.x+json]}}}}\n      responses: {{'200': {{description: ok, content: {{application/json: {{}}}}}}}}\n  /optional:\n    post:\n      parameters:\n        - {{name: Accept, in: header, schema: {{type: string, default: text/html}}}}\n        - {{name: Content-Type, in: header, required: true, example: text/plain, schema: {{type: string}}}}\n      requestBody: {{content: {{application/json: {{schema: {{type: object}}}}}}}}\n      responses: {{'204': {{description: none}}}}\n"
+        ));
+        assert!(problems.is_empty(), "{problems:?}");
+        let headers = |path: &str| ops.iter().find(|o| o.path == path).unwrap().headers.clone();
+        let pet = headers("/pet");
+        assert_eq!(pet["accept"], "application/json, application/xml;q=0.5, text/csv;q=0.5, */*;q=0.1");
+        let search = headers("/search");
+        assert_eq!(search["accept"], "application/vnd.x+json", "a required, fixed Accept wins");
+        assert_eq!(search["content-type"], "application/json", "sent although there is no body");
+        assert!(ops.iter().all(|o| o.params.iter().all(|p| p.location != ParamLocation::Header)));
+        // An optional Accept stays ignored (OpenAPI), no 2xx content means no Accept, and with a
+        // body the body's media type is the Content-Type.
+        assert!(headers("/optional").is_empty(), "{:?}", headers("/optional"));
     }
 }
