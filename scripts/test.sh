@@ -24,6 +24,9 @@ RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps -q
 step "tests (unit, snapshots, CLI, compile check of generated fixtures, end-to-end)"
 cargo test --workspace -- --include-ignored
 
+step "slow-run budget: every seeded mutant of every fixture generates or fails within 3 s (release)"
+cargo bench --bench mutants
+
 step "OpenTelemetry export (runtime feature otel)"
 cargo test -p mcpgen-runtime --features otel --test otel
 
