@@ -113,6 +113,8 @@ pub fn build(mapping: &HttpMapping, base_url: &str, args: &Map<String, Value>) -
     if !query.is_empty() {
         url.query_pairs_mut().extend_pairs(&query);
     }
+    // A path key's fragment (`/pets#byName`) only tells operations apart; it is never sent.
+    url.set_fragment(None);
     let prepared = PreparedRequest { method: mapping.method.clone(), url: url.into(), headers, body };
     sendable(&prepared).map_err(|why| vec![why])?;
     Ok(prepared)

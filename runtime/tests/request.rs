@@ -181,3 +181,16 @@ fn label_and_matrix_values_cannot_form_dot_segments_or_escape() {
     let errors = build(&m, "https://x.test", &args(json!({"x": "."}))).unwrap_err();
     assert!(errors[0].contains("must not be `.` or `..`"), "{errors:?}");
 }
+
+#[test]
+fn a_query_in_the_path_key_is_kept_and_a_fragment_is_dropped() {
+    let q = vec![param("limit", ParamLocation::Query, ParamStyle::Form, true, false)];
+    let aws = build(
+        &mapping("/?Action=DescribeThings&Version=2", q.clone()),
+        "https://x.test/v1",
+        &args(json!({"limit": 5})),
+    );
+    assert_eq!(aws.unwrap().url, "https://x.test/v1/?Action=DescribeThings&Version=2&limit=5");
+    let readme = build(&mapping("/cookies#formExploded", q), "https://x.test/v1", &args(json!({"limit": 5})));
+    assert_eq!(readme.unwrap().url, "https://x.test/v1/cookies?limit=5");
+}

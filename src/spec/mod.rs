@@ -57,6 +57,23 @@ impl Spec {
         };
         let version = detect_version(&doc)?;
         let mut structural = doc.value.clone();
+        let without_responses = operations_without_responses(&structural);
+        match (version, without_responses.first()) {
+            (SpecVersion::V30, Some(pointer)) => {
+                return Err(doc.at_key(
+                    pointer,
+                    Problem::error("mcpgen::spec::structure", "this operation has no `responses`, which OpenAPI 3.0 requires")
+                        .with_help("add `responses:` with at least one status (e.g. `\"200\": {description: OK}`), or declare `openapi: 3.1.0`, where it is optional"),
+                    "no `responses`",
+                ));
+            }
+            // 3.1 makes `responses` optional; the structural model wants it (none: no output schema).
+            _ => without_responses.iter().for_each(|pointer| {
+                if let Some(Value::Object(operation)) = structural.pointer_mut(pointer) {
+                    operation.insert("responses".into(), Value::Object(Map::new()));
+                }
+            }),
+        }
         if let Value::Object(root) = &mut structural {
             // 3.1 makes `paths` optional; the structural model wants it.
             root.entry("paths").or_insert_with(|| Value::Object(Map::new()));
@@ -79,6 +96,26 @@ impl Spec {
         })?;
         Ok(Self { doc, version, api, structure: structural })
     }
+}
+
+/// Pointers of the operations (under `paths`, `webhooks` and `components.pathItems`) that have no
+/// `responses`.
+fn operations_without_responses(root: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    for items in ["/paths", "/webhooks", "/components/pathItems"] {
+        let Some(Value::Object(items_map)) = root.pointer(items) else { continue };
+        for (key, item) in items_map {
+            let Value::Object(item) = item else { continue };
+            for method in operations::METHODS {
+                if let Some(Value::Object(operation)) = item.get(*method)
+                    && !operation.contains_key("responses")
+                {
+                    found.push(format!("{items}/{}/{method}", escape_token(key)));
+                }
+            }
+        }
+    }
+    found
 }
 
 fn detect_version(doc: &Document) -> Result<SpecVersion, Problem> {
@@ -210,6 +247,17 @@ mod tests {
         assert_eq!(located.position().as_deref(), Some("t.yaml:5:3"));
         let err = spec("swagger: '1.2'\ninfo: {title: t, version: '1'}\n").unwrap_err();
         assert_eq!(err.code, "mcpgen::spec::version");
+    }
+
+    #[test]
+    fn responses_are_optional_in_3_1_and_a_located_error_in_3_0() {
+        let body = "info: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      operationId: a\nwebhooks:\n  w: {post: {}}\n";
+        let s = spec(&format!("openapi: 3.1.0\n{body}")).unwrap();
+        let op = s.api.paths.paths["/a"].as_item().unwrap().get.as_ref().unwrap();
+        assert!(op.responses.responses.is_empty());
+        let err = spec(&format!("openapi: 3.0.3\n{body}")).unwrap_err();
+        assert!(err.message.contains("no `responses`, which OpenAPI 3.0 requires"), "{}", err.message);
+        assert_eq!(err.position().as_deref(), Some("t.yaml:5:5"), "at the operation, not at `paths`");
     }
 
     #[test]

@@ -23,7 +23,7 @@ use crate::diagnostics::Problem;
 use crate::source_map::escape_token;
 
 /// HTTP methods in the order they are read from a path item.
-const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+pub(super) const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
 /// One operation of the spec.
 #[derive(Debug, Clone)]
@@ -266,7 +266,8 @@ impl Reader<'_> {
         for (param, at) in sources.collect::<Vec<_>>() {
             let components = self.spec.api.components.as_ref().map(|c| &c.parameters);
             let Some(param) = self.resolve(param, components, "parameters", &at) else { continue };
-            if let Some(p) = self.param(&param, &at) {
+            if let Some(mut p) = self.param(&param, &at) {
+                p.description = self.ref_description(&at).or(p.description);
                 // An operation-level parameter overrides a path-level one with the same name and location.
                 by_key.insert((p.name.clone(), p.location), p);
             }
@@ -367,7 +368,10 @@ impl Reader<'_> {
                 .as_ref()
                 .and_then(|s| schema_pointer(s, &format!("{at}/content/{}/schema", escape_token(media)))),
             required: body.required,
-            description: body.description.clone().filter(|d| !d.trim().is_empty()),
+            description: self
+                .ref_description(&at)
+                .or_else(|| body.description.clone())
+                .filter(|d| !d.trim().is_empty()),
             encoding,
             fields,
         })
@@ -405,6 +409,17 @@ impl Reader<'_> {
         let mut seen = std::collections::BTreeSet::new();
         media_types.retain(|m| !m.is_empty() && seen.insert(m.to_ascii_lowercase()));
         (success, media_types)
+    }
+
+    /// OpenAPI 3.1: a `description` next to a `$ref` replaces the referenced one.
+    fn ref_description(&self, at: &str) -> Option<String> {
+        if self.spec.version != super::SpecVersion::V31 {
+            return None; // 3.0 ignores properties next to `$ref`
+        }
+        let node = self.spec.structure.pointer(at)?;
+        node.get("$ref")?;
+        let description = node.get("description")?.as_str()?.trim();
+        (!description.is_empty()).then(|| description.to_owned())
     }
 
     /// The value a header parameter fixes: its schema's `default`, single `const` or first

@@ -3,9 +3,12 @@
 //! A path key is appended to the API's base URL by the generated server, after its `{name}`
 //! templates are replaced by percent-encoded arguments. So the key itself is trusted text on the
 //! wire: a dot segment (`/../admin`, also `%2e%2e`, which URL parsers decode) makes the upstream
-//! receive a request outside the base path; `?`, `#` and `\` change what the URL means; control
-//! characters (CR, LF, NUL) can inject into the request line. Those are errors. Keys that send
-//! something odd but stay inside the base path (`//`, a space) are warnings. A key that does not
+//! receive a request outside the base path; `\` is read as `/` by URL parsers; control characters
+//! (CR, LF, NUL) can inject into the request line. Those are errors. Keys that send something odd
+//! but stay inside the base path are warnings: `//`, a space, and `?` / `#`, which real specs use on
+//! purpose — `/?Action=Describe` (AWS query APIs: a fixed part of the query string) and
+//! `/pets#byName` (ReadMe, AWS JSON APIs: a fragment, never sent, that lets one path carry several
+//! operations of the same method). A key that does not
 //! start with `/` is not a path at all (OpenAPI: "MUST begin with a forward slash"); the structural
 //! parser drops such keys, so they are reported here instead of losing the operation silently.
 //! The policy is written down in docs/architecture.md ("Path keys").
@@ -37,15 +40,15 @@ pub fn check(path: &str) -> Vec<Problem> {
             "remove it: control characters (line breaks, NUL) in a request target can inject into the HTTP request",
         );
     }
-    if let Some(c) = path.chars().find(|c| matches!(c, '?' | '#' | '\\')) {
-        let help = match c {
-            '?' => "declare query parameters as `in: query` parameters instead of writing them into the path",
-            '#' => "remove the fragment: it is never sent, and everything after it is lost",
-            _ => "use `/` between segments: URL parsers read `\\` as `/`, which changes the path",
-        };
-        error(format!("path `{shown}` contains `{c}`"), help);
+    if path.contains('\\') {
+        error(
+            format!("path `{shown}` contains `\\`"),
+            "use `/` between segments: URL parsers read `\\` as `/`, which changes the path",
+        );
     }
-    if path.split(['/', '\\']).any(is_dot_segment) {
+    // Only the path part can leave the base path; after `?` or `#` dots are data.
+    let path_part = path.split(['?', '#']).next().unwrap_or_default();
+    if path_part.split(['/', '\\']).any(is_dot_segment) {
         error(
             format!("path `{shown}` has a `.` or `..` segment"),
             "write the path without dot segments (also percent-encoded ones, `%2e`): they are resolved by the \
@@ -67,6 +70,24 @@ pub fn check(path: &str) -> Vec<Problem> {
         problems.push(
             Problem::warning(UNUSUAL_PATH, format!("path `{shown}` has an empty segment (`//`)"))
                 .with_help("remove the extra `/`; many servers treat `//` differently from `/`"),
+        );
+    }
+    if let Some(at) = path.find('#') {
+        problems.push(
+            Problem::warning(
+                UNUSUAL_PATH,
+                format!("path `{shown}` has a fragment (`{}`)", &shown[shown.find('#').unwrap_or(0)..]),
+            )
+            .with_help(format!(
+                "it is not sent: requests go to `{}`; fine when the fragment only tells operations of one path apart",
+                &path[..at]
+            )),
+        );
+    }
+    if path.contains('?') {
+        problems.push(
+            Problem::warning(UNUSUAL_PATH, format!("path `{shown}` carries a query string"))
+                .with_help("it is sent as a fixed part of every request's query (as AWS query APIs expect); declare varying values as `in: query` parameters"),
         );
     }
     if path.contains(' ') {
@@ -137,8 +158,7 @@ mod tests {
             "/%2e%2e/admin",
             "/%2E./admin",
             "/a/./b",
-            "/a?x=1",
-            "/a#frag",
+            "/../x?y=1",
             "/x\r\nInjected: 1",
             "/x\u{0}y",
             "/a\\..\\b",
@@ -159,6 +179,11 @@ mod tests {
     fn cosmetic_oddities_are_warnings() {
         assert_eq!(codes("//double"), [(UNUSUAL_PATH, false)]);
         assert_eq!(codes("/a b"), [(UNUSUAL_PATH, false)]);
+        assert_eq!(codes("/a?x=1"), [(UNUSUAL_PATH, false)]);
+        assert_eq!(codes("/a#frag"), [(UNUSUAL_PATH, false)]);
+        assert_eq!(codes("/?Action=Describe&Version=1"), [(UNUSUAL_PATH, false)]);
+        assert_eq!(codes("/#X-Amz-Target=Service.Op"), [(UNUSUAL_PATH, false)]);
+        assert_eq!(codes("/a?next=../.."), [(UNUSUAL_PATH, false)], "dots in the query are data");
     }
 
     #[test]
