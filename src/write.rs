@@ -3,7 +3,7 @@
 //! Every file is first written to a temporary sibling and only renamed into place once all of
 //! them were written; any failure (disk full, permissions) rolls back what was done, temporaries
 //! and new directories included, so the previous output is left exactly as it was
-//! (see [`transaction`]).
+//! (see `write/transaction.rs`).
 //! Files that exist without the `@generated` marker are not ours: generation stops instead of
 //! overwriting them (unless forced). Stale files that carry the marker are removed.
 
