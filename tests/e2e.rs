@@ -195,7 +195,7 @@ async fn petstore_over_streamable_http() {
         r#"mcpgen_tool_calls_total{tool="get_pet",api="petstore",outcome="ok"}"#,
         r#"mcpgen_tool_calls_total{tool="get_pet",api="petstore",outcome="upstream_4xx"}"#,
         r#"mcpgen_upstream_responses_total{api="petstore",status="404"}"#,
-        r#"mcpgen_circuit_state{api="petstore"} 0"#,
+        r#"mcpgen_circuit_state{api="petstore",circuit="get_pet"} 0"#,
     ] {
         assert!(metrics.contains(expected), "missing {expected} in:\n{metrics}");
     }

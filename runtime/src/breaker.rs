@@ -1,4 +1,4 @@
-//! A circuit breaker per upstream API: closed → open when the failure rate over a sliding window
+//! A circuit breaker per operation or per upstream API (its `scope`): closed → open when the failure rate over a sliding window
 //! passes the threshold (after a minimum number of calls) → half-open after the open period, when
 //! one trial request decides between closed and open again. An open circuit fails calls at once,
 //! saying when to retry, instead of piling more load on a failing upstream.
@@ -31,7 +31,28 @@ impl CircuitState {
     }
 }
 
-/// The breaker of one API.
+/// A breaker with the name it is known by in metrics, `/readyz` and messages: the tool's name
+/// (per-operation scope) or the API's id (API scope, shared by all the API's tools).
+#[derive(Clone)]
+pub struct Circuit {
+    /// The tool's name or the API's id.
+    pub name: String,
+    /// The API the circuit belongs to.
+    pub api: String,
+    /// Whether the whole API shares it.
+    pub api_wide: bool,
+    /// The breaker.
+    pub breaker: Arc<CircuitBreaker>,
+}
+
+impl Circuit {
+    /// Publishes the state to the `mcpgen_circuit_state` gauge.
+    pub fn publish(&self, metrics: &super::metrics::Metrics) {
+        metrics.circuit_state(&self.api, &self.name, self.breaker.state().as_gauge());
+    }
+}
+
+/// The state of one circuit.
 pub struct CircuitBreaker {
     definition: CircuitBreakerDefinition,
     inner: Mutex<Inner>,

@@ -223,6 +223,7 @@ async fn send_authenticated(
         deadline,
         metrics: &registry.metrics,
         progress,
+        circuit: entry.circuit.as_ref(),
     };
     let sent = guard.send(&client, &request, &how).await;
     let unauthorized = matches!(&sent.response, Ok(r) if r.status == 401);

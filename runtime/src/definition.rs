@@ -122,10 +122,24 @@ impl Default for ResilienceDefinition {
     }
 }
 
-/// When an API's circuit opens and for how long.
+/// What one circuit breaker guards.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BreakerScope {
+    /// Each operation (tool) has its own breaker: one failing endpoint pauses only its tool.
+    #[default]
+    Operation,
+    /// One breaker for the whole API: any operation's failures pause every tool of the API.
+    Api,
+}
+
+/// When a circuit opens and for how long.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CircuitBreakerDefinition {
+    /// Whether each operation or the whole API has the breaker.
+    #[serde(default)]
+    pub scope: BreakerScope,
     /// Share of failed calls in the window that opens the circuit (0–1).
     pub failure_rate: f64,
     /// Length of the sliding window, in seconds.

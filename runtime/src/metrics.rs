@@ -54,7 +54,7 @@ impl Metrics {
         let circuit = Family::<Labels, Gauge>::default();
         registry.register(
             "circuit_state",
-            "Circuit breaker state by API: 0 closed, 1 open, 2 half-open",
+            "Circuit breaker state by API and circuit (tool, or the API when it has one breaker): 0 closed, 1 open, 2 half-open",
             circuit.clone(),
         );
         let rate_limited = Family::<Labels, Counter>::default();
@@ -89,9 +89,10 @@ impl Metrics {
         self.retries.get_or_create(&vec![("api", api.to_owned()), ("reason", reason.to_owned())]).inc();
     }
 
-    /// The breaker state of `api` (0 closed, 1 open, 2 half-open).
-    pub fn circuit_state(&self, api: &str, state: i64) {
-        self.circuit.get_or_create(&vec![("api", api.to_owned())]).set(state);
+    /// The state of a circuit of `api` (0 closed, 1 open, 2 half-open): `circuit` is the tool's
+    /// name (per-operation breakers) or the API's id (one breaker for the API).
+    pub fn circuit_state(&self, api: &str, circuit: &str, state: i64) {
+        self.circuit.get_or_create(&vec![("api", api.to_owned()), ("circuit", circuit.to_owned())]).set(state);
     }
 
     /// A call stopped or delayed by a limit.

@@ -12,7 +12,9 @@ use serde_json::Value;
 
 use governor::DefaultKeyedRateLimiter;
 
+use super::breaker::{Circuit, CircuitBreaker};
 use super::credentials::{ClientFactory, UpstreamAuth};
+use super::definition::BreakerScope;
 use super::definition::{
     EnvironmentDefinition, HttpMapping, ResilienceDefinition, ServerDefinition, TenancyDefinition,
 };
@@ -50,6 +52,8 @@ pub struct ToolEntry {
     pub deprecation: Option<super::definition::DeprecationDefinition>,
     /// Roles that may use the tool (with RBAC on).
     pub roles: Vec<String>,
+    /// The breaker guarding its calls: its own, or its API's (by the breaker's scope).
+    pub circuit: Option<Circuit>,
 }
 
 impl ToolEntry {
@@ -112,8 +116,10 @@ pub struct Registry {
     pub metrics: Arc<Metrics>,
     tools: Vec<ToolEntry>,
     by_name: HashMap<String, usize>,
-    /// Per API: its HTTP client (connect timeout) and its guard (limits, breaker).
+    /// Per API: its HTTP client (connect timeout) and its guard (limits).
     apis: HashMap<String, (reqwest::Client, ApiGuard)>,
+    /// Every breaker once, by name.
+    circuits: Vec<Circuit>,
     client_rate: Option<DefaultKeyedRateLimiter<String>>,
 }
 
@@ -147,6 +153,22 @@ impl Registry {
         }
         let api_policies: HashMap<&str, &ResilienceDefinition> =
             definition.apis.iter().map(|a| (a.id.as_str(), &a.resilience)).collect();
+        // API-scoped breakers are shared by the API's tools; operation-scoped ones are made per tool.
+        let breakers: HashMap<&str, &super::definition::CircuitBreakerDefinition> =
+            definition.apis.iter().filter_map(|a| a.circuit_breaker.as_ref().map(|b| (a.id.as_str(), b))).collect();
+        let api_circuits: HashMap<String, Circuit> = breakers
+            .iter()
+            .filter(|(_, b)| b.scope == BreakerScope::Api)
+            .map(|(api, b)| {
+                let circuit = Circuit {
+                    name: (*api).to_owned(),
+                    api: (*api).to_owned(),
+                    api_wide: true,
+                    breaker: CircuitBreaker::new((*b).clone()),
+                };
+                ((*api).to_owned(), circuit)
+            })
+            .collect();
         let mut tools = Vec::with_capacity(definition.tools.len());
         for entry in definition.tools {
             let raw = Value::Object(entry.tool);
@@ -173,6 +195,16 @@ impl Registry {
                     .map(|p| (*p).clone())
                     .ok_or_else(|| format!("tool `{}` refers to unknown API `{}`", tool.name, entry.api))?,
             };
+            let circuit = match breakers.get(entry.api.as_str()) {
+                Some(b) if b.scope == BreakerScope::Operation => Some(Circuit {
+                    name: tool.name.to_string(),
+                    api: entry.api.clone(),
+                    api_wide: false,
+                    breaker: CircuitBreaker::new((*b).clone()),
+                }),
+                Some(_) => api_circuits.get(&entry.api).cloned(),
+                None => None,
+            };
             tools.push(ToolEntry {
                 tool,
                 api: entry.api,
@@ -187,9 +219,14 @@ impl Registry {
                 idempotency_key: entry.idempotency_key,
                 deprecation: entry.deprecation,
                 roles: entry.roles,
+                circuit,
             });
         }
         tools.sort_by(|a, b| a.tool.name.cmp(&b.tool.name));
+        let mut circuits: Vec<Circuit> =
+            tools.iter().filter_map(|t| t.circuit.clone()).filter(|c| !c.api_wide).collect();
+        circuits.extend(api_circuits.into_values());
+        circuits.sort_by(|a, b| (&a.api, &a.name).cmp(&(&b.api, &b.name)));
         let by_name = tools.iter().enumerate().map(|(i, t)| (t.tool.name.to_string(), i)).collect();
         let tenant = choose_tenant(definition.tenancy.as_ref(), selection)?;
         install_crypto_provider();
@@ -256,6 +293,7 @@ impl Registry {
             tools,
             by_name,
             apis,
+            circuits,
             client_rate,
         })
     }
@@ -271,9 +309,9 @@ impl Registry {
         &self.apis.get(api).expect("tools refer to known APIs (checked in Registry::new)").1
     }
 
-    /// Every API guard (for readiness and metrics).
-    pub fn guards(&self) -> impl Iterator<Item = &ApiGuard> {
-        self.apis.values().map(|(_, guard)| guard)
+    /// Every circuit breaker, each once, by name (for readiness and metrics).
+    pub fn circuits(&self) -> &[Circuit] {
+        &self.circuits
     }
 
     /// Takes one call from `key`'s bucket; `Err` says how long until the next is allowed.

@@ -177,8 +177,8 @@ pub fn operations_router(server: &McpServer, with_metrics: bool) -> axum::Router
         axum::routing::get(move || {
             let server = metrics_server.clone();
             async move {
-                for guard in server.registry().guards() {
-                    guard.publish_state(&server.registry().metrics);
+                for circuit in server.registry().circuits() {
+                    circuit.publish(&server.registry().metrics);
                 }
                 (
                     [(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
@@ -194,10 +194,8 @@ pub fn operations_router(server: &McpServer, with_metrics: bool) -> axum::Router
 async fn readiness(server: &McpServer) -> (axum::http::StatusCode, axum::Json<serde_json::Value>) {
     let registry = server.registry();
     let mut circuits = serde_json::Map::new();
-    for guard in registry.guards() {
-        if let Some(state) = guard.circuit_state() {
-            circuits.insert(guard.api.clone(), format!("{state:?}").to_lowercase().into());
-        }
+    for circuit in registry.circuits() {
+        circuits.insert(circuit.name.clone(), format!("{:?}", circuit.breaker.state()).to_lowercase().into());
     }
     let keys_ok = match &registry.inbound {
         Some(authenticator) => authenticator.signing_keys_available().await,

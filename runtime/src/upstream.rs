@@ -1,5 +1,5 @@
 //! Sending one prepared request to an upstream API, resiliently: the API's rate limit and
-//! concurrency limit, its circuit breaker, a timeout per attempt inside the call's deadline, and
+//! concurrency limit, the call's circuit breaker (the tool's or the API's), a timeout per attempt inside the call's deadline, and
 //! retries with exponential backoff and full jitter.
 //!
 //! Retried: connection failures and connections closed before any response, and HTTP 429, 502,
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::Semaphore;
 
-use super::breaker::{CircuitBreaker, CircuitState};
+use super::breaker::Circuit;
 use super::definition::{ApiDefinition, ResilienceDefinition};
 use super::metrics::Metrics;
 use super::outcome::{ErrorClass, Failure};
@@ -26,8 +26,6 @@ use super::response::UpstreamResponse;
 pub struct ApiGuard {
     /// API id (metrics labels).
     pub api: String,
-    /// The breaker, when configured.
-    pub breaker: Option<Arc<CircuitBreaker>>,
     rate: Option<DefaultDirectRateLimiter>,
     concurrency: Option<Arc<Semaphore>>,
 }
@@ -64,6 +62,8 @@ pub struct SendOptions<'a> {
     pub metrics: &'a Metrics,
     /// Where waits and retries are reported to the caller.
     pub progress: &'a Progress,
+    /// The breaker guarding the call, when one is configured.
+    pub circuit: Option<&'a Circuit>,
 }
 
 impl ApiGuard {
@@ -71,7 +71,6 @@ impl ApiGuard {
     pub fn new(api: &ApiDefinition) -> Self {
         Self {
             api: api.id.clone(),
-            breaker: api.circuit_breaker.clone().map(CircuitBreaker::new),
             rate: api.rate_limit.as_ref().map(|r| rate_limiter(r.per_second, r.burst)),
             concurrency: api.max_concurrency.map(|n| Arc::new(Semaphore::new(n.max(1) as usize))),
         }
@@ -79,7 +78,7 @@ impl ApiGuard {
 
     /// Sends `request` with `client` as `how` says.
     pub async fn send(&self, client: &reqwest::Client, request: &PreparedRequest, how: &SendOptions<'_>) -> Sent {
-        let SendOptions { policy, may_retry, deadline, metrics, progress } = *how;
+        let SendOptions { policy, may_retry, deadline, metrics, progress, circuit } = *how;
         let mut attempts = 0;
         let mut ceiling = Duration::from_millis(policy.initial_backoff_ms.max(1));
         loop {
@@ -117,14 +116,24 @@ impl ApiGuard {
                 }
                 None => None,
             };
-            let permit = match &self.breaker {
-                Some(breaker) => match breaker.acquire() {
+            let permit = match circuit {
+                Some(circuit) => match circuit.breaker.acquire() {
                     Ok(permit) => Some(permit),
                     Err(wait) => {
-                        self.publish_state(metrics);
+                        circuit.publish(metrics);
                         let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
-                        let failure = Failure::new(ErrorClass::CircuitOpen, format!("The {} API is failing repeatedly, so calls to it are paused (circuit open). Retry in {seconds} s; other tools keep working.", self.api)).retry_after(seconds);
-                        return self.failed(attempts, failure);
+                        let what = if circuit.api_wide {
+                            format!(
+                                "The {} API is failing repeatedly, so calls to it are paused (circuit open). Retry in {seconds} s; tools of other APIs keep working.",
+                                self.api
+                            )
+                        } else {
+                            format!(
+                                "Calls to `{}` are failing repeatedly, so they are paused (circuit open). Retry in {seconds} s; other tools keep working.",
+                                circuit.name
+                            )
+                        };
+                        return self.failed(attempts, Failure::new(ErrorClass::CircuitOpen, what).retry_after(seconds));
                     }
                 },
                 None => None,
@@ -145,9 +154,9 @@ impl ApiGuard {
                 Err(Attempt::Invalid(_)) => None,
                 Err(_) => Some(true),
             };
-            if let (Some(permit), Some(failed)) = (permit, failed) {
+            if let (Some(permit), Some(failed), Some(circuit)) = (permit, failed, circuit) {
                 permit.record(failed);
-                self.publish_state(metrics);
+                circuit.publish(metrics);
             }
             if let Ok((response, _, _)) = &outcome {
                 metrics.upstream_status(&self.api, response.status);
@@ -212,18 +221,6 @@ impl ApiGuard {
 
     fn failed(&self, attempts: u32, failure: Failure) -> Sent {
         Sent { response: Err(failure), attempts, truncated: false, retry_after: None }
-    }
-
-    /// Publishes the breaker state gauge.
-    pub fn publish_state(&self, metrics: &Metrics) {
-        if let Some(breaker) = &self.breaker {
-            metrics.circuit_state(&self.api, breaker.state().as_gauge());
-        }
-    }
-
-    /// The breaker's state, when there is one.
-    pub fn circuit_state(&self) -> Option<CircuitState> {
-        self.breaker.as_ref().map(|b| b.state())
     }
 }
 

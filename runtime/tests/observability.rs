@@ -97,7 +97,7 @@ async fn calls_are_counted_logged_and_traced() {
         r#"mcpgen_upstream_responses_total{api="up",status="503"} 2"#,
         r#"mcpgen_upstream_responses_total{api="up",status="500"} 1"#,
         r#"mcpgen_upstream_retries_total{api="up",reason="503"} 2"#,
-        r#"mcpgen_circuit_state{api="up"} 0"#,
+        r#"mcpgen_circuit_state{api="up",circuit="good"} 0"#,
         r#"mcpgen_tool_call_duration_seconds_count{tool="flaky"} 1"#,
     ] {
         assert!(metrics.contains(expected), "missing {expected} in:\n{metrics}");
@@ -105,5 +105,5 @@ async fn calls_are_counted_logged_and_traced() {
     let ready = reqwest::get(format!("{app}/readyz")).await.unwrap();
     assert_eq!(ready.status(), 200);
     let body: Value = ready.json().await.unwrap();
-    assert_eq!(body["circuits"]["up"], "closed");
+    assert_eq!(body["circuits"]["good"], "closed", "one circuit per tool: {body}");
 }

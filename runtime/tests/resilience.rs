@@ -162,13 +162,13 @@ async fn the_circuit_opens_fails_fast_and_closes_after_a_good_trial() {
     assert_eq!(class(&result).as_deref(), Some("circuit_open"), "{}", common::text(&result));
     assert!(retry_after(&result).is_some_and(|s| s >= 1));
     assert_eq!(chaos.hits("failing"), 4, "an open circuit does not call the upstream");
-    assert!(s.registry().metrics.render().contains(r#"mcpgen_circuit_state{api="up"} 1"#));
+    assert!(s.registry().metrics.render().contains(r#"mcpgen_circuit_state{api="up",circuit="failing"} 1"#));
     chaos.healthy.store(true, Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let result = s.call("failing", json!({})).await;
     assert_eq!(result.is_error, Some(false), "the half-open trial succeeds: {}", common::text(&result));
     assert_eq!(s.call("failing", json!({})).await.is_error, Some(false), "closed again");
-    assert!(s.registry().metrics.render().contains(r#"mcpgen_circuit_state{api="up"} 0"#));
+    assert!(s.registry().metrics.render().contains(r#"mcpgen_circuit_state{api="up",circuit="failing"} 0"#));
 }
 
 #[tokio::test]
@@ -332,7 +332,8 @@ async fn a_callers_unsendable_arguments_never_reach_the_upstream_nor_open_its_ci
     let (base, chaos) = chaos::start().await;
     let api = json!({
         "resilience": policy(json!({"maxAttempts": 1})),
-        "circuitBreaker": {"failureRate": 0.5, "windowSeconds": 30, "minimumCalls": 4, "openSeconds": 30}
+        // One breaker for the API: the strictest setting for "a caller cannot open it for others".
+        "circuitBreaker": {"scope": "api", "failureRate": 0.5, "windowSeconds": 30, "minimumCalls": 4, "openSeconds": 30}
     });
     let by_id = json!({"http": {"method": "GET", "path": "/{id}", "params": [
         {"arg": "id", "name": "id", "location": "path", "required": true, "style": "simple", "explode": false}
@@ -350,7 +351,7 @@ async fn a_callers_unsendable_arguments_never_reach_the_upstream_nor_open_its_ci
     let result = s.call("healthy", json!({})).await;
     assert_eq!(result.is_error, Some(false), "the circuit stays closed for everyone: {}", common::text(&result));
     let metrics = s.registry().metrics.render();
-    assert!(metrics.contains(r#"mcpgen_circuit_state{api="up"} 0"#), "{metrics}");
+    assert!(metrics.contains(r#"mcpgen_circuit_state{api="up",circuit="up"} 0"#), "{metrics}");
     assert!(!metrics.contains(r#"outcome="transport""#), "{metrics}");
 }
 
@@ -389,4 +390,26 @@ async fn anonymous_http_clients_each_have_their_own_rate_limit() {
     assert_eq!(other.is_error, Some(false), "another address is not limited: {}", common::text(&other));
     first.cancel().await.unwrap();
     second.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn one_failing_operation_opens_only_its_own_circuit_unless_the_api_shares_one() {
+    let (base, chaos) = chaos::start().await;
+    let tools = [("failing", "failing", json!({})), ("healthy", "healthy", json!({}))];
+    let breaker = |scope: &str| {
+        json!({"resilience": policy(json!({"maxAttempts": 1})),
+               "circuitBreaker": {"scope": scope, "failureRate": 0.5, "windowSeconds": 30, "minimumCalls": 4, "openSeconds": 30}})
+    };
+    for (scope, healthy_class) in [("operation", None), ("api", Some("circuit_open"))] {
+        let s = server(&base, &tools, breaker(scope));
+        for _ in 0..4 {
+            assert_eq!(class(&s.call("failing", json!({})).await).as_deref(), Some("upstream_5xx"));
+        }
+        let refused = s.call("failing", json!({})).await;
+        assert_eq!(class(&refused).as_deref(), Some("circuit_open"), "{scope}: {}", common::text(&refused));
+        let other = s.call("healthy", json!({})).await;
+        assert_eq!(class(&other).as_deref(), healthy_class, "{scope}: {}", common::text(&other));
+    }
+    assert_eq!(chaos.hits("failing"), 8, "open circuits do not call the upstream");
+    assert_eq!(chaos.hits("healthy"), 1, "only the per-operation breaker let the healthy tool through");
 }

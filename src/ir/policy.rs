@@ -1,7 +1,7 @@
 //! Resilience in the IR: each API's and each tool's policy, resolved from the manifest's sections
 //! (operation → API → top level → built-in defaults), so the runtime reads finished values.
 
-use crate::definition::{CircuitBreakerDefinition, RateLimitDefinition, ResilienceDefinition};
+use crate::definition::{BreakerScope, CircuitBreakerDefinition, RateLimitDefinition, ResilienceDefinition};
 use crate::manifest::{RateLimitSection, ResilienceSection};
 
 /// Default concurrency limit per upstream API.
@@ -9,7 +9,13 @@ pub(super) const DEFAULT_MAX_CONCURRENCY: u32 = 32;
 
 /// The breaker used unless the manifest changes or disables it.
 fn default_breaker() -> CircuitBreakerDefinition {
-    CircuitBreakerDefinition { failure_rate: 0.5, window_seconds: 30, minimum_calls: 10, open_seconds: 30 }
+    CircuitBreakerDefinition {
+        scope: BreakerScope::Operation,
+        failure_rate: 0.5,
+        window_seconds: 30,
+        minimum_calls: 10,
+        open_seconds: 30,
+    }
 }
 
 /// `section` over `base`.
@@ -39,6 +45,7 @@ pub(super) fn api_limits(
         Some(b) => {
             let d = default_breaker();
             Some(CircuitBreakerDefinition {
+                scope: b.scope.unwrap_or(d.scope),
                 failure_rate: b.failure_rate.unwrap_or(d.failure_rate),
                 window_seconds: b.window_seconds.unwrap_or(d.window_seconds),
                 minimum_calls: b.minimum_calls.unwrap_or(d.minimum_calls),

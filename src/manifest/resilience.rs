@@ -54,6 +54,9 @@ pub struct CircuitBreakerSection {
     /// `false` turns the breaker off.
     #[serde(default)]
     pub enabled: Option<bool>,
+    /// `operation` (default): one breaker per tool; `api`: one for the whole API.
+    #[serde(default)]
+    pub scope: Option<crate::definition::BreakerScope>,
     /// Share of failed calls in the window that opens the circuit.
     #[serde(default)]
     pub failure_rate: Option<f64>,
