@@ -196,6 +196,12 @@ pub struct ToolDefinition {
     /// Roles that may see and call the tool (with RBAC on).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<String>,
+    /// The operation's tags in the spec (discovery filters, toolsets, listings).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// The manifest's toolsets the tool belongs to (`--toolset` serves only these).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub toolsets: Vec<String>,
 }
 
 /// A deprecated tool's retirement.

@@ -58,6 +58,8 @@ fn tool_definition(tool: &ToolIr) -> ToolDefinition {
         idempotency_key: tool.idempotency_key.clone(),
         deprecation: tool.deprecation.clone(),
         roles: tool.roles.clone(),
+        tags: tool.tags.clone(),
+        toolsets: tool.toolsets.clone(),
     }
 }
 

@@ -509,6 +509,8 @@ fn build_tool(
         .unwrap_or_else(|| format!("Calls {}.", op.route()));
     let tool = ToolIr {
         name,
+        tags: op.tags.clone(),
+        toolsets: Vec::new(),
         title,
         description: description.trim().to_owned(),
         api: api.to_owned(),

@@ -87,6 +87,10 @@ pub struct ApiIr {
 pub struct ToolIr {
     /// Tool name, `^[A-Za-z0-9_-]{1,64}$`, unique in the server.
     pub name: String,
+    /// The operation's tags, in spec order.
+    pub tags: Vec<String>,
+    /// Toolsets of the manifest the tool belongs to, sorted.
+    pub toolsets: Vec<String>,
     /// Short human title.
     pub title: Option<String>,
     /// What the tool does, for the model.
