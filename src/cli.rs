@@ -312,13 +312,14 @@ fn run_check(args: &CheckArgs, color: bool) -> Result<(String, bool), Problems> 
 
 fn run_validate(args: &ValidateArgs, color: bool) -> Result<(String, bool), Problems> {
     let inputs = inputs_of(args.inputs.dir.as_ref(), args.inputs.manifest.as_ref(), &args.inputs.specs)?;
-    let (problems, tools) = match load(&inputs).and_then(|input| {
+    let (problems, tools, sizes) = match load(&inputs).and_then(|input| {
         let (ir, mut problems) = plan(&input)?;
         problems.extend(Problems(lint::lint(&input, &ir)));
-        Ok((problems, ir.tools.len()))
+        let sizes = crate::measure(&input, &ir, &mut problems);
+        Ok((problems, ir.tools.len(), sizes))
     }) {
-        Ok((problems, tools)) => (problems, Some(tools)),
-        Err(problems) => (problems, None),
+        Ok((problems, tools, sizes)) => (problems, Some(tools), Some(sizes)),
+        Err(problems) => (problems, None, None),
     };
     let errors = problems.error_count();
     let warnings = problems.0.len() - errors;
@@ -340,7 +341,7 @@ fn run_validate(args: &ValidateArgs, color: bool) -> Result<(String, bool), Prob
             .collect();
         println!(
             "{:#}",
-            serde_json::json!({"valid": ok, "errors": errors, "warnings": warnings, "tools": tools, "problems": report})
+            serde_json::json!({"valid": ok, "errors": errors, "warnings": warnings, "tools": tools, "toolsList": sizes, "problems": report})
         );
     } else if !problems.0.is_empty() {
         eprint!("{}", problems.render(None, color));
@@ -350,7 +351,10 @@ fn run_validate(args: &ValidateArgs, color: bool) -> Result<(String, bool), Prob
         (false, _) if errors == 0 => format!("invalid: {warnings} warning(s) denied by --deny warnings"),
         _ => format!("invalid: {errors} error(s), {warnings} warning(s)"),
     };
-    Ok((verdict, ok))
+    match sizes.filter(|_| args.format == Format::Text) {
+        Some(sizes) => Ok((format!("{}\n{verdict}", sizes.render()), ok)),
+        None => Ok((verdict, ok)),
+    }
 }
 
 fn run_list(args: &ListArgs) -> Result<(), Problems> {
@@ -368,13 +372,14 @@ fn run_list(args: &ListArgs) -> Result<(), Problems> {
                     "readOnly": t.annotations.read_only, "destructive": t.annotations.destructive,
                     "idempotent": t.annotations.idempotent, "deprecated": t.deprecated,
                     "scopes": t.scopes, "security": t.security,
+                    "tags": t.tags, "toolsets": t.toolsets,
                 })
             })
             .collect();
         println!("{:#}", serde_json::Value::Array(tools));
         return Ok(());
     }
-    let rows: Vec<[String; 5]> = ir
+    let rows: Vec<[String; 7]> = ir
         .tools
         .iter()
         .map(|t| {
@@ -384,19 +389,27 @@ fn run_list(args: &ListArgs) -> Result<(), Problems> {
                     .into_iter()
                     .filter_map(|(on, word)| on.then_some(word))
                     .collect();
-            [t.name.clone(), t.api.clone(), format!("{} {}", t.method, t.path), hints.join(","), t.scopes.join(" ")]
+            [
+                t.name.clone(),
+                t.api.clone(),
+                format!("{} {}", t.method, t.path),
+                hints.join(","),
+                t.tags.join(","),
+                t.toolsets.join(","),
+                t.scopes.join(" "),
+            ]
         })
         .collect();
-    let header = ["TOOL", "API", "OPERATION", "HINTS", "SCOPES"];
+    let header = ["TOOL", "API", "OPERATION", "HINTS", "TAGS", "TOOLSETS", "SCOPES"];
     let widths: Vec<usize> =
-        (0..5).map(|i| rows.iter().map(|r| r[i].len()).chain([header[i].len()]).max().unwrap_or(0)).collect();
-    let line = |cells: [&str; 5]| {
+        (0..header.len()).map(|i| rows.iter().map(|r| r[i].len()).chain([header[i].len()]).max().unwrap_or(0)).collect();
+    let line = |cells: [&str; 7]| {
         let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
         padded.join("  ").trim_end().to_owned()
     };
     println!("{}", line(header));
     for row in &rows {
-        println!("{}", line([&row[0], &row[1], &row[2], &row[3], &row[4]]));
+        println!("{}", line([&row[0], &row[1], &row[2], &row[3], &row[4], &row[5], &row[6]]));
     }
     Ok(())
 }
@@ -527,7 +540,7 @@ fn run_generate(args: &GenerateArgs) -> Result<String, Problems> {
     let input = load(&inputs)?;
     let operations: usize = input.specs.iter().map(|(_, spec)| spec.api.paths.paths.len()).sum();
     progress.stage(format!("building tools from {operations} path(s)"));
-    let (tree, lock, warnings) = generate_locked(&input)?;
+    let (tree, lock, sizes, warnings) = crate::generate_measured(&input)?;
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from(&input.manifest.server.name));
     progress.stage(format!("writing {} file(s) to {}", tree.len(), out.display()));
     let report = write::write_tree(&out, &tree, args.force).map_err(|p| Problems(vec![p]))?;
@@ -548,7 +561,8 @@ fn run_generate(args: &GenerateArgs) -> Result<String, Problems> {
         .and_then(|t| serde_json::from_str::<crate::definition::ServerDefinition>(t).ok())
         .map_or(0, |d| d.tools.len());
     Ok(format!(
-        "generated {} ({tools} tools) in {}: {} written, {} unchanged, {} removed",
+        "{}\ngenerated {} ({tools} tools) in {}: {} written, {} unchanged, {} removed",
+        sizes.render(),
         input.manifest.server.name,
         out.display(),
         report.written.len(),

@@ -8,6 +8,7 @@
 /// The audit trail's hash chain, shared with generated servers (for `mcpgen audit verify`).
 #[path = "../runtime/src/audit_chain.rs"]
 pub mod audit_chain;
+pub mod budget;
 pub mod cli;
 #[path = "../runtime/src/definition.rs"]
 pub mod definition;
@@ -198,14 +199,31 @@ pub fn generate(input: &ir::Input) -> Result<(Tree, Problems), Problems> {
 
 /// [`generate`], plus the lock file recording the tool names given.
 pub fn generate_locked(input: &ir::Input) -> Result<(Tree, lock::Lock, Problems), Problems> {
+    generate_measured(input).map(|(tree, lock, _, problems)| (tree, lock, problems))
+}
+
+/// [`generate_locked`], plus the size of `tools/list`; a budget overrun fails generation.
+pub fn generate_measured(input: &ir::Input) -> Result<(Tree, lock::Lock, budget::Report, Problems), Problems> {
     let (ir, mut problems) = plan(input)?;
+    let report = measure(input, &ir, &mut problems);
+    if problems.has_errors() {
+        return Err(problems);
+    }
     match emit::emit(&ir) {
-        Ok(tree) => Ok((tree, lock::Lock::of(&ir), problems)),
+        Ok(tree) => Ok((tree, lock::Lock::of(&ir), report, problems)),
         Err(problem) => {
             problems.push(problem);
             Err(problems)
         }
     }
+}
+
+/// The `tools/list` sizes of `ir`; overruns of the manifest's `budget` go to `problems` (errors).
+pub fn measure(input: &ir::Input, ir: &ir::ServerIr, problems: &mut Problems) -> budget::Report {
+    let toolsets: Vec<String> = input.manifest.toolsets.keys().cloned().collect();
+    let report = budget::measure(ir, &toolsets);
+    problems.0.extend(budget::check(&input.manifest_doc, input.manifest.budget.as_ref(), &report));
+    report
 }
 
 /// Bundles the documents `doc` references (their problems go to `problems`), then reads its structure.

@@ -156,30 +156,8 @@ async fn petstore_over_streamable_http() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let upstream = upstream::start().await;
     let mut cmd = server_command(&upstream);
-    cmd.args(["--transport", "http", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"])
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let (url, metrics_url) = tokio::time::timeout(Duration::from_secs(60), async {
-        let mut metrics = None;
-        while let Some(line) = lines.next_line().await.unwrap() {
-            eprintln!("server: {line}");
-            if let Some(rest) = line.split("metrics on ").nth(1) {
-                metrics = Some(rest.split_whitespace().next().unwrap().to_owned());
-            }
-            if let Some(rest) = line.split("listening on ").nth(1) {
-                return (rest.split_whitespace().next().unwrap().to_owned(), metrics.expect("metrics listener first"));
-            }
-        }
-        panic!("the server exited before listening");
-    })
-    .await
-    .expect("the server starts listening");
-    tokio::spawn(async move {
-        while let Ok(Some(line)) = lines.next_line().await {
-            eprintln!("server: {line}");
-        }
-    });
+    cmd.args(["--transport", "http", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"]);
+    let (mut child, url, metrics_url) = start_http(cmd).await;
     for (lifecycle, version) in [(Lifecycle::Modern, "2026-07-28"), (Lifecycle::Legacy, "2025-11-25")] {
         let client = connect(StreamableHttpClientTransport::from_uri(url.clone()), lifecycle).await;
         exercise(&client, &upstream, version).await;
@@ -209,6 +187,85 @@ async fn petstore_over_streamable_http() {
     let evil_host = [json[0], json[1], ("Host", "evil.example")];
     assert_eq!(http_status(&url, "POST", &evil_host, ping).await, 403);
     child.kill().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "builds the generated petstore server; run with --include-ignored"]
+async fn petstore_withstands_a_hostile_client() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let upstream = upstream::start().await;
+    let mut cmd = server_command(&upstream);
+    cmd.args(["--transport", "http", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"]);
+    cmd.args(["--header-timeout-secs", "1", "--max-connections", "200"]);
+    let (mut child, url, _) = start_http(cmd).await;
+    let addr = url.strip_prefix("http://").and_then(|r| r.split('/').next()).unwrap().to_owned();
+
+    // Slowloris: 100 connections that never finish their request head are all closed by the server.
+    let mut sockets = Vec::new();
+    for _ in 0..100 {
+        let mut socket = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        socket.write_all(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ").await.unwrap();
+        sockets.push(socket);
+    }
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        for socket in &mut sockets {
+            let mut buf = [0u8; 64];
+            // EOF (0) or a reset: either way the server let go.
+            while matches!(socket.read(&mut buf).await, Ok(n) if n > 0) {}
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "half-sent request heads were still open 10 s after a 1 s header timeout");
+
+    let client = connect(StreamableHttpClientTransport::from_uri(url.clone()), Lifecycle::Modern).await;
+    // A huge tool name is not reflected back whole.
+    let error = client.call_tool(CallToolRequestParams::new("x".repeat(1 << 20))).await.unwrap_err().to_string();
+    assert!(error.len() < 1024, "a 1 MB tool name came back in a {}-byte error", error.len());
+    // Injection through path, query and body stays data at the upstream (header values with line
+    // breaks are refused before sending: runtime/tests/hostile.rs).
+    let _ = call(&client, "get_pet", json!({"petId": "../../admin?x=1#f"})).await.unwrap();
+    let _ = call(&client, "list_pets", json!({"tags": ["a&admin=1", "b#c"], "limit": 5})).await.unwrap();
+    let body = json!({"name": "Rex\r\nX-Injected: 1"});
+    let _ = call(&client, "create_pet", json!({"body": body})).await.unwrap();
+    let seen = upstream.seen();
+    assert!(seen.iter().any(|s| s.uri == "/v1/pets/..%2F..%2Fadmin%3Fx%3D1%23f"), "{seen:?}");
+    assert!(seen.iter().any(|s| s.uri == "/v1/pets?limit=5&tags=a%26admin%3D1&tags=b%23c"), "{seen:?}");
+    assert!(seen.iter().all(|s| s.uri.starts_with("/v1/pets")), "{seen:?}");
+    assert!(seen.iter().all(|s| !s.headers.contains_key("x-injected")), "{seen:?}");
+    // …and the server still serves.
+    let pets = call(&client, "list_pets", json!({})).await.unwrap();
+    assert_eq!(pets.is_error, Some(false), "{}", text_of(&pets));
+    client.cancel().await.unwrap();
+    child.kill().await.unwrap();
+}
+
+/// Spawns the HTTP server `cmd` (stderr piped) and waits until it listens: the child, the `/mcp`
+/// URL and the metrics URL. The server's log keeps being copied to the test's stderr.
+async fn start_http(mut cmd: tokio::process::Command) -> (tokio::process::Child, String, String) {
+    let mut child = cmd.stderr(Stdio::piped()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let (url, metrics_url) = tokio::time::timeout(Duration::from_secs(60), async {
+        let mut metrics = None;
+        while let Some(line) = lines.next_line().await.unwrap() {
+            eprintln!("server: {line}");
+            if let Some(rest) = line.split("metrics on ").nth(1) {
+                metrics = Some(rest.split_whitespace().next().unwrap().to_owned());
+            }
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                return (rest.split_whitespace().next().unwrap().to_owned(), metrics.expect("metrics listener first"));
+            }
+        }
+        panic!("the server exited before listening");
+    })
+    .await
+    .expect("the server starts listening");
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            eprintln!("server: {line}");
+        }
+    });
+    (child, url, metrics_url)
 }
 
 /// The status code of [`http_request`].

@@ -41,6 +41,8 @@ pub struct Options {
     pub audit_file: Option<String>,
     /// Timeouts, connection cap and body size of the HTTP listeners.
     pub limits: HttpLimits,
+    /// Serve only these toolsets (`--toolset`, repeatable; `MCP_TOOLSET`, comma-separated).
+    pub toolsets: Vec<String>,
 }
 
 /// Parses `args` (including the program name) for the server described by `definition`.
@@ -145,7 +147,7 @@ pub fn parse(definition: &ServerDefinition, args: impl IntoIterator<Item = OsStr
                 .value_name("ORIGIN")
                 .help("Browser origin allowed to call over HTTP, e.g. https://app.example.com:443; requests with any other Origin header get 403 (requests without one are allowed); repeatable"),
         );
-    let command = limit_args(command);
+    let command = limit_args(command).arg(toolset_arg(definition));
     let matches = command.try_get_matches_from(args)?;
     let transport = match matches.get_one::<String>("transport").map(String::as_str) {
         Some("http") => Transport::Http,
@@ -164,7 +166,26 @@ pub fn parse(definition: &ServerDefinition, args: impl IntoIterator<Item = OsStr
         metrics_listen: matches.get_one::<SocketAddr>("metrics-listen").copied(),
         audit_file: matches.get_one::<String>("audit-file").cloned(),
         limits: limits(&matches),
+        toolsets: Vec::<String>::into_iter(values("toolset"))
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .collect(),
     })
+}
+
+/// `--toolset`: serve a named subset of the tools. Names are checked when the registry is built
+/// (exit 1 with the known ones), not by clap, so the message is the same from the flag and the
+/// environment variable.
+fn toolset_arg(definition: &ServerDefinition) -> Arg {
+    let known = if definition.toolsets.is_empty() { "none".to_owned() } else { definition.toolsets.join(", ") };
+    Arg::new("toolset")
+        .long("toolset")
+        .env("MCP_TOOLSET")
+        .value_name("NAME")
+        .action(ArgAction::Append)
+        .value_delimiter(',')
+        .hide(definition.toolsets.is_empty())
+        .help(format!("Serve only the tools of this toolset (repeatable, or comma-separated; default: every tool); this server has: {known}"))
 }
 
 /// The HTTP listeners' limits (see `docs/operations.md`, "Limits"); they apply to `--listen` and

@@ -44,6 +44,9 @@ pub struct ServerDefinition {
     /// The audit trail; `None`: off unless `--audit-file` is given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<AuditDefinition>,
+    /// The manifest's toolsets, in manifest order (`--toolset` accepts these; tools name theirs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub toolsets: Vec<String>,
 }
 
 /// The audit trail's sink and redaction.

@@ -32,6 +32,9 @@ pub struct Gate {
     pub metrics: Arc<super::metrics::Metrics>,
     /// Where refusals are recorded.
     pub audit: Option<Arc<super::audit::AuditLog>>,
+    /// Whether the discovery surface is served: a `call_tool` meta-call is then checked as a
+    /// direct call of its inner tool, with the same 403.
+    pub discovery: bool,
 }
 
 impl Gate {
@@ -130,7 +133,7 @@ pub async fn guard(State(gate): State<Arc<Gate>>, request: Request, next: Next) 
         Ok(bytes) => bytes,
         Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n").into_response(),
     };
-    if let Some(tool) = called_tool(&bytes)
+    if let Some(tool) = called_tool(&bytes, gate.discovery)
         && let Some(needed) = gate.tool_scopes.get(&tool)
         && !principal.has_scopes(needed)
     {
@@ -138,7 +141,7 @@ pub async fn guard(State(gate): State<Arc<Gate>>, request: Request, next: Next) 
         gate.refused("insufficient_scope", Some(&principal.subject), Some(&tool));
         return gate.insufficient_scope(&tool, needed);
     }
-    if let (Some(tool), Some(roles)) = (called_tool(&bytes), &gate.tool_roles)
+    if let (Some(tool), Some(roles)) = (called_tool(&bytes, gate.discovery), &gate.tool_roles)
         && let Some(allowed) = roles.get(&tool)
         && !allowed.iter().any(|r| principal.roles.contains(r))
     {
@@ -151,11 +154,18 @@ pub async fn guard(State(gate): State<Arc<Gate>>, request: Request, next: Next) 
     next.run(Request::from_parts(parts, Body::from(bytes))).await
 }
 
-/// The tool named by a JSON-RPC `tools/call` request body.
-fn called_tool(body: &[u8]) -> Option<String> {
+/// The tool a JSON-RPC `tools/call` request body runs: its `name`, or with `discovery` the
+/// inner tool of a `call_tool` meta-call (search and describe run none: they only ever show
+/// what the caller may call).
+fn called_tool(body: &[u8], discovery: bool) -> Option<String> {
     let message: Value = serde_json::from_slice(body).ok()?;
     if message.get("method")?.as_str()? != "tools/call" {
         return None;
     }
-    message.get("params")?.get("name")?.as_str().map(str::to_owned)
+    let params = message.get("params")?;
+    let name = params.get("name")?.as_str()?;
+    if discovery && super::discovery::Meta::named(name).is_some() {
+        return params.get("arguments")?.get("name")?.as_str().map(str::to_owned);
+    }
+    Some(name.to_owned())
 }

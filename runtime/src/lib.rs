@@ -78,6 +78,7 @@ pub fn main(definition_json: &str) -> ExitCode {
         environment: options.environment.clone(),
         tenant: options.tenant.clone(),
         audit_file: options.audit_file.clone(),
+        toolsets: options.toolsets.clone(),
     };
     let secrets = std::sync::Arc::new(secrets::Secrets::from_process());
     let registry = match Registry::new(definition, &selection, secrets) {

@@ -82,6 +82,8 @@ pub struct Selection {
     pub tenant: Option<String>,
     /// Audit trail file (overrides the manifest's).
     pub audit_file: Option<String>,
+    /// Serve only the tools of these toolsets (`--toolset`); empty: every tool.
+    pub toolsets: Vec<String>,
 }
 
 /// All tools of a server, in name order, plus what every call shares.
@@ -129,6 +131,7 @@ impl Registry {
     /// every secret of the environment that cannot be read.
     pub fn new(definition: ServerDefinition, selection: &Selection, secrets: Arc<Secrets>) -> Result<Self, String> {
         let environment = choose_environment(&definition, selection)?;
+        let definition = only_toolsets(definition, &selection.toolsets)?;
         let mut base_urls = HashMap::new();
         for api in &definition.apis {
             let default = environment.apis.iter().find(|a| a.id == api.id).map(|a| a.base_url.clone());
@@ -351,6 +354,24 @@ impl Registry {
     pub fn get(&self, name: &str) -> Option<&ToolEntry> {
         self.by_name.get(name).map(|&i| &self.tools[i])
     }
+}
+
+/// `definition` with only the tools of `toolsets` (all when empty); an unknown toolset is a
+/// start-up error listing the known ones. Dropped here, the other tools do not exist for this
+/// process: not listed, not callable, not searchable.
+fn only_toolsets(mut definition: ServerDefinition, toolsets: &[String]) -> Result<ServerDefinition, String> {
+    if toolsets.is_empty() {
+        return Ok(definition);
+    }
+    if let Some(unknown) = toolsets.iter().find(|t| !definition.toolsets.contains(t)) {
+        return Err(if definition.toolsets.is_empty() {
+            format!("unknown toolset `{unknown}`: this server defines no toolsets (add `toolsets:` to the manifest)")
+        } else {
+            format!("unknown toolset `{unknown}`; this server has: {}", definition.toolsets.join(", "))
+        });
+    }
+    definition.tools.retain(|tool| tool.toolsets.iter().any(|t| toolsets.contains(t)));
+    Ok(definition)
 }
 
 fn choose_environment(definition: &ServerDefinition, selection: &Selection) -> Result<EnvironmentDefinition, String> {

@@ -16,6 +16,8 @@ use tracing::Instrument as _;
 
 use super::audit;
 use super::call::{self, CallContext};
+use super::definition::SurfaceMode;
+use super::discovery::{self, Discovery, Meta, Refusal};
 use super::echo;
 use super::inbound::Principal;
 use super::otel;
@@ -31,12 +33,80 @@ pub const PAGE_SIZE: usize = 100;
 #[derive(Clone)]
 pub struct McpServer {
     registry: Arc<Registry>,
+    /// The discovery surface, when served (see [`discovery`]).
+    discovery: Option<Arc<Discovery>>,
+}
+
+/// What a `tools/call` comes down to once meta-tools are taken care of.
+enum Dispatch<'a> {
+    /// Answered without running a tool (search, describe, a refused meta-call).
+    Answered(CallToolResult),
+    /// Run this tool with these arguments.
+    Run(&'a ToolEntry, serde_json::Map<String, Value>),
+    /// A direct call of a name no tool has.
+    Unknown,
 }
 
 impl McpServer {
-    /// A server for `registry`.
+    /// A server for `registry`, on the surface its tool table asks for.
     pub fn new(registry: Registry) -> Self {
-        Self { registry: Arc::new(registry) }
+        Self::with_surface(registry, None)
+    }
+
+    /// A server for `registry` on the surface `requested` (`--surface`), else the table's.
+    pub fn with_surface(registry: Registry, requested: Option<SurfaceMode>) -> Self {
+        let (served, tokens) = discovery::resolve(registry.surface, requested, registry.tools());
+        let mode = requested.unwrap_or(registry.surface.mode);
+        tracing::info!(
+            surface = if served { "discovery" } else { "tools" },
+            requested = ?mode,
+            tools = registry.tools().len(),
+            tools_list_tokens = tokens,
+            budget_tokens = registry.surface.budget_tokens,
+            "tool surface"
+        );
+        let discovery = served.then(|| Arc::new(Discovery::new(&registry)));
+        Self { registry: Arc::new(registry), discovery }
+    }
+
+    /// The discovery surface, when it is served.
+    pub fn discovery(&self) -> Option<&Discovery> {
+        self.discovery.as_deref()
+    }
+
+    /// Resolves a call of `name`: meta-tools are answered or unwrapped to their inner tool.
+    fn dispatch(
+        &self,
+        name: &str,
+        arguments: serde_json::Map<String, Value>,
+        caller: Option<&Principal>,
+        trace: Option<&TraceContext>,
+    ) -> Dispatch<'_> {
+        let meta = self.discovery.as_deref().and_then(|d| Meta::named(name).map(|m| (d, m)));
+        let Some((discovery, meta)) = meta else {
+            return match self.registry.get(name) {
+                Some(entry) => Dispatch::Run(entry, arguments),
+                None => Dispatch::Unknown,
+            };
+        };
+        let started = Instant::now();
+        let result = match meta {
+            Meta::Search => discovery.search(&self.registry, caller, &arguments),
+            Meta::Describe => discovery.describe(&self.registry, caller, &arguments),
+            Meta::Call => match Discovery::resolve_call(&self.registry, &arguments) {
+                // Metrics, logs and the audit trail name the inner tool (`execute`).
+                Ok((entry, inner)) => return Dispatch::Run(entry, inner),
+                Err(Refusal::Invalid(result)) => result,
+                Err(Refusal::Unknown(inner)) => {
+                    self.record_refusal(caller, trace, &inner, "unknown_tool");
+                    discovery::unknown_tool(&inner)
+                }
+            },
+        };
+        let outcome = if result.is_error == Some(true) { "invalid_arguments" } else { "ok" };
+        self.registry.metrics.call(name, "-", outcome, started.elapsed().as_secs_f64());
+        tracing::debug!(tool = name, outcome, "discovery meta-tool");
+        Dispatch::Answered(result)
     }
 
     /// Runs one tool call for `caller` (`None`: the local operator, as on stdio) in `trace`.
@@ -117,18 +187,24 @@ impl McpServer {
     /// Runs the tool called `name` with `arguments` as `tools/call` would, for `caller` (an
     /// unknown tool is an `isError` result here; over MCP it is a protocol error).
     pub async fn call_as(&self, name: &str, arguments: Value, caller: Option<&Principal>) -> CallToolResult {
-        let Some(entry) = self.registry.get(name) else {
-            self.record_refusal(caller, None, name, "unknown_tool");
-            return CallToolResult::error(vec![ContentBlock::text(format!(
-                "unknown tool `{}`",
-                echo::clip(name, echo::NAME_CHARS)
-            ))]);
-        };
         let arguments = match arguments {
             Value::Object(map) => map,
             _ => serde_json::Map::new(),
         };
-        self.execute(entry, arguments, caller, None, &TraceContext::continue_or_start(None), &Progress::silent()).await
+        let trace = TraceContext::continue_or_start(None);
+        match self.dispatch(name, arguments, caller, Some(&trace)) {
+            Dispatch::Answered(result) => result,
+            Dispatch::Run(entry, arguments) => {
+                self.execute(entry, arguments, caller, None, &trace, &Progress::silent()).await
+            }
+            Dispatch::Unknown => {
+                self.record_refusal(caller, None, name, "unknown_tool");
+                CallToolResult::error(vec![ContentBlock::text(format!(
+                    "unknown tool `{}`",
+                    echo::clip(name, echo::NAME_CHARS)
+                ))])
+            }
+        }
     }
 
     /// [`Self::call_as`] for the local operator.
@@ -220,7 +296,12 @@ impl ServerHandler for McpServer {
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
         let caller = caller(&context);
-        let tools: Vec<&ToolEntry> = self.visible_tools(caller.as_ref()).collect();
+        // Discovery lists its meta-tools only (the same for every caller: what each may call
+        // shows in search results); the paging below works for both.
+        let tools: Vec<&Tool> = match &self.discovery {
+            Some(discovery) => discovery.tools().iter().collect(),
+            None => self.visible_tools(caller.as_ref()).map(|t| &t.tool).collect(),
+        };
         // The cursor is the index of the first tool of the page: opaque to clients, stable across
         // replicas because every replica serves the same sorted table.
         let start = match request.and_then(|r| r.cursor) {
@@ -232,7 +313,7 @@ impl ServerHandler for McpServer {
         let end = (start + PAGE_SIZE).min(tools.len());
         // What a caller sees depends on its scopes when auth is on: shared caches must not reuse it.
         let scope = if self.registry.inbound.is_some() { CacheScope::Private } else { CacheScope::Public };
-        let mut page = ListToolsResult::with_all_items(tools[start..end].iter().map(|t| t.tool.clone()).collect())
+        let mut page = ListToolsResult::with_all_items(tools[start..end].iter().map(|t| (*t).clone()).collect())
             .with_ttl_ms(300_000)
             .with_cache_scope(scope);
         if end < tools.len() {
@@ -242,6 +323,9 @@ impl ServerHandler for McpServer {
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
+        if let Some(meta) = self.discovery.as_deref().and_then(|d| d.tool(name)) {
+            return Some(meta.clone());
+        }
         self.registry.get(name).map(|entry| entry.tool.clone())
     }
 
@@ -252,17 +336,27 @@ impl ServerHandler for McpServer {
     ) -> Result<CallToolResponse, McpError> {
         let caller = caller(&context);
         let trace = trace_of(&context);
-        let Some(entry) = self.registry.get(&request.name) else {
-            self.record_refusal(caller.as_ref(), Some(&trace), &request.name, "unknown_tool");
-            return Err(McpError::invalid_params(
-                format!(
-                    "unknown tool `{}`; call tools/list for the available tools",
-                    echo::clip(&request.name, echo::NAME_CHARS)
-                ),
-                None,
-            ));
+        let arguments = request.arguments.unwrap_or_default();
+        let direct = Meta::named(&request.name).is_none() || self.discovery.is_none();
+        let (entry, arguments) = match self.dispatch(&request.name, arguments, caller.as_ref(), Some(&trace)) {
+            Dispatch::Answered(result) => return Ok(result.into()),
+            Dispatch::Run(entry, arguments) => (entry, arguments),
+            Dispatch::Unknown => {
+                self.record_refusal(caller.as_ref(), Some(&trace), &request.name, "unknown_tool");
+                return Err(McpError::invalid_params(
+                    format!(
+                        "unknown tool `{}`; call tools/list for the available tools",
+                        echo::clip(&request.name, echo::NAME_CHARS)
+                    ),
+                    None,
+                ));
+            }
         };
-        if let Some(principal) = &caller
+        // A direct call of a hidden tool is a protocol error (as for an unknown one); through
+        // `call_tool` it runs into `execute`'s refusal instead: an isError result naming what
+        // is missing, audited with the inner tool.
+        if direct
+            && let Some(principal) = &caller
             && !entry.is_retired(super::registry::today())
             && !self.registry.allows(entry, Some(principal), super::registry::today())
         {
@@ -273,7 +367,6 @@ impl ServerHandler for McpServer {
                 None,
             ));
         }
-        let arguments = request.arguments.unwrap_or_default();
         // Cancellation (notifications/cancelled, or the HTTP stream closing) drops the upstream request.
         let (progress, sending) = match context.meta.get_progress_token() {
             Some(token) => {

@@ -44,7 +44,7 @@ pub fn init_logging(options: &Options, service: &str, runtime: &tokio::runtime::
 
 /// Serves until the client disconnects (stdio) or a shutdown signal arrives (HTTP).
 pub async fn serve(registry: Registry, options: &Options) -> anyhow::Result<()> {
-    let server = McpServer::new(registry);
+    let server = McpServer::with_surface(registry, options.surface);
     if let Some(addr) = options.metrics_listen {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -127,6 +127,7 @@ pub fn router(server: McpServer, options: &Options) -> axum::Router {
             }),
             metrics: server.registry().metrics.clone(),
             audit: server.registry().audit.clone(),
+            discovery: server.discovery().is_some(),
         })
     });
     // With --metrics-listen, /metrics lives there only; readiness stays here for load balancers.

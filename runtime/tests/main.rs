@@ -8,6 +8,7 @@ mod common;
 mod audit;
 mod bodies;
 mod cli;
+mod discovery;
 mod echo;
 mod governance;
 mod hostile;

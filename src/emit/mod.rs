@@ -11,6 +11,8 @@ mod runtime;
 mod rust;
 mod table;
 
+pub(crate) use table::mcp_tool;
+
 use std::collections::BTreeMap;
 
 use crate::diagnostics::Problem;

@@ -33,6 +33,7 @@ pub(super) fn tools_json(ir: &ServerIr, header: &str) -> Result<String, Problem>
         tenancy: ir.tenancy.clone(),
         client_rate_limit: ir.client_rate_limit.clone(),
         roles_claim: ir.roles_claim.clone(),
+        toolsets: ir.toolsets.clone(),
         audit: ir.audit.clone(),
     };
     let mut text = serde_json::to_string_pretty(&definition).map_err(|err| internal("tools.json", err))?;
@@ -64,7 +65,7 @@ fn tool_definition(tool: &ToolIr) -> ToolDefinition {
 }
 
 /// The tool in MCP wire format (what `tools/list` returns).
-fn mcp_tool(tool: &ToolIr) -> Map<String, Value> {
+pub(crate) fn mcp_tool(tool: &ToolIr) -> Map<String, Value> {
     let mut out = Map::new();
     out.insert("name".into(), json!(tool.name));
     // Deprecation shows in the title clients display (and in the annotations' title) as well as

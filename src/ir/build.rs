@@ -8,12 +8,14 @@ use serde_json::{Map, Value, json};
 use super::auth;
 use super::governance;
 use super::names::{arg_name, tool_name, unique};
+use super::payload;
 use super::policy;
+use super::selection::{self, ApiSelection};
 use super::{Annotations, ApiIr, ServerIr, ToolIr};
 use crate::definition::{BodyEncoding, BodyMapping, FieldEncoding, ParamLocation, ParamMapping, ResilienceDefinition};
 use crate::diagnostics::{Problem, Problems};
 use crate::document::Document;
-use crate::manifest::{ApiSection, Manifest, Selector, ToolOverride};
+use crate::manifest::{ApiSection, Manifest, ToolOverride};
 use crate::source_map::escape_token;
 use crate::spec::Spec;
 use crate::spec::operations::{SpecOperation, operations};
@@ -79,19 +81,20 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
         let api_at = format!("/apis/{}", escape_token(id));
         let (ops, spec_problems) = operations(spec);
         problems.0.extend(spec_problems);
-        check_references(&input.manifest_doc, &api_at, section, &ops, &mut problems);
+        selection::check_references(&input.manifest_doc, &api_at, section, &ops, &mut problems);
+        let chosen = ApiSelection::new(section);
         let prefix =
             section.tool_prefix.clone().unwrap_or_else(|| if several { format!("{id}_") } else { String::new() });
         let mut oversized_outputs = 0;
         let mut truncated_inputs = 0;
         let tools_before = tools.len();
         let mut outputs = OutputSchemas::new();
-        for op in ops.iter().filter(|op| is_selected(section, op)) {
+        for op in ops.iter().filter(|op| chosen.admits(section, op)) {
             problems.0.extend(op.problems.iter().cloned());
             if !op.supported {
                 continue;
             }
-            let override_key = over_key(section, op);
+            let override_key = selection::over_key(section, op);
             let over = override_key.as_deref().and_then(|key| section.tools.get(key));
             let derived = tool_name(&prefix, op.operation_id.as_deref(), &op.method, &op.path);
             let is_explicit = over.is_some_and(|o| o.name.is_some());
@@ -117,6 +120,7 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
                 None => derived,
             };
             let (mut tool, tool_problems, limits) = build_tool(spec, id, op, name, over, &mut outputs);
+            payload::apply(&input.manifest, section, over, &mut tool);
             auth::apply_security(spec, op, over, &mut tool);
             let api_policy = policy::apply(&top_policy, section.resilience.as_ref());
             if let Some(own) = over.and_then(|o| o.resilience.as_ref()) {
@@ -226,8 +230,10 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
             redact: a.redact.clone(),
         }),
         sources: input.sources.clone(),
+        toolsets: input.manifest.toolsets.keys().cloned().collect(),
     };
     let mut ir = ir;
+    selection::assign_toolsets(&input.manifest_doc, &input.manifest, &mut ir.tools, &mut problems);
     governance::finish(&input.manifest_doc, input.manifest.governance.as_ref(), &mut ir, &mut problems);
     if problems.has_errors() {
         return (None, problems);
@@ -283,87 +289,6 @@ fn base_url(spec: &Spec, section: &ApiSection) -> Option<String> {
         spec.api.servers.iter().map(|s| s.url.clone()).find(|u| u.starts_with("http://") || u.starts_with("https://"))
     })?;
     Some(url.trim_end_matches('/').to_owned())
-}
-
-fn matches_operation(entry: &str, op: &SpecOperation) -> bool {
-    if op.operation_id.as_deref() == Some(entry) {
-        return true;
-    }
-    match entry.split_once(' ') {
-        Some((method, path)) => method.eq_ignore_ascii_case(&op.method) && path.trim() == op.path,
-        None => false,
-    }
-}
-
-fn selects(selector: &Selector, op: &SpecOperation) -> bool {
-    selector.tags.iter().any(|t| op.tags.contains(t)) || selector.operations.iter().any(|e| matches_operation(e, op))
-}
-
-fn is_selected(section: &ApiSection, op: &SpecOperation) -> bool {
-    section.include.as_ref().is_none_or(|s| selects(s, op)) && !section.exclude.as_ref().is_some_and(|s| selects(s, op))
-}
-
-fn over_key(section: &ApiSection, op: &SpecOperation) -> Option<String> {
-    section.tools.keys().find(|k| matches_operation(k, op)).cloned()
-}
-
-/// Every operation and tag the manifest names must exist in the spec.
-fn check_references(
-    doc: &Document,
-    api_at: &str,
-    section: &ApiSection,
-    ops: &[SpecOperation],
-    problems: &mut Problems,
-) {
-    let known = |entry: &str| ops.iter().any(|op| matches_operation(entry, op));
-    let hint = || {
-        let mut names: Vec<String> =
-            ops.iter().map(|op| op.operation_id.clone().unwrap_or_else(|| op.route())).collect();
-        names.truncate(8);
-        format!("name an operationId or `METHOD /path` of the spec, e.g. {}", names.join(", "))
-    };
-    for (which, selector) in [("include", &section.include), ("exclude", &section.exclude)] {
-        let Some(selector) = selector else { continue };
-        for (i, entry) in selector.operations.iter().enumerate() {
-            if !known(entry) {
-                problems.push(
-                    doc.at_value(
-                        &format!("{api_at}/{which}/operations/{i}"),
-                        Problem::error(
-                            "mcpgen::manifest::unknown_operation",
-                            format!("no operation `{entry}` in the spec"),
-                        )
-                        .with_help(hint()),
-                        "unknown operation",
-                    ),
-                );
-            }
-        }
-        for (i, tag) in selector.tags.iter().enumerate() {
-            if !ops.iter().any(|op| op.tags.contains(tag)) {
-                problems.push(
-                    doc.at_value(
-                        &format!("{api_at}/{which}/tags/{i}"),
-                        Problem::error("mcpgen::manifest::unknown_tag", format!("no operation has the tag `{tag}`"))
-                            .with_help("tags are case-sensitive; check the spelling against the spec's operations"),
-                        "unknown tag",
-                    ),
-                );
-            }
-        }
-    }
-    for key in section.tools.keys() {
-        if !known(key) {
-            problems.push(
-                doc.at_key(
-                    &format!("{api_at}/tools/{}", escape_token(key)),
-                    Problem::error("mcpgen::manifest::unknown_operation", format!("no operation `{key}` in the spec"))
-                        .with_help(hint()),
-                    "unknown operation",
-                ),
-            );
-        }
-    }
 }
 
 fn build_tool(

@@ -103,7 +103,8 @@ pub(super) fn finish(
         }
         for tool in &mut ir.tools {
             let granted = section.tools.iter().any(|t| t == "*" || *t == tool.name)
-                || (section.read_only && tool.annotations.read_only);
+                || (section.read_only && tool.annotations.read_only)
+                || section.toolsets.iter().any(|t| tool.toolsets.contains(t));
             if granted {
                 tool.roles.push(role.clone());
             }

@@ -8,7 +8,9 @@ mod auth;
 mod build;
 mod governance;
 mod names;
+mod payload;
 mod policy;
+mod selection;
 
 pub use build::{Input, build};
 
@@ -56,6 +58,8 @@ pub struct ServerIr {
     pub audit: Option<crate::definition::AuditDefinition>,
     /// Input file names as given (manifest first), for the generated-file headers.
     pub sources: Vec<String>,
+    /// The manifest's toolset names, in manifest order.
+    pub toolsets: Vec<String>,
 }
 
 /// One upstream API.

@@ -59,6 +59,9 @@ pub struct RoleSection {
     /// Also every read-only tool.
     #[serde(default)]
     pub read_only: bool,
+    /// Also every tool of these toolsets (resolved when generating).
+    #[serde(default)]
+    pub toolsets: Vec<String>,
 }
 
 /// A tool's lifecycle state.
@@ -105,12 +108,26 @@ pub(super) fn check(doc: &Document, manifest: &Manifest, problems: &mut Vec<Prob
     }
     if let Some(governance) = &manifest.governance {
         for (role, section) in &governance.roles {
-            if section.tools.is_empty() && !section.read_only {
+            if section.tools.is_empty() && !section.read_only && section.toolsets.is_empty() {
                 bad(
                     format!("/governance/roles/{}", escape_token(role)),
                     format!("role `{role}` grants no tool"),
-                    "list tool names (or `*`) under `tools`, or set `read_only: true`",
+                    "list tool names (or `*`) under `tools`, toolsets under `toolsets`, or set `read_only: true`",
                 );
+            }
+            for (i, toolset) in section.toolsets.iter().enumerate() {
+                if !manifest.toolsets.contains_key(toolset) {
+                    let known: Vec<&str> = manifest.toolsets.keys().map(String::as_str).collect();
+                    bad(
+                        format!("/governance/roles/{}/toolsets/{i}", escape_token(role)),
+                        format!("role `{role}` names the toolset `{toolset}`, which the manifest does not define"),
+                        &if known.is_empty() {
+                            "define it under the top-level `toolsets:` key".to_owned()
+                        } else {
+                            format!("use one of the manifest's toolsets: {}", known.join(", "))
+                        },
+                    );
+                }
             }
         }
     }

@@ -7,7 +7,9 @@
 
 mod auth;
 mod governance;
+mod payload;
 mod resilience;
+mod select;
 
 use indexmap::IndexMap;
 use serde::Deserialize;
@@ -17,7 +19,9 @@ pub use auth::{
     EnvironmentSection, IntrospectionSection, TenancySection, TenantApiSection, TenantSection, parse_secret_ref,
 };
 pub use governance::{DefaultPolicy, DestructiveSection, GovernanceSection, RoleSection, Status};
+pub use payload::{BudgetSection, DEFAULT_MAX_DESCRIPTION_CHARS, OutputSchemas};
 pub use resilience::{CircuitBreakerSection, RateLimitSection, ResilienceSection};
+pub use select::{Candidate, Matcher, Selector, has_prefix, matches_operation};
 
 use crate::diagnostics::Problem;
 use crate::document::Document;
@@ -57,6 +61,18 @@ pub struct Manifest {
     /// The audit trail of the generated server.
     #[serde(default)]
     pub audit: Option<AuditSection>,
+    /// Named subsets of the tools, served with `--toolset NAME` and usable in roles.
+    #[serde(default)]
+    pub toolsets: IndexMap<String, Selector>,
+    /// Limits on the size of `tools/list` (an overrun is an error).
+    #[serde(default)]
+    pub budget: Option<BudgetSection>,
+    /// How much of response schemas tools keep as `outputSchema` (default `compact`).
+    #[serde(default)]
+    pub output_schemas: Option<OutputSchemas>,
+    /// Longest tool description taken from a spec, in characters (default 1000).
+    #[serde(default)]
+    pub max_description_chars: Option<usize>,
 }
 
 /// `audit:` — where the generated server writes its hash-chained audit trail.
@@ -156,18 +172,12 @@ pub struct ApiSection {
     /// Team or person owning this API's tools (catalog, README).
     #[serde(default)]
     pub owner: Option<String>,
-}
-
-/// A set of operations, by tag or by operation.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Selector {
-    /// Operations with any of these tags.
+    /// `output_schemas` for this API's tools (over the top-level one).
     #[serde(default)]
-    pub tags: Vec<String>,
-    /// Operations by operationId or `METHOD /path` (e.g. `GET /pets/{petId}`).
+    pub output_schemas: Option<OutputSchemas>,
+    /// `max_description_chars` for this API's tools (over the top-level one).
     #[serde(default)]
-    pub operations: Vec<String>,
+    pub max_description_chars: Option<usize>,
 }
 
 /// `apis.<id>.tools.<operation>:` — how one operation is presented as a tool.
@@ -215,6 +225,9 @@ pub struct ToolOverride {
     /// Approves the tool where `governance` requires approval (default-deny, destructive tools).
     #[serde(default)]
     pub approved: Option<bool>,
+    /// `output_schemas` for this tool (over its API's).
+    #[serde(default)]
+    pub output_schema: Option<OutputSchemas>,
 }
 
 /// Overrides of MCP tool annotations.
@@ -408,6 +421,7 @@ fn check(doc: &Document, manifest: &Manifest) -> Vec<Problem> {
     auth::check(doc, manifest, &mut problems);
     resilience::check(doc, manifest, &mut problems);
     governance::check(doc, manifest, &mut problems);
+    payload::check(doc, manifest, &mut problems);
     problems
 }
 

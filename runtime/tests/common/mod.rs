@@ -32,7 +32,7 @@ pub fn registry_for(
     vars: &[(&str, &str)],
     tenant: Option<&str>,
 ) -> Result<Registry, String> {
-    let selection = Selection { environment: None, tenant: tenant.map(str::to_owned), audit_file: None };
+    let selection = Selection { environment: None, tenant: tenant.map(str::to_owned), audit_file: None, toolsets: Vec::new() };
     Registry::new(definition, &selection, secrets(vars))
 }
 
@@ -65,6 +65,7 @@ pub fn http_options() -> Options {
         metrics_listen: None,
         audit_file: None,
         limits: mcpgen_runtime::limits::HttpLimits::default(),
+        toolsets: Vec::new(),
     }
 }
 

@@ -1,0 +1,345 @@
+//! The discovery surface: instead of one MCP tool per operation, `tools/list` offers three
+//! meta-tools — `search_tools`, `describe_tools`, `call_tool` — so an agent pays for the tools it
+//! uses, not for the whole API, in its context window (see `docs/surfaces.md`).
+//!
+//! Governance is the tool table's, unchanged: search and describe only ever show what the caller
+//! may call ([`Registry::allows`]), and answer an unknown name and a hidden one alike; `call_tool`
+//! is resolved here but run by `McpServer::execute` with the inner tool, exactly as a direct call.
+
+use std::borrow::Cow;
+
+use rmcp::model::{CallToolResult, Tool};
+use serde_json::{Map, Value, json};
+
+use super::definition::{SurfaceDefinition, SurfaceMode};
+use super::echo;
+use super::inbound::Principal;
+use super::outcome::{ErrorClass, Failure};
+use super::registry::{Registry, ToolEntry, today};
+use super::search::{self, Fields, Index, Terms};
+
+/// Name of the meta-tool that finds tools.
+pub const SEARCH: &str = "search_tools";
+/// Name of the meta-tool that returns full tool definitions.
+pub const DESCRIBE: &str = "describe_tools";
+/// Name of the meta-tool that runs a tool.
+pub const CALL: &str = "call_tool";
+
+/// Results `search_tools` returns unless asked for another number.
+const DEFAULT_LIMIT: usize = 10;
+/// Most results of one search.
+const MAX_LIMIT: usize = 50;
+/// Most tools one `describe_tools` call returns (their schemas can be large).
+const MAX_DESCRIBE: usize = 20;
+/// Longest summary in search results, in characters.
+const SUMMARY_CHARS: usize = 160;
+
+/// One of the meta-tools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Meta {
+    /// `search_tools`.
+    Search,
+    /// `describe_tools`.
+    Describe,
+    /// `call_tool`.
+    Call,
+}
+
+impl Meta {
+    /// The meta-tool called `name`.
+    pub fn named(name: &str) -> Option<Self> {
+        match name {
+            SEARCH => Some(Self::Search),
+            DESCRIBE => Some(Self::Describe),
+            CALL => Some(Self::Call),
+            _ => None,
+        }
+    }
+}
+
+/// Which surface to serve: `requested` (`--surface`) or the table's, with `auto` decided by the
+/// size of the full `tools/list` against the budget. Returns the surface and the estimate.
+pub fn resolve(surface: SurfaceDefinition, requested: Option<SurfaceMode>, tools: &[ToolEntry]) -> (bool, usize) {
+    let tokens = estimated_tokens(tools);
+    let discovery = match requested.unwrap_or(surface.mode) {
+        SurfaceMode::Tools => false,
+        SurfaceMode::Discovery => true,
+        SurfaceMode::Auto => tokens > surface.budget_tokens as usize,
+    };
+    (discovery, tokens)
+}
+
+/// Tokens of the `tools/list` result listing `tools`, estimated as bytes / 4 of its JSON (the
+/// usual rule of thumb for English and JSON with BPE tokenizers; a budget, not a bill).
+pub fn estimated_tokens(tools: &[ToolEntry]) -> usize {
+    let listed: Vec<&Tool> = tools.iter().map(|t| &t.tool).collect();
+    serde_json::to_vec(&json!({ "tools": listed })).map_or(0, |bytes| bytes.len()) / 4
+}
+
+/// The search index and the meta-tools of a server.
+pub struct Discovery {
+    index: Index,
+    tools: Vec<Tool>,
+}
+
+impl Discovery {
+    /// Indexes the registry's tools: the terms shipped in the tool table, or — for a table
+    /// generated for the tools surface and started with `--surface discovery` — the same terms
+    /// derived now by the same code.
+    pub fn new(registry: &Registry) -> Self {
+        let documents: Vec<Cow<'_, Terms>> = registry
+            .tools()
+            .iter()
+            .map(|entry| {
+                if entry.search.is_empty() {
+                    Cow::Owned(fields(entry).document())
+                } else {
+                    Cow::Borrowed(&entry.search)
+                }
+            })
+            .collect();
+        Self { index: Index::new(documents.iter().map(|d| d.as_ref())), tools: meta_tools() }
+    }
+
+    /// The meta-tools, as `tools/list` lists them.
+    pub fn tools(&self) -> &[Tool] {
+        &self.tools
+    }
+
+    /// The meta-tool called `name`, as listed.
+    pub fn tool(&self, name: &str) -> Option<&Tool> {
+        self.tools.iter().find(|t| t.name == name)
+    }
+
+    /// `search_tools`: the best matches among the tools `caller` may call.
+    pub fn search(
+        &self,
+        registry: &Registry,
+        caller: Option<&Principal>,
+        arguments: &Map<String, Value>,
+    ) -> CallToolResult {
+        let query = match arguments.get("query") {
+            Some(Value::String(query)) => query.as_str(),
+            _ => return invalid(SEARCH, "`query` is required and must be a string, e.g. \"cancel an order\""),
+        };
+        let tags: Vec<String> = match arguments.get("tags") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(tags)) if tags.iter().all(Value::is_string) => {
+                tags.iter().filter_map(Value::as_str).map(str::to_lowercase).collect()
+            }
+            Some(_) => return invalid(SEARCH, "`tags` must be an array of strings"),
+        };
+        let limit = match arguments.get("limit") {
+            None | Some(Value::Null) => DEFAULT_LIMIT,
+            Some(value) => match value.as_u64() {
+                Some(n @ 1..) if n as usize <= MAX_LIMIT => n as usize,
+                _ => return invalid(SEARCH, &format!("`limit` must be an integer from 1 to {MAX_LIMIT}")),
+            },
+        };
+        let today = today();
+        let tools = registry.tools();
+        let keep = |doc: usize| {
+            let entry = &tools[doc];
+            registry.allows(entry, caller, today)
+                && (tags.is_empty() || entry.tags.iter().any(|t| tags.contains(&t.to_lowercase())))
+        };
+        let mut found: Vec<usize> = if search::query_terms(query).is_empty() {
+            // Nothing to rank by (an empty query, or only stop words): every tool the caller may
+            // call, by name — with `tags`, a listing of those tags.
+            (0..tools.len()).filter(|&doc| keep(doc)).collect()
+        } else {
+            self.index.search(query, keep, usize::MAX).into_iter().map(|hit| hit.doc).collect()
+        };
+        // An agent that already knows a name (from an earlier session) gets that tool first.
+        if let Some(exact) = tools.iter().position(|t| t.tool.name == query.trim())
+            && keep(exact)
+        {
+            found.retain(|&doc| doc != exact);
+            found.insert(0, exact);
+        }
+        let total = found.len();
+        let listed: Vec<Value> = found.into_iter().take(limit).map(|doc| summary_of(&tools[doc])).collect();
+        CallToolResult::structured(json!({ "tools": listed, "total": total }))
+    }
+
+    /// `describe_tools`: the full definitions of the named tools `caller` may call; every other
+    /// name — unknown, hidden by scopes or roles, or retired — is listed in `unknown`, alike.
+    pub fn describe(
+        &self,
+        registry: &Registry,
+        caller: Option<&Principal>,
+        arguments: &Map<String, Value>,
+    ) -> CallToolResult {
+        let names: Vec<&str> = match arguments.get("names") {
+            Some(Value::Array(names)) if !names.is_empty() && names.iter().all(Value::is_string) => {
+                names.iter().filter_map(Value::as_str).collect()
+            }
+            _ => return invalid(DESCRIBE, "`names` is required: a non-empty array of tool names from search_tools"),
+        };
+        if names.len() > MAX_DESCRIBE {
+            return invalid(DESCRIBE, &format!("at most {MAX_DESCRIBE} names per call"));
+        }
+        let today = today();
+        let mut described = Vec::new();
+        let mut unknown = Vec::new();
+        for name in names {
+            match registry.get(name).filter(|entry| registry.allows(entry, caller, today)) {
+                Some(entry) if !described.iter().any(|d: &Value| d["name"] == name) => {
+                    described.push(serde_json::to_value(&entry.tool).unwrap_or(Value::Null));
+                }
+                Some(_) => {}
+                None => unknown.push(Value::String(echo::clip(name, echo::NAME_CHARS).into_owned())),
+            }
+        }
+        CallToolResult::structured(json!({ "tools": described, "unknown": unknown }))
+    }
+
+    /// `call_tool`: the inner tool and its arguments, or the answer when there is none to run.
+    /// An unknown name is an `isError` result here (the meta-call itself was valid); a tool the
+    /// caller may not use is run anyway so that `execute` refuses it with the same message,
+    /// audit record and metrics as a direct call.
+    pub fn resolve_call<'r>(
+        registry: &'r Registry,
+        arguments: &Map<String, Value>,
+    ) -> Result<(&'r ToolEntry, Map<String, Value>), Refusal> {
+        let Some(name) = arguments.get("name").and_then(Value::as_str) else {
+            return Err(Refusal::Invalid(invalid(CALL, "`name` is required: a tool name from search_tools")));
+        };
+        let inner = match arguments.get("arguments") {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(map)) => map.clone(),
+            Some(_) => {
+                return Err(Refusal::Invalid(invalid(CALL, "`arguments` must be an object (the tool's input)")));
+            }
+        };
+        match registry.get(name) {
+            Some(entry) => Ok((entry, inner)),
+            None => Err(Refusal::Unknown(name.to_owned())),
+        }
+    }
+}
+
+/// Why `call_tool` runs nothing.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The meta-call's own arguments are wrong.
+    Invalid(CallToolResult),
+    /// No tool has this name.
+    Unknown(String),
+}
+
+/// The answer to `call_tool` of a name no tool has (nor any hidden one: same words).
+pub fn unknown_tool(name: &str) -> CallToolResult {
+    Failure::new(
+        ErrorClass::InvalidArguments,
+        format!("unknown tool `{}`; search_tools lists the tools you may call", echo::clip(name, echo::NAME_CHARS)),
+    )
+    .into_result("-")
+}
+
+fn invalid(tool: &str, why: &str) -> CallToolResult {
+    Failure::new(ErrorClass::InvalidArguments, format!("Invalid arguments for `{tool}`: {why}.")).into_result("-")
+}
+
+/// What a search result says about a tool: enough to choose, not to call.
+fn summary_of(entry: &ToolEntry) -> Value {
+    let tool = &entry.tool;
+    let description = tool.description.as_deref().unwrap_or_default();
+    let summary = match search::summary(description) {
+        "" => tool.title.as_deref().unwrap_or(&tool.name),
+        summary => summary,
+    };
+    let mut out = Map::new();
+    out.insert("name".into(), json!(tool.name));
+    if let Some(title) = &tool.title {
+        out.insert("title".into(), json!(title));
+    }
+    out.insert("summary".into(), json!(echo::clip(summary, SUMMARY_CHARS)));
+    Value::Object(out)
+}
+
+/// A registry entry's searchable fields (for tables that ship no terms).
+pub fn fields(entry: &ToolEntry) -> Fields<'_> {
+    Fields {
+        name: &entry.tool.name,
+        title: entry.tool.title.as_deref(),
+        description: entry.tool.description.as_deref().unwrap_or_default(),
+        tags: &entry.tags,
+        method: &entry.http.method,
+        path: &entry.http.path,
+        params: search::param_names(&entry.tool.input_schema),
+    }
+}
+
+/// The three meta-tools. Their descriptions are fixed text (no tool counts or names), so the
+/// listing stays byte-identical — and cacheable by clients — while the tool table changes.
+fn meta_tools() -> Vec<Tool> {
+    let tools = json!([
+        {
+            "name": SEARCH,
+            "title": "Search tools",
+            "description": "Find this server's tools for a task. Describe what you want to do in a few words (e.g. \"cancel an order\") or give a tool name; returns the best-matching tools you may call, with one-line summaries. Next: describe_tools for their input schemas, then call_tool.",
+            "inputSchema": {
+                "type": "object",
+                "properties": {
+                    "query": {"type": "string", "description": "The task in your own words, or a tool name; empty lists every tool"},
+                    "tags": {"type": "array", "items": {"type": "string"}, "description": "Only tools with one of these tags"},
+                    "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT, "description": "Most results"}
+                },
+                "required": ["query"],
+                "additionalProperties": false
+            },
+            "outputSchema": {
+                "type": "object",
+                "properties": {
+                    "tools": {"type": "array", "items": {
+                        "type": "object",
+                        "properties": {"name": {"type": "string"}, "title": {"type": "string"}, "summary": {"type": "string"}},
+                        "required": ["name", "summary"]
+                    }},
+                    "total": {"type": "integer", "description": "Matching tools, before the limit"}
+                },
+                "required": ["tools", "total"]
+            },
+            "annotations": {"title": "Search tools", "readOnlyHint": true, "destructiveHint": false, "idempotentHint": true, "openWorldHint": false}
+        },
+        {
+            "name": DESCRIBE,
+            "title": "Describe tools",
+            "description": "Get the full definitions of tools by name (as found by search_tools): description, input schema, output schema and annotations. Names you may not call are listed under `unknown`.",
+            "inputSchema": {
+                "type": "object",
+                "properties": {
+                    "names": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": MAX_DESCRIBE, "description": "Tool names"}
+                },
+                "required": ["names"],
+                "additionalProperties": false
+            },
+            "outputSchema": {
+                "type": "object",
+                "properties": {
+                    "tools": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}, "inputSchema": {"type": "object"}}, "required": ["name", "inputSchema"]}},
+                    "unknown": {"type": "array", "items": {"type": "string"}}
+                },
+                "required": ["tools", "unknown"]
+            },
+            "annotations": {"title": "Describe tools", "readOnlyHint": true, "destructiveHint": false, "idempotentHint": true, "openWorldHint": false}
+        },
+        {
+            "name": CALL,
+            "title": "Call a tool",
+            "description": "Run one of this server's tools: `name` from search_tools, `arguments` matching the input schema from describe_tools. Returns that tool's own result; the same checks apply as when it is called directly.",
+            "inputSchema": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string", "description": "Tool name"},
+                    "arguments": {"type": "object", "description": "The tool's arguments"}
+                },
+                "required": ["name"],
+                "additionalProperties": false
+            },
+            "annotations": {"title": "Call a tool", "readOnlyHint": false, "destructiveHint": true, "idempotentHint": false, "openWorldHint": true}
+        }
+    ]);
+    serde_json::from_value(tools).unwrap_or_default()
+}
