@@ -22,6 +22,9 @@ pub mod lint;
 pub mod lock;
 pub mod manifest;
 pub mod progress;
+/// Tool search terms, shared with generated servers (index and queries are processed alike).
+#[path = "../runtime/src/search.rs"]
+pub mod search;
 pub mod source_map;
 pub mod spec;
 pub mod write;

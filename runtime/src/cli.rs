@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Arg, ArgAction, Command, value_parser};
 
-use super::definition::ServerDefinition;
+use super::definition::{ServerDefinition, SurfaceMode};
 use super::limits::HttpLimits;
 
 /// How the server talks to MCP clients.
@@ -41,6 +41,8 @@ pub struct Options {
     pub audit_file: Option<String>,
     /// Timeouts, connection cap and body size of the HTTP listeners.
     pub limits: HttpLimits,
+    /// The tool surface (`--surface`); `None`: the one the tool table asks for.
+    pub surface: Option<SurfaceMode>,
     /// Serve only these toolsets (`--toolset`, repeatable; `MCP_TOOLSET`, comma-separated).
     pub toolsets: Vec<String>,
 }
@@ -147,7 +149,7 @@ pub fn parse(definition: &ServerDefinition, args: impl IntoIterator<Item = OsStr
                 .value_name("ORIGIN")
                 .help("Browser origin allowed to call over HTTP, e.g. https://app.example.com:443; requests with any other Origin header get 403 (requests without one are allowed); repeatable"),
         );
-    let command = limit_args(command).arg(toolset_arg(definition));
+    let command = limit_args(command).arg(surface_arg(definition)).arg(toolset_arg(definition));
     let matches = command.try_get_matches_from(args)?;
     let transport = match matches.get_one::<String>("transport").map(String::as_str) {
         Some("http") => Transport::Http,
@@ -170,6 +172,12 @@ pub fn parse(definition: &ServerDefinition, args: impl IntoIterator<Item = OsStr
             .map(|t| t.trim().to_owned())
             .filter(|t| !t.is_empty())
             .collect(),
+        surface: match matches.get_one::<String>("surface").map(String::as_str) {
+            Some("tools") => Some(SurfaceMode::Tools),
+            Some("discovery") => Some(SurfaceMode::Discovery),
+            Some("auto") => Some(SurfaceMode::Auto),
+            _ => None,
+        },
     })
 }
 
@@ -186,6 +194,23 @@ fn toolset_arg(definition: &ServerDefinition) -> Arg {
         .value_delimiter(',')
         .hide(definition.toolsets.is_empty())
         .help(format!("Serve only the tools of this toolset (repeatable, or comma-separated; default: every tool); this server has: {known}"))
+}
+
+/// `--surface`: what `tools/list` offers (see `docs/surfaces.md`).
+fn surface_arg(definition: &ServerDefinition) -> Arg {
+    let default = match definition.surface.mode {
+        SurfaceMode::Tools => "tools",
+        SurfaceMode::Discovery => "discovery",
+        SurfaceMode::Auto => "auto",
+    };
+    Arg::new("surface")
+        .long("surface")
+        .env("MCP_SURFACE")
+        .value_parser(["tools", "discovery", "auto"])
+        .help(format!(
+            "Tool surface: every tool in tools/list, or search_tools/describe_tools/call_tool (discovery), or discovery only when the full list exceeds {} tokens (auto) [generated default: {default}]",
+            definition.surface.budget_tokens
+        ))
 }
 
 /// The HTTP listeners' limits (see `docs/operations.md`, "Limits"); they apply to `--listen` and

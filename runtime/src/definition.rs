@@ -44,9 +44,50 @@ pub struct ServerDefinition {
     /// The audit trail; `None`: off unless `--audit-file` is given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<AuditDefinition>,
+    /// What `tools/list` offers: every tool, or the discovery meta-tools (see `docs/surfaces.md`).
+    #[serde(default, skip_serializing_if = "SurfaceDefinition::is_default")]
+    pub surface: SurfaceDefinition,
     /// The manifest's toolsets, in manifest order (`--toolset` accepts these; tools name theirs).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub toolsets: Vec<String>,
+}
+
+/// How the tools reach agents: one MCP tool each, or a search / describe / call surface.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SurfaceMode {
+    /// `tools/list` lists every tool.
+    #[default]
+    Tools,
+    /// `tools/list` lists `search_tools`, `describe_tools` and `call_tool` only.
+    Discovery,
+    /// Discovery when the full `tools/list` would exceed the token budget, else tools.
+    Auto,
+}
+
+/// The surface and the budget that `auto` compares the full `tools/list` against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SurfaceDefinition {
+    /// The surface served unless `--surface` says otherwise.
+    pub mode: SurfaceMode,
+    /// Tokens (estimated as bytes / 4 of the `tools/list` JSON) above which `auto` serves discovery.
+    pub budget_tokens: u32,
+}
+
+impl SurfaceDefinition {
+    /// The default budget of `auto`: about 4% of a 200k-token context window.
+    pub const DEFAULT_BUDGET_TOKENS: u32 = 8_000;
+
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+impl Default for SurfaceDefinition {
+    fn default() -> Self {
+        Self { mode: SurfaceMode::Tools, budget_tokens: Self::DEFAULT_BUDGET_TOKENS }
+    }
 }
 
 /// The audit trail's sink and redaction.
@@ -205,6 +246,10 @@ pub struct ToolDefinition {
     /// The manifest's toolsets the tool belongs to (`--toolset` serves only these).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub toolsets: Vec<String>,
+    /// Search terms of the discovery surface (`search::Fields::document`), written when the
+    /// manifest's surface may be discovery; empty: the runtime derives them at start.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub search: std::collections::BTreeMap<String, u32>,
 }
 
 /// A deprecated tool's retirement.

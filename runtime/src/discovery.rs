@@ -203,13 +203,16 @@ impl Discovery {
         arguments: &Map<String, Value>,
     ) -> Result<(&'r ToolEntry, Map<String, Value>), Refusal> {
         let Some(name) = arguments.get("name").and_then(Value::as_str) else {
-            return Err(Refusal::Invalid(invalid(CALL, "`name` is required: a tool name from search_tools")));
+            return Err(Refusal::Invalid(Box::new(invalid(CALL, "`name` is required: a tool name from search_tools"))));
         };
         let inner = match arguments.get("arguments") {
             None | Some(Value::Null) => Map::new(),
             Some(Value::Object(map)) => map.clone(),
             Some(_) => {
-                return Err(Refusal::Invalid(invalid(CALL, "`arguments` must be an object (the tool's input)")));
+                return Err(Refusal::Invalid(Box::new(invalid(
+                    CALL,
+                    "`arguments` must be an object (the tool's input)",
+                ))));
             }
         };
         match registry.get(name) {
@@ -223,7 +226,7 @@ impl Discovery {
 #[derive(Debug)]
 pub enum Refusal {
     /// The meta-call's own arguments are wrong.
-    Invalid(CallToolResult),
+    Invalid(Box<CallToolResult>),
     /// No tool has this name.
     Unknown(String),
 }

@@ -54,6 +54,10 @@ pub struct ToolEntry {
     pub roles: Vec<String>,
     /// The breaker guarding its calls: its own, or its API's (by the breaker's scope).
     pub circuit: Option<Circuit>,
+    /// The operation's tags (discovery search filters by them).
+    pub tags: Vec<String>,
+    /// Search terms shipped in the tool table (empty: derived when discovery starts).
+    pub search: std::collections::BTreeMap<String, u32>,
 }
 
 impl ToolEntry {
@@ -116,6 +120,8 @@ pub struct Registry {
     pub audit_redact: Vec<String>,
     /// Metrics of every call.
     pub metrics: Arc<Metrics>,
+    /// The surface the tool table asks for (`--surface` overrides it; see `discovery`).
+    pub surface: super::definition::SurfaceDefinition,
     tools: Vec<ToolEntry>,
     by_name: HashMap<String, usize>,
     /// Per API: its HTTP client (connect timeout) and its guard (limits).
@@ -223,6 +229,8 @@ impl Registry {
                 deprecation: entry.deprecation,
                 roles: entry.roles,
                 circuit,
+                tags: entry.tags,
+                search: entry.search,
             });
         }
         tools.sort_by(|a, b| a.tool.name.cmp(&b.tool.name));
@@ -293,6 +301,7 @@ impl Registry {
             audit,
             audit_redact: definition.audit.as_ref().map(|a| a.redact.clone()).unwrap_or_default(),
             metrics: Arc::new(Metrics::new()),
+            surface: definition.surface,
             tools,
             by_name,
             apis,

@@ -96,7 +96,7 @@ impl McpServer {
             Meta::Call => match Discovery::resolve_call(&self.registry, &arguments) {
                 // Metrics, logs and the audit trail name the inner tool (`execute`).
                 Ok((entry, inner)) => return Dispatch::Run(entry, inner),
-                Err(Refusal::Invalid(result)) => result,
+                Err(Refusal::Invalid(result)) => *result,
                 Err(Refusal::Unknown(inner)) => {
                     self.record_refusal(caller, trace, &inner, "unknown_tool");
                     discovery::unknown_tool(&inner)

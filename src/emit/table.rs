@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use super::internal;
-use crate::definition::{ApiDefinition, HttpMapping, ServerDefinition, ToolDefinition};
+use crate::definition::{ApiDefinition, HttpMapping, ServerDefinition, SurfaceMode, ToolDefinition};
 use crate::diagnostics::Problem;
 use crate::ir::{ServerIr, ToolIr};
 
@@ -35,7 +35,16 @@ pub(super) fn tools_json(ir: &ServerIr, header: &str) -> Result<String, Problem>
         roles_claim: ir.roles_claim.clone(),
         toolsets: ir.toolsets.clone(),
         audit: ir.audit.clone(),
+        surface: ir.surface,
     };
+    // The search index ships with servers that may start in discovery; a tools-surface table
+    // stays lean (started with `--surface discovery`, the runtime derives the same terms).
+    let mut definition = definition;
+    if definition.surface.mode != SurfaceMode::Tools {
+        for tool in &mut definition.tools {
+            tool.search = search_terms(tool);
+        }
+    }
     let mut text = serde_json::to_string_pretty(&definition).map_err(|err| internal("tools.json", err))?;
     text.push('\n');
     Ok(text)
@@ -61,7 +70,24 @@ fn tool_definition(tool: &ToolIr) -> ToolDefinition {
         roles: tool.roles.clone(),
         tags: tool.tags.clone(),
         toolsets: tool.toolsets.clone(),
+        search: Default::default(),
     }
+}
+
+/// The discovery search terms of a tool, from its definition (as the runtime would derive them).
+fn search_terms(tool: &ToolDefinition) -> crate::search::Terms {
+    let text = |key: &str| tool.tool.get(key).and_then(Value::as_str);
+    let params = tool.tool.get("inputSchema").and_then(Value::as_object).map(crate::search::param_names);
+    crate::search::Fields {
+        name: text("name").unwrap_or_default(),
+        title: text("title"),
+        description: text("description").unwrap_or_default(),
+        tags: &tool.tags,
+        method: &tool.http.method,
+        path: &tool.http.path,
+        params: params.unwrap_or_default(),
+    }
+    .document()
 }
 
 /// The tool in MCP wire format (what `tools/list` returns).

@@ -231,6 +231,12 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
         }),
         sources: input.sources.clone(),
         toolsets: input.manifest.toolsets.keys().cloned().collect(),
+        surface: crate::definition::SurfaceDefinition {
+            mode: server.surface.unwrap_or_default(),
+            budget_tokens: server
+                .surface_budget_tokens
+                .unwrap_or(crate::definition::SurfaceDefinition::DEFAULT_BUDGET_TOKENS),
+        },
     };
     let mut ir = ir;
     selection::assign_toolsets(&input.manifest_doc, &input.manifest, &mut ir.tools, &mut problems);

@@ -56,6 +56,8 @@ pub struct ServerIr {
     pub public_url: Option<String>,
     /// The audit trail's defaults.
     pub audit: Option<crate::definition::AuditDefinition>,
+    /// The tool surface and the budget of `auto` (`server.surface`).
+    pub surface: crate::definition::SurfaceDefinition,
     /// Input file names as given (manifest first), for the generated-file headers.
     pub sources: Vec<String>,
     /// The manifest's toolset names, in manifest order.

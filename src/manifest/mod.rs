@@ -10,6 +10,7 @@ mod governance;
 mod payload;
 mod resilience;
 mod select;
+mod surface;
 
 use indexmap::IndexMap;
 use serde::Deserialize;
@@ -120,6 +121,12 @@ pub struct ServerSection {
     /// Public URL of the MCP endpoint (`server.json` remotes); default: the inbound auth resource.
     #[serde(default)]
     pub public_url: Option<String>,
+    /// What `tools/list` offers: `tools` (default), `discovery` or `auto` (docs/surfaces.md).
+    #[serde(default)]
+    pub surface: Option<crate::definition::SurfaceMode>,
+    /// Tokens of the full `tools/list` above which `auto` serves discovery (default 8000).
+    #[serde(default)]
+    pub surface_budget_tokens: Option<u32>,
 }
 
 fn default_version() -> String {
@@ -421,6 +428,7 @@ fn check(doc: &Document, manifest: &Manifest) -> Vec<Problem> {
     auth::check(doc, manifest, &mut problems);
     resilience::check(doc, manifest, &mut problems);
     governance::check(doc, manifest, &mut problems);
+    surface::check(doc, manifest, &mut problems);
     payload::check(doc, manifest, &mut problems);
     problems
 }

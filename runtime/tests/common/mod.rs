@@ -65,6 +65,7 @@ pub fn http_options() -> Options {
         metrics_listen: None,
         audit_file: None,
         limits: mcpgen_runtime::limits::HttpLimits::default(),
+        surface: None,
         toolsets: Vec::new(),
     }
 }
