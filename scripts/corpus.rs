@@ -18,6 +18,12 @@ use std::time::Instant;
 
 use serde_json::Value;
 
+#[path = "corpus_tables.rs"]
+mod tables;
+
+/// Heading of the section `scripts/requests.py` writes at the end of the report.
+const REQUESTS_SECTION: &str = "## Request correctness (Prism)";
+
 const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
 struct Options {
@@ -26,6 +32,10 @@ struct Options {
     seed: u64,
     check: usize,
     out: PathBuf,
+    /// `--tables DIR`: only write the request stage's tool tables (see `corpus_tables.rs`).
+    tables: Option<PathBuf>,
+    /// Specs in the request stage's sample (`--requests N`).
+    requests: usize,
 }
 
 #[derive(Debug)]
@@ -53,6 +63,10 @@ fn main() {
     }
     let mut files = spec_files(&options.dir);
     files.sort();
+    if let Some(out) = &options.tables {
+        tables::write_tables(&options.dir, &files, out, options.requests, options.seed);
+        return;
+    }
     let total = files.len();
     let selected = select(&options.dir, &files, options.sample, options.seed);
     eprintln!("corpus: {} of {total} specs selected (seed {})", selected.len(), options.seed);
@@ -72,7 +86,14 @@ fn main() {
     let compile = check_subset(&outcomes, options.check);
     let largest = outcomes.iter().max_by_key(|o| o.operations).map(|o| o.path.clone());
     let largest_measure = largest.as_deref().map(|p| (p.to_owned(), measure_in_child(&options.dir.join(p))));
-    let report = render(&options, total, &outcomes, &compile, largest_measure, baseline);
+    let mut report = render(&options, total, &outcomes, &compile, largest_measure, baseline);
+    // The request-correctness section is written by scripts/requests.py after this run; a run
+    // without that stage keeps the section of the previous one.
+    let previous = std::fs::read_to_string(&options.out).unwrap_or_default();
+    if let Some(at) = previous.find(REQUESTS_SECTION) {
+        report.push('\n');
+        report.push_str(&previous[at..]);
+    }
     std::fs::write(&options.out, report).expect("write the report");
     eprintln!("corpus: report written to {}", options.out.display());
 }
@@ -90,6 +111,8 @@ fn parse_args() -> Options {
         seed: value("--seed").map_or(1, |v| v.parse().expect("--seed N")),
         check: value("--check").map_or(40, |v| v.parse().expect("--check N")),
         out: value("--out").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("docs/corpus.md")),
+        tables: value("--tables").map(PathBuf::from),
+        requests: value("--requests").map_or(50, |v| v.parse().expect("--requests N")),
     }
 }
 
@@ -159,14 +182,21 @@ fn count_operations(value: &Value) -> usize {
 }
 
 /// The manifest the runner generates each spec with: everything included, loopback base URL when
-/// the spec names no absolute server.
+/// the spec names no absolute server. Written as JSON, which is YAML.
 fn manifest_for(value: &Value) -> String {
+    manifest_value(value).to_string()
+}
+
+fn manifest_value(value: &Value) -> Value {
     let has_server = value
         .get("servers")
         .and_then(Value::as_array)
         .is_some_and(|s| s.iter().any(|s| s.get("url").and_then(Value::as_str).is_some_and(|u| u.starts_with("http"))));
-    let base = if has_server { String::new() } else { "\n    base_url: http://127.0.0.1:9".to_owned() };
-    format!("version: 1\nserver:\n  name: corpus-api\napis:\n  api:\n    spec: openapi.json{base}\n")
+    let mut api = serde_json::json!({"spec": "openapi.json"});
+    if !has_server {
+        api["base_url"] = "http://127.0.0.1:9".into();
+    }
+    serde_json::json!({"version": 1, "server": {"name": "corpus-api"}, "apis": {"api": api}})
 }
 
 fn run_one(dir: &Path, file: &str) -> Outcome {
