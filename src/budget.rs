@@ -165,7 +165,7 @@ impl Report {
 }
 
 fn describe(size: &Size) -> String {
-    let share = if size.bytes == 0 { 0 } else { size.output_schema_bytes * 100 / size.bytes };
+    let share = (size.output_schema_bytes * 100).checked_div(size.bytes).unwrap_or(0);
     format!(
         "{} tool(s), {} bytes ≈ {} tokens (the model sees ≈ {} tokens; output schemas {share}%)",
         size.tools,
@@ -180,7 +180,7 @@ pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -266,7 +266,8 @@ mod tests {
     #[test]
     fn list_sizes_add_tools_and_separators() {
         let mut size = Size::list();
-        let tool = ToolSize { name: "a".into(), bytes: 10, model_bytes: 6, output_schema_bytes: 4, toolsets: Vec::new() };
+        let tool =
+            ToolSize { name: "a".into(), bytes: 10, model_bytes: 6, output_schema_bytes: 4, toolsets: Vec::new() };
         size.add(&tool);
         size.add(&tool);
         // {"tools":[T,T]}

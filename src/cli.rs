@@ -401,8 +401,9 @@ fn run_list(args: &ListArgs) -> Result<(), Problems> {
         })
         .collect();
     let header = ["TOOL", "API", "OPERATION", "HINTS", "TAGS", "TOOLSETS", "SCOPES"];
-    let widths: Vec<usize> =
-        (0..header.len()).map(|i| rows.iter().map(|r| r[i].len()).chain([header[i].len()]).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| rows.iter().map(|r| r[i].len()).chain([header[i].len()]).max().unwrap_or(0))
+        .collect();
     let line = |cells: [&str; 7]| {
         let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
         padded.join("  ").trim_end().to_owned()

@@ -6,6 +6,7 @@
 mod support;
 mod upstream;
 
+mod budget;
 mod cli;
 mod compile;
 mod diagnostics;

@@ -21,4 +21,5 @@ mod registry;
 mod request;
 mod resilience;
 mod response;
+mod toolsets;
 mod upstream_auth;

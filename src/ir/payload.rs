@@ -17,11 +17,8 @@ const PROSE_KEYWORDS: [&str; 3] = ["description", "title", "externalDocs"];
 /// Applies the manifest's payload switches to a freshly built tool (before governance adds its
 /// deprecation note, which is never cut).
 pub(super) fn apply(manifest: &Manifest, section: &ApiSection, over: Option<&ToolOverride>, tool: &mut ToolIr) {
-    let mode = over
-        .and_then(|o| o.output_schema)
-        .or(section.output_schemas)
-        .or(manifest.output_schemas)
-        .unwrap_or_default();
+    let mode =
+        over.and_then(|o| o.output_schema).or(section.output_schemas).or(manifest.output_schemas).unwrap_or_default();
     match mode {
         OutputSchemas::Full => {}
         OutputSchemas::Compact => {
@@ -33,7 +30,8 @@ pub(super) fn apply(manifest: &Manifest, section: &ApiSection, over: Option<&Too
     }
     // A description written in the manifest is the user's choice: only the spec's are cut.
     if over.is_none_or(|o| o.description.is_none()) {
-        let cap = section.max_description_chars.or(manifest.max_description_chars).unwrap_or(DEFAULT_MAX_DESCRIPTION_CHARS);
+        let cap =
+            section.max_description_chars.or(manifest.max_description_chars).unwrap_or(DEFAULT_MAX_DESCRIPTION_CHARS);
         tool.description = cap_description(&tool.description, cap);
     }
 }
@@ -72,8 +70,17 @@ fn walk(schema: &mut Value, depth: usize) {
                 }
             }
             // One schema, or a list of schemas.
-            "items" | "additionalProperties" | "not" | "if" | "then" | "else" | "contains" | "propertyNames"
-            | "unevaluatedItems" | "unevaluatedProperties" | "additionalItems" => walk(child, depth.max(1) + 1),
+            "items"
+            | "additionalProperties"
+            | "not"
+            | "if"
+            | "then"
+            | "else"
+            | "contains"
+            | "propertyNames"
+            | "unevaluatedItems"
+            | "unevaluatedProperties"
+            | "additionalItems" => walk(child, depth.max(1) + 1),
             "allOf" | "anyOf" | "oneOf" | "prefixItems" => {
                 if let Value::Array(items) = child {
                     // Branches of the root are still the root's shape.
@@ -99,11 +106,13 @@ pub(crate) fn cap_description(text: &str, max: usize) -> String {
     let sentence = head
         .char_indices()
         .filter(|&(i, c)| {
-            matches!(c, '.' | '!' | '?' | '\n') && i >= floor && head[i + c.len_utf8()..].starts_with(char::is_whitespace)
+            matches!(c, '.' | '!' | '?' | '\n')
+                && i >= floor
+                && head[i + c.len_utf8()..].starts_with(char::is_whitespace)
         })
         .map(|(i, c)| i + c.len_utf8())
-        .last();
-    let word = || head.char_indices().filter(|&(i, c)| c.is_whitespace() && i >= floor).map(|(i, _)| i).last();
+        .next_back();
+    let word = || head.char_indices().filter(|&(i, c)| c.is_whitespace() && i >= floor).map(|(i, _)| i).next_back();
     let cut = sentence.or_else(word).unwrap_or(end);
     format!("{}…", head[..cut].trim_end())
 }
@@ -149,7 +158,8 @@ mod tests {
 
     #[test]
     fn compact_treats_the_roots_all_of_branches_as_the_root() {
-        let mut schema = json!({"allOf": [{"type": "object", "properties": {"a": {"type": "string", "description": "kept"}}}]});
+        let mut schema =
+            json!({"allOf": [{"type": "object", "properties": {"a": {"type": "string", "description": "kept"}}}]});
         compact(&mut schema);
         assert_eq!(schema["allOf"][0]["properties"]["a"]["description"], "kept");
     }

@@ -193,10 +193,8 @@ fn compile(pattern: &str) -> Result<PathGlob, String> {
     }
     // Braces are OpenAPI path parameters, not glob alternation: match them literally.
     let escaped = path.replace('{', "[{]").replace('}', "[}]");
-    let glob: Glob = GlobBuilder::new(&escaped)
-        .literal_separator(true)
-        .build()
-        .map_err(|err| err.kind().to_string())?;
+    let glob: Glob =
+        GlobBuilder::new(&escaped).literal_separator(true).build().map_err(|err| err.kind().to_string())?;
     Ok(PathGlob { method, glob: glob.compile_matcher() })
 }
 
