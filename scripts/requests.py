@@ -622,8 +622,11 @@ def render(results: list, args) -> str:
     for spec in results:
         for call in spec.get("calls", []):
             if call["outcome"] == "rejected":
+                seen = set()  # a call counts once per cause, however many properties break it
                 for cause in call["cause"]:
-                    causes[cause_key(cause)].append((spec["path"], call, cause))
+                    if cause_key(cause) not in seen:
+                        seen.add(cause_key(cause))
+                        causes[cause_key(cause)].append((spec["path"], call, cause))
             elif call["outcome"] == "server-refused":
                 refusals[cause_key(call["cause"])].append((spec["path"], call, call["cause"]))
             elif call["outcome"] == "not judgeable" and "prism" in call:
