@@ -403,7 +403,22 @@ impl Reader<'_> {
                 }
                 success = Some(SpecResponse { status: code.to_string(), schema });
             }
-            let (json, other): (Vec<&String>, Vec<&String>) = response.content.keys().partition(|m| is_json(m));
+            for media in response.content.keys().filter(|m| !is_media_range(m)) {
+                let problem = Problem::warning(
+                    "mcpgen::spec::media_type",
+                    format!(
+                        "`{media}` is not a media type (`type/subtype`), so requests do not ask for it in `Accept`"
+                    ),
+                )
+                .with_help("write the full media type, e.g. `application/vnd.ms-excel` for `xls`");
+                self.problems.push(self.spec.doc.at_key(
+                    &format!("{at}/content/{}", escape_token(media)),
+                    problem,
+                    "media type",
+                ));
+            }
+            let usable = response.content.keys().filter(|m| is_media_range(m));
+            let (json, other): (Vec<&String>, Vec<&String>) = usable.partition(|m| is_json(m));
             media_types.extend(json.into_iter().chain(other).map(|m| m.trim().to_owned()));
         }
         let mut seen = std::collections::BTreeSet::new();
@@ -525,6 +540,17 @@ fn negotiation_headers(
         declared.insert("accept".to_owned(), accept.join(", "));
     }
     declared
+}
+
+/// Whether `media` can stand in an `Accept` header: `type/subtype` (either may be `*`), optional
+/// parameters, RFC 9110 token characters only — a strict server answers 400 to anything else.
+fn is_media_range(media: &str) -> bool {
+    let essence = media.split(';').next().unwrap_or_default().trim();
+    let token =
+        |t: &str| !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c));
+    matches!(essence.split_once('/'), Some((kind, subtype)) if token(kind) && token(subtype))
+        && media.is_ascii()
+        && !media.chars().any(|c| c.is_ascii_control())
 }
 
 /// How a body of this media type is encoded; the enum order is the order of preference.
@@ -685,5 +711,9 @@ mod tests {
         // An optional Accept stays ignored (OpenAPI), no 2xx content means no Accept, and with a
         // body the body's media type is the Content-Type.
         assert!(headers("/optional").is_empty(), "{:?}", headers("/optional"));
+        assert!(
+            is_media_range("application/json; charset=utf-8") && is_media_range("*/*") && is_media_range("image/*")
+        );
+        assert!(!is_media_range("xls") && !is_media_range("application/") && !is_media_range("text/plain\r\nX: 1"));
     }
 }
