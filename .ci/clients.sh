@@ -2,7 +2,8 @@
 # Third-party MCP clients against a generated server (issue 2, items 7-9):
 #   1. the README's main job (scripts/demo.sh --smoke),
 #   2. the official Python SDK over stdio and Streamable HTTP, 2026-07-28 (auto) and 2025-11-25 (legacy),
-#      and against a server with inbound auth (401 without or with a bad key; scoped tools with one),
+#      against the tools and the discovery surface (search -> describe -> call), and against a server
+#      with inbound auth (401 without or with a bad key; scoped tools with one),
 #   3. the official conformance suite, requirement sets 2026-07-28 and 2025-11-25, with the
 #      baselines in .ci/conformance/ (only checks needing the suite's own test tools or
 #      capabilities that tools-only servers do not offer).
@@ -47,6 +48,22 @@ for mode in auto legacy; do
     done
 done
 
+echo "==> Python MCP SDK against the discovery surface (issue 12): search -> describe -> call"
+DISCOVERY_PORT=18083
+DISCOVERY_URL="http://127.0.0.1:$DISCOVERY_PORT/mcp"
+"$BIN" --transport http --listen "127.0.0.1:$DISCOVERY_PORT" --surface discovery \
+    2>"$PWD/target/ci-discovery-server.log" & pids+=($!)
+wait_healthy "$PY" "$DISCOVERY_PORT"
+for mode in auto legacy; do
+    [ "$mode" = auto ] && version=2026-07-28 || version=2025-11-25
+    for target in "--url $DISCOVERY_URL" "--stdio $BIN --surface discovery"; do
+        echo "--- $mode over ${target%% *}"
+        # shellcheck disable=SC2086 # word splitting of $target is intended
+        "$PY" tests/python/discovery_check.py --mode "$mode" --expect-protocol "$version" \
+            --query "fetch one pet by its id" --expect-first get_pet --args '{"petId": "1"}' --expect-text Rex $target
+    done
+done
+
 echo "==> Python MCP SDK against inbound auth (fixtures/auth server, static client key)"
 AUTH_PORT=18082
 AUTH_URL="http://127.0.0.1:$AUTH_PORT/mcp"
@@ -75,6 +92,13 @@ for revision in 2026-07-28 2025-11-25; do
     fi
     grep -E '^(✓|✗)|^Total|expected|unexpected|stale|Baseline|baseline' "$out-$revision.log" | tail -25 || true
 done
+# The meta-tools change nothing the suite checks: the discovery server meets the same baseline.
+echo "--- requirements 2026-07-28, discovery surface"
+if ! "$CONFORMANCE" server --url "$DISCOVERY_URL" --requirements 2026-07-28 \
+    --expected-failures ".ci/conformance/2026-07-28.yml" -o "$out/discovery" >"$out-discovery.log" 2>&1; then
+    status=1
+fi
+grep -E '^Total|unexpected|stale' "$out-discovery.log" | tail -5 || true
 if [ "$status" != 0 ]; then
     echo "conformance failed (full logs: $out-*.log)"
     exit 1
