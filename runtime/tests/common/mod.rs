@@ -32,7 +32,8 @@ pub fn registry_for(
     vars: &[(&str, &str)],
     tenant: Option<&str>,
 ) -> Result<Registry, String> {
-    let selection = Selection { environment: None, tenant: tenant.map(str::to_owned), audit_file: None, toolsets: Vec::new() };
+    let selection =
+        Selection { environment: None, tenant: tenant.map(str::to_owned), audit_file: None, toolsets: Vec::new() };
     Registry::new(definition, &selection, secrets(vars))
 }
 
