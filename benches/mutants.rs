@@ -30,19 +30,6 @@ fn run(dir: &Path) -> Duration {
     started.elapsed()
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap();
-        if path.is_dir() {
-            copy_dir(&path, &to.join(name));
-        } else {
-            std::fs::copy(&path, to.join(name)).unwrap();
-        }
-    }
-}
-
 fn main() {
     let mut fixtures: Vec<_> = std::fs::read_dir("fixtures")
         .expect("run from the repository root")
@@ -55,7 +42,7 @@ fn main() {
     let (mut over, mut total, mut slowest_overall) = (Vec::new(), 0, Duration::ZERO);
     for fixture in &fixtures {
         let dir = scratch.path().join(fixture.file_name().unwrap());
-        copy_dir(fixture, &dir);
+        mutate::copy_fixture(fixture, &dir);
         let baseline = (0..5).map(|_| run(&dir)).min().unwrap_or_default();
         let manifest = std::fs::read_to_string(dir.join("mcpgen.yaml")).unwrap();
         let mut files = vec!["mcpgen.yaml".to_owned()];

@@ -8,6 +8,21 @@
 
 use serde_json::{Map, Value, json};
 
+/// Copies a fixture directory to `to`, without its `mcpgen.lock` (a generation there must not
+/// depend on, or rewrite, the fixture's lock).
+pub(crate) fn copy_fixture(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap();
+        if path.is_dir() {
+            copy_fixture(&path, &to.join(name));
+        } else if name != "mcpgen.lock" {
+            std::fs::copy(&path, to.join(name)).unwrap();
+        }
+    }
+}
+
 /// xorshift64*: tiny, deterministic, no dependency.
 pub(crate) struct Rng(u64);
 

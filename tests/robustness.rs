@@ -87,19 +87,6 @@ fn mutated_inputs_never_panic_and_errors_are_reported() {
 }
 
 /// Copies a fixture's files (the manifest, its specs, referenced files) into `to`.
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap();
-        if path.is_dir() {
-            copy_dir(&path, &to.join(name));
-        } else if name != "mcpgen.lock" {
-            std::fs::copy(&path, to.join(name)).unwrap();
-        }
-    }
-}
-
 /// An output directory as an earlier generation left it: a generated file, a stale one and one of
 /// the user's. Returns the listing a failed generation must leave untouched.
 fn previous_output(out: &std::path::Path) -> Vec<(String, Vec<u8>)> {
@@ -156,7 +143,7 @@ fn seeded_mutants_of_specs_and_manifests_fail_cleanly() {
         let mut files = vec!["mcpgen.yaml".to_owned()];
         files.extend(spec_texts(&fixture, &manifest).into_iter().map(|(name, _)| name));
         let dir = scratch.path().join(fixture.file_name().unwrap());
-        copy_dir(&fixture, &dir);
+        crate::mutate::copy_fixture(&fixture, &dir);
         for file in &files {
             let original = std::fs::read_to_string(dir.join(file)).unwrap();
             for n in 0..PER_FILE {

@@ -74,9 +74,7 @@ fn caller(roles: &[&str], scopes: &[&str]) -> Principal {
 #[tokio::test(flavor = "current_thread")]
 async fn in_process_search_describe_and_call_keep_every_check() {
     let captured = common::Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = captured.text_logs();
     let (base, chaos) = chaos::start().await;
     let registry = common::registry(definition(&base), &[]).unwrap();
     let server = McpServer::with_surface(registry, Some(SurfaceMode::Discovery));

@@ -37,23 +37,10 @@ fn definition(base: &str) -> ServerDefinition {
     .unwrap()
 }
 
-/// A JSON log subscriber at `level` writing into `captured`, for the current thread.
-fn capture(level: tracing::Level, captured: &common::Captured) -> tracing::subscriber::DefaultGuard {
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_current_span(true)
-        .with_span_list(false)
-        .with_writer(move || writer.clone())
-        .with_max_level(level)
-        .finish();
-    tracing::subscriber::set_default(subscriber)
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn huge_names_and_arguments_stay_small_in_errors_logs_and_audit_records() {
     let captured = common::Captured::default();
-    let _guard = capture(tracing::Level::INFO, &captured);
+    let _guard = captured.json_logs(tracing::Level::INFO);
     let (base, _chaos) = chaos::start().await;
     let dir = std::env::temp_dir().join(format!("mcpgen-echo-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -94,7 +81,7 @@ async fn huge_names_and_arguments_stay_small_in_errors_logs_and_audit_records() 
 async fn warnings_of_failed_and_deprecated_calls_carry_the_calls_context_at_any_level() {
     let captured = common::Captured::default();
     // `warn` is the stdio default: the call's span must still be there for the warnings.
-    let _guard = capture(tracing::Level::WARN, &captured);
+    let _guard = captured.json_logs(tracing::Level::WARN);
     let (base, _chaos) = chaos::start().await;
     let server = McpServer::new(common::registry(definition(&base), &[]).unwrap());
     let failed = server.call("broken", json!({})).await;

@@ -54,9 +54,7 @@ fn visible(server: &McpServer, principal: Option<&Principal>) -> Vec<String> {
 #[tokio::test(flavor = "current_thread")]
 async fn retired_tools_are_hidden_and_refused_and_deprecated_ones_are_logged() {
     let captured = common::Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = captured.text_logs();
     let (base, chaos) = chaos::start().await;
     let s = server(&base);
     assert_eq!(

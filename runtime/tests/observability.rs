@@ -35,15 +35,7 @@ fn options() -> Options {
 #[tokio::test(flavor = "current_thread")]
 async fn calls_are_counted_logged_and_traced() {
     let captured = common::Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_current_span(true)
-        .with_span_list(false)
-        .with_writer(move || writer.clone())
-        .with_max_level(tracing::Level::INFO)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = captured.json_logs(tracing::Level::INFO);
 
     let (base, chaos) = chaos::start().await;
     let server = McpServer::new(common::registry(definition(&base), &[]).unwrap());

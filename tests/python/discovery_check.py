@@ -8,29 +8,21 @@ Exits non-zero, with a message, on any failed expectation.
 """
 
 import argparse
-import asyncio
 import json
-import os
-import sys
 
-from mcp import Client, StdioServerParameters
+from mcp import Client
+
+import check_common
+from check_common import fail
 
 META_TOOLS = ["search_tools", "describe_tools", "call_tool"]
-
-
-class Failure(Exception):
-    """An expectation that did not hold."""
-
-
-def fail(message: str) -> None:
-    raise Failure(message)
 
 
 async def run(args: argparse.Namespace) -> None:
     if args.url:
         target = args.url
     else:
-        target = StdioServerParameters(command=args.stdio[0], args=args.stdio[1:], env=dict(os.environ))
+        target = check_common.stdio_target(args.stdio)
     async with Client(target, mode=args.mode) as client:
         version = client.protocol_version
         print(f"connected over protocol {version} (mode={args.mode})")
@@ -68,33 +60,13 @@ async def run(args: argparse.Namespace) -> None:
             fail(f"expected a successful result containing {args.expect_text!r}")
 
 
-def leaves(error: BaseException):
-    """The exceptions inside (nested) exception groups."""
-    if isinstance(error, BaseExceptionGroup):
-        for inner in error.exceptions:
-            yield from leaves(inner)
-    else:
-        yield error
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--url", help="Streamable HTTP endpoint, e.g. http://127.0.0.1:8080/mcp")
-    where.add_argument("--stdio", nargs=argparse.REMAINDER, help="server command and arguments (must come last)")
-    parser.add_argument("--mode", default="auto", choices=["auto", "legacy"])
-    parser.add_argument("--expect-protocol")
+    parser = check_common.parser(__doc__)
     parser.add_argument("--query", required=True)
     parser.add_argument("--expect-first", required=True)
     parser.add_argument("--args", default="{}")
     parser.add_argument("--expect-text", required=True)
-    args = parser.parse_args()
-    try:
-        asyncio.run(asyncio.wait_for(run(args), timeout=60))
-    except* Failure as failures:  # raised inside the SDK's task groups, it arrives grouped
-        for failure in leaves(failures):
-            print(f"FAIL: {failure}", file=sys.stderr)
-        sys.exit(1)
+    check_common.run_check(run, parser.parse_args())
 
 
 if __name__ == "__main__":

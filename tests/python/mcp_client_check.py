@@ -10,22 +10,14 @@ is not ours. Exits non-zero, with a message, on any failed expectation.
 """
 
 import argparse
-import asyncio
 import json
-import os
-import sys
 
 import httpx2
-from mcp import Client, StdioServerParameters
+from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-
-class Failure(Exception):
-    """An expectation that did not hold."""
-
-
-def fail(message: str) -> None:
-    raise Failure(message)
+import check_common
+from check_common import fail
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -35,9 +27,7 @@ async def run(args: argparse.Namespace) -> None:
     elif args.url:
         target = args.url
     else:
-        # The SDK forwards only a minimal environment by default; the server needs ours
-        # (e.g. PETSTORE_BASE_URL).
-        target = StdioServerParameters(command=args.stdio[0], args=args.stdio[1:], env=dict(os.environ))
+        target = check_common.stdio_target(args.stdio)
     if args.expect_unauthorized:
         try:
             async with Client(target, mode=args.mode):
@@ -97,23 +87,9 @@ async def run(args: argparse.Namespace) -> None:
             fail(f"no text content contains {args.expect_text!r}")
 
 
-def leaves(error: BaseException):
-    """The exceptions inside (nested) exception groups."""
-    if isinstance(error, BaseExceptionGroup):
-        for inner in error.exceptions:
-            yield from leaves(inner)
-    else:
-        yield error
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--url", help="Streamable HTTP endpoint, e.g. http://127.0.0.1:8080/mcp")
-    where.add_argument("--stdio", nargs=argparse.REMAINDER, help="server command and arguments (must come last)")
-    parser.add_argument("--mode", default="auto", choices=["auto", "legacy"])
+    parser = check_common.parser(__doc__)
     parser.add_argument("--expect-tools", type=int)
-    parser.add_argument("--expect-protocol")
     parser.add_argument("--call")
     parser.add_argument("--args")
     parser.add_argument("--expect-error", action="store_true")
@@ -121,13 +97,7 @@ def main() -> None:
     parser.add_argument("--expect-progress", type=int, help="expect exactly N progress notifications before the result")
     parser.add_argument("--bearer", help="send Authorization: Bearer TOKEN (HTTP only)")
     parser.add_argument("--expect-unauthorized", action="store_true", help="expect the server to refuse the connection (401)")
-    args = parser.parse_args()
-    try:
-        asyncio.run(asyncio.wait_for(run(args), timeout=60))
-    except* Failure as failures:  # raised inside the SDK's task groups, it arrives grouped
-        for failure in leaves(failures):
-            print(f"FAIL: {failure}", file=sys.stderr)
-        sys.exit(1)
+    check_common.run_check(run, parser.parse_args())
 
 
 if __name__ == "__main__":

@@ -91,6 +91,28 @@ impl Write for Captured {
 }
 
 impl Captured {
+    /// Text logs of the current thread (the server's default format, no colours) into this
+    /// writer, at the default level (info), until the guard drops.
+    pub fn text_logs(&self) -> tracing::subscriber::DefaultGuard {
+        let writer = self.clone();
+        let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+
+    /// Logs of the current thread as the server writes them with `--log-format json` (the
+    /// call's span fields under `span`), up to `level`, into this writer until the guard drops.
+    pub fn json_logs(&self, level: tracing::Level) -> tracing::subscriber::DefaultGuard {
+        let writer = self.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_writer(move || writer.clone())
+            .with_max_level(level)
+            .finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+
     /// Everything logged so far.
     pub fn text(&self) -> String {
         String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
