@@ -7,11 +7,11 @@
 //!
 //! Ranking is BM25F in its common simplified form (one length normalisation over field-weighted
 //! term frequencies, as in Robertson & Zaragoza, "The Probabilistic Relevance Framework", 2009):
-//! a term in a tool's name counts [`NAME`] times, one in its description once, and so on. Field
+//! a term in a tool's name counts `NAME` times, one in its description once, and so on. Field
 //! weights are integers, so a document is just `term → weighted count`: small, readable JSON.
 //! Why not the `bm25` crate: its scorer ignores query-term weights, stores one entry per token
 //! occurrence and returns equal scores in hash order (results would change between runs); the
-//! formula itself is the few lines of [`Index::search`]. Stemming is Snowball English
+//! formula itself is the few lines of `Index::search`. Stemming is Snowball English
 //! (`rust-stemmers`), so "pets", "pet" and "Pet" meet.
 
 use std::collections::{BTreeMap, HashMap};
