@@ -7,9 +7,9 @@
 //! the wire size, which budgets count, and what the model sees — name, title, description,
 //! input schema and annotations, which is all most clients hand the model.
 //!
-//! Surfaces: today this measures the `tools` surface (every tool listed). The discovery surface
-//! (runtime `discovery`, three meta-tools) lists a fixed, small set; [`Report::surfaces`] is the
-//! place to add its figure once the generator can build those tool objects.
+//! Surfaces: the `tools` surface (every tool listed, and each toolset), and the discovery surface,
+//! whose three meta-tools are measured from the very definitions the runtime lists
+//! (`runtime/src/meta_tools.rs`, compiled into the generator too).
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -112,6 +112,18 @@ pub fn measure(ir: &ServerIr, toolsets: &[String]) -> Report {
     Report { server, toolsets: sets, tools }
 }
 
+/// The discovery surface's listing: the runtime's three meta-tools, the same for every server.
+fn discovery() -> Size {
+    let mut size = Size::list();
+    for tool in crate::meta_tools::listing().as_array().into_iter().flatten() {
+        if let Value::Object(object) = tool {
+            let name = object.get("name").and_then(Value::as_str).unwrap_or_default();
+            size.add(&tool_size(name, object));
+        }
+    }
+    size
+}
+
 fn tool_size(name: &str, object: &Map<String, Value>) -> ToolSize {
     let len = |v: &Value| serde_json::to_string(v).map_or(0, |s| s.len());
     let bytes = len(&Value::Object(object.clone()));
@@ -128,21 +140,25 @@ fn tool_size(name: &str, object: &Map<String, Value>) -> ToolSize {
 }
 
 impl Report {
-    /// `(surface, size)` of every surface the server can serve. Only `tools` today: the
-    /// discovery surface's meta-tools are built by the runtime (see the module docs).
+    /// `(surface, size)` of every surface the server can serve.
     pub fn surfaces(&self) -> Vec<(&'static str, Size)> {
-        vec![("tools", self.server)]
+        vec![("tools", self.server), ("discovery", discovery())]
     }
 
-    /// Lines for `validate` and `generate`: the whole list, then each toolset.
+    /// Lines for `validate` and `generate`: per surface its whole list, and under the tools
+    /// surface each toolset.
     pub fn render(&self) -> String {
         let mut lines = Vec::new();
         for (surface, size) in self.surfaces() {
             lines.push(format!("tools/list, {surface} surface (tokens ≈ bytes/4, an estimate):"));
+            if surface == "discovery" {
+                lines.push(format!("  the meta-tools: {}", describe(&size)));
+                continue;
+            }
             lines.push(format!("  every tool: {}", describe(&size)));
-        }
-        for (name, size) in &self.toolsets {
-            lines.push(format!("  --toolset {name}: {}", describe(size)));
+            for (name, size) in &self.toolsets {
+                lines.push(format!("  --toolset {name}: {}", describe(size)));
+            }
         }
         lines.join("\n")
     }

@@ -35,6 +35,21 @@ fn measured_sizes_are_what_rmcp_serialises() {
 }
 
 #[test]
+fn the_discovery_figure_is_the_meta_tool_listing_rmcp_serialises() {
+    let dir = root().join("fixtures").join("petstore");
+    let input = mcpgen::load(&mcpgen::Inputs::from_dir(&dir).unwrap()).unwrap();
+    let (ir, _) = mcpgen::plan(&input).unwrap();
+    let report = mcpgen::measure(&input, &ir, &mut mcpgen::diagnostics::Problems::default());
+    let (_, discovery) = report.surfaces().into_iter().find(|(surface, _)| *surface == "discovery").unwrap();
+    let tools: Vec<rmcp::model::Tool> = serde_json::from_value(mcpgen::meta_tools::listing()).unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    assert_eq!(names, ["search_tools", "describe_tools", "call_tool"]);
+    let wire = serde_json::to_string(&serde_json::json!({ "tools": tools })).unwrap();
+    assert_eq!(discovery.bytes, wire.len());
+    assert!(discovery.tokens() < 2_000, "the discovery listing is {} tokens", discovery.tokens());
+}
+
+#[test]
 fn budgets_fail_generation_and_validate_prints_the_sizes() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_mcpgen"))
         .args(["validate", "fixtures/toolsets"])

@@ -18,19 +18,8 @@ use super::outcome::{ErrorClass, Failure};
 use super::registry::{Registry, ToolEntry, today};
 use super::search::{self, Fields, Index, Terms};
 
-/// Name of the meta-tool that finds tools.
-pub const SEARCH: &str = "search_tools";
-/// Name of the meta-tool that returns full tool definitions.
-pub const DESCRIBE: &str = "describe_tools";
-/// Name of the meta-tool that runs a tool.
-pub const CALL: &str = "call_tool";
-
-/// Results `search_tools` returns unless asked for another number.
-const DEFAULT_LIMIT: usize = 10;
-/// Most results of one search.
-const MAX_LIMIT: usize = 50;
-/// Most tools one `describe_tools` call returns (their schemas can be large).
-const MAX_DESCRIBE: usize = 20;
+use super::meta_tools::{self, DEFAULT_LIMIT, MAX_DESCRIBE, MAX_LIMIT};
+pub use super::meta_tools::{CALL, DESCRIBE, SEARCH};
 /// Longest summary in search results, in characters.
 const SUMMARY_CHARS: usize = 160;
 
@@ -274,75 +263,7 @@ pub fn fields(entry: &ToolEntry) -> Fields<'_> {
     }
 }
 
-/// The three meta-tools. Their descriptions are fixed text (no tool counts or names), so the
-/// listing stays byte-identical — and cacheable by clients — while the tool table changes.
+/// The three meta-tools, as [`meta_tools::listing`] describes them.
 fn meta_tools() -> Vec<Tool> {
-    let tools = json!([
-        {
-            "name": SEARCH,
-            "title": "Search tools",
-            "description": "Find this server's tools for a task. Describe what you want to do in a few words (e.g. \"cancel an order\") or give a tool name; returns the best-matching tools you may call, with one-line summaries. Next: describe_tools for their input schemas, then call_tool.",
-            "inputSchema": {
-                "type": "object",
-                "properties": {
-                    "query": {"type": "string", "description": "The task in your own words, or a tool name; empty lists every tool"},
-                    "tags": {"type": "array", "items": {"type": "string"}, "description": "Only tools with one of these tags"},
-                    "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT, "description": "Most results"}
-                },
-                "required": ["query"],
-                "additionalProperties": false
-            },
-            "outputSchema": {
-                "type": "object",
-                "properties": {
-                    "tools": {"type": "array", "items": {
-                        "type": "object",
-                        "properties": {"name": {"type": "string"}, "title": {"type": "string"}, "summary": {"type": "string"}},
-                        "required": ["name", "summary"]
-                    }},
-                    "total": {"type": "integer", "description": "Matching tools, before the limit"}
-                },
-                "required": ["tools", "total"]
-            },
-            "annotations": {"title": "Search tools", "readOnlyHint": true, "destructiveHint": false, "idempotentHint": true, "openWorldHint": false}
-        },
-        {
-            "name": DESCRIBE,
-            "title": "Describe tools",
-            "description": "Get the full definitions of tools by name (as found by search_tools): description, input schema, output schema and annotations. Names you may not call are listed under `unknown`.",
-            "inputSchema": {
-                "type": "object",
-                "properties": {
-                    "names": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": MAX_DESCRIBE, "description": "Tool names"}
-                },
-                "required": ["names"],
-                "additionalProperties": false
-            },
-            "outputSchema": {
-                "type": "object",
-                "properties": {
-                    "tools": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}, "inputSchema": {"type": "object"}}, "required": ["name", "inputSchema"]}},
-                    "unknown": {"type": "array", "items": {"type": "string"}}
-                },
-                "required": ["tools", "unknown"]
-            },
-            "annotations": {"title": "Describe tools", "readOnlyHint": true, "destructiveHint": false, "idempotentHint": true, "openWorldHint": false}
-        },
-        {
-            "name": CALL,
-            "title": "Call a tool",
-            "description": "Run one of this server's tools: `name` from search_tools, `arguments` matching the input schema from describe_tools. Returns that tool's own result; the same checks apply as when it is called directly.",
-            "inputSchema": {
-                "type": "object",
-                "properties": {
-                    "name": {"type": "string", "description": "Tool name"},
-                    "arguments": {"type": "object", "description": "The tool's arguments"}
-                },
-                "required": ["name"],
-                "additionalProperties": false
-            },
-            "annotations": {"title": "Call a tool", "readOnlyHint": false, "destructiveHint": true, "idempotentHint": false, "openWorldHint": true}
-        }
-    ]);
-    serde_json::from_value(tools).unwrap_or_default()
+    serde_json::from_value(meta_tools::listing()).unwrap_or_default()
 }

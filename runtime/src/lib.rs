@@ -20,6 +20,7 @@ pub mod gate;
 pub mod inbound;
 pub mod introspection;
 pub mod limits;
+pub mod meta_tools;
 pub mod metrics;
 pub mod oauth;
 pub mod otel;
