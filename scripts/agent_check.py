@@ -29,6 +29,10 @@ import tempfile
 import threading
 import time
 
+# Helpers shared with the CI client checks (tests/python) and scripts/requests.py.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "python"))
+from check_common import leaves, secret_names  # noqa: E402
+
 from mcp import Client, StdioServerParameters
 
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -111,20 +115,6 @@ def operations(spec: str) -> dict:
         for method, op in item.items()
         if method in METHODS
     }
-
-
-def secret_names(value) -> set:
-    """Every environment variable a tool table reads a secret from (`{"env": NAME}`)."""
-    found = set()
-    if isinstance(value, dict):
-        if set(value) == {"env"} and isinstance(value["env"], str):
-            found.add(value["env"])
-        for inner in value.values():
-            found |= secret_names(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            found |= secret_names(inner)
-    return found
 
 
 def example(schema: dict, root: dict | None = None, depth: int = 0):
@@ -240,15 +230,6 @@ async def run(args, table_path: str, table: dict, port: int) -> None:
             raise Failure(f"found@5 {100 * found5 / n:.1f}% is below {100 * args.target:.0f}%")
         if failures:
             raise Failure(f"{len(failures)} call(s) of found tools never reached the upstream")
-
-
-def leaves(error: BaseException):
-    """The exceptions inside (nested) exception groups."""
-    if isinstance(error, BaseExceptionGroup):
-        for inner in error.exceptions:
-            yield from leaves(inner)
-    else:
-        yield error
 
 
 def main() -> None:

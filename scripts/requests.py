@@ -44,6 +44,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import rstr
 from mcp import Client, StdioServerParameters
 
+# Helpers shared with the CI client checks (tests/python) and scripts/agent_check.py.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "python"))
+from check_common import leaves, secret_names  # noqa: E402
+
 SECTION = "## Request correctness (Prism)"
 MAX_STRING = 64
 PRISM_START_SECONDS = 120
@@ -327,20 +331,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def secret_names(value) -> set:
-    """Every environment variable a tool table reads a secret from (`{"env": NAME}`)."""
-    found = set()
-    if isinstance(value, dict):
-        if set(value) == {"env"} and isinstance(value["env"], str):
-            found.add(value["env"])
-        for inner in value.values():
-            found |= secret_names(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            found |= secret_names(inner)
-    return found
-
-
 def point_token_urls(value, url: str):
     if isinstance(value, dict):
         for key, inner in value.items():
@@ -551,14 +541,6 @@ async def run_spec(entry: dict, args, token_url: str, work: str) -> dict:
             with open(os.path.join(args.logs, name), "w") as f:
                 f.write(read(log_path))
     return out
-
-
-def leaves(error: BaseException):
-    if isinstance(error, BaseExceptionGroup):
-        for inner in error.exceptions:
-            yield from leaves(inner)
-    else:
-        yield error
 
 
 # --------------------------------------------------------------------------------------------

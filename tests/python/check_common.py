@@ -29,6 +29,20 @@ def leaves(error: BaseException):
         yield error
 
 
+def secret_names(value) -> set:
+    """Every environment variable a tool table reads a secret from (`{"env": NAME}`)."""
+    found = set()
+    if isinstance(value, dict):
+        if set(value) == {"env"} and isinstance(value["env"], str):
+            found.add(value["env"])
+        for inner in value.values():
+            found |= secret_names(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= secret_names(inner)
+    return found
+
+
 def parser(description: str) -> argparse.ArgumentParser:
     """An argument parser with the options every check has: where the server is, the SDK's
     lifecycle mode and the protocol version expected."""
