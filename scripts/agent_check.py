@@ -31,7 +31,7 @@ import time
 
 # Helpers shared with the CI client checks (tests/python) and scripts/requests.py.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "python"))
-from check_common import leaves, secret_names  # noqa: E402
+from check_common import leaves, runner_env  # noqa: E402
 
 from mcp import Client, StdioServerParameters
 
@@ -172,13 +172,7 @@ async def run(args, table_path: str, table: dict, port: int) -> None:
     spec = os.path.join(args.corpus, evaluation["spec"])
     by_id = operations(spec)
     name_of = {f"{t['http']['method']} {t['http']['path']}": t["tool"]["name"] for t in table["tools"]}
-    env = dict(os.environ)
-    env["MCPGEN_TOOLS_JSON"] = table_path
-    env["RUST_LOG"] = "error"
-    for api in table["apis"]:
-        env[api["baseUrlEnv"]] = f"http://127.0.0.1:{port}"
-    for name in secret_names(table):
-        env[name] = f"agent-check-{name.lower()}"
+    env = runner_env(table, table_path, port, "agent-check")
     target = StdioServerParameters(command=args.runner, args=["--surface", "discovery"], env=env)
     started = time.monotonic()
     async with Client(target, mode="auto") as client:

@@ -46,7 +46,7 @@ from mcp import Client, StdioServerParameters
 
 # Helpers shared with the CI client checks (tests/python) and scripts/agent_check.py.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "python"))
-from check_common import leaves, secret_names  # noqa: E402
+from check_common import leaves, runner_env  # noqa: E402
 
 SECTION = "## Request correctness (Prism)"
 MAX_STRING = 64
@@ -474,13 +474,7 @@ async def run_spec(entry: dict, args, token_url: str, work: str) -> dict:
         if failure:
             out["skipped"] = failure
             return out
-        env = dict(os.environ)
-        env["MCPGEN_TOOLS_JSON"] = table_path
-        env["RUST_LOG"] = "error"
-        for api in table["apis"]:
-            env[api["baseUrlEnv"]] = f"http://127.0.0.1:{port}"
-        for name in secret_names(table):
-            env[name] = f"corpus-{name.lower()}"
+        env = runner_env(table, table_path, port, "corpus")
         # A server with several environments starts in its default one; these are single-environment.
         target = StdioServerParameters(command=args.runner, args=[], env=env)
         calls = []

@@ -43,6 +43,20 @@ def secret_names(value) -> set:
     return found
 
 
+def runner_env(table: dict, table_path: str, port: int, dummy_prefix: str) -> dict:
+    """The environment for the tool-table runner (runtime/examples/serve_table.rs): our own, the
+    table to serve, every API's base URL on 127.0.0.1:`port`, and a dummy value for every secret
+    the table reads (servers refuse to start without them; mocks check only their presence)."""
+    env = dict(os.environ)
+    env["MCPGEN_TOOLS_JSON"] = table_path
+    env["RUST_LOG"] = "error"
+    for api in table["apis"]:
+        env[api["baseUrlEnv"]] = f"http://127.0.0.1:{port}"
+    for name in secret_names(table):
+        env[name] = f"{dummy_prefix}-{name.lower()}"
+    return env
+
+
 def parser(description: str) -> argparse.ArgumentParser:
     """An argument parser with the options every check has: where the server is, the SDK's
     lifecycle mode and the protocol version expected."""
