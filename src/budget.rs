@@ -11,8 +11,12 @@
 //! whose three meta-tools are measured from the very definitions the runtime lists
 //! (`runtime/src/meta_tools.rs`, compiled into the generator too).
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use serde_json::{Map, Value};
+
+use crate::definition::DefRefs;
 
 use crate::diagnostics::Problem;
 use crate::document::Document;
@@ -96,9 +100,16 @@ pub fn measure(ir: &ServerIr, toolsets: &[String]) -> Report {
     let mut server = Size::list();
     let mut sets: Vec<(String, Size)> = toolsets.iter().map(|t| (t.clone(), Size::list())).collect();
     let mut tools = Vec::new();
+    let defs = DefSizes::of(ir);
     for tool in &ir.tools {
         let object = crate::emit::mcp_tool(tool);
         let mut size = tool_size(&tool.name, &object);
+        // The shared definitions each schema takes when served, counted without copying them.
+        let input = defs.extra(&tool.input_schema, tool.defs.input.as_ref());
+        let output = tool.output_schema.as_ref().map_or(0, |s| defs.extra(s, tool.defs.output.as_ref()));
+        size.bytes += input + output;
+        size.model_bytes += input;
+        size.output_schema_bytes += output;
         size.toolsets.clone_from(&tool.toolsets);
         server.add(&size);
         for (name, set) in &mut sets {
@@ -110,6 +121,43 @@ pub fn measure(ir: &ServerIr, toolsets: &[String]) -> Report {
     }
     tools.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| a.name.cmp(&b.name)));
     Report { server, toolsets: sets, tools }
+}
+
+/// Compact JSON bytes of each shared definition as a `$defs` entry (`"name":{…}`), by table:
+/// served schemas are measured as their stored part plus these, since assembling every tool's
+/// schemas only to measure them cost as much as the per-tool copies the shared table replaced.
+pub(crate) struct DefSizes<'a>(BTreeMap<&'a str, BTreeMap<&'a str, usize>>);
+
+impl<'a> DefSizes<'a> {
+    /// Measures every definition of `ir`'s table once.
+    pub(crate) fn of(ir: &'a ServerIr) -> Self {
+        let len = |v: &Value| serde_json::to_string(v).map_or(0, |t| t.len());
+        let entry =
+            |(name, def): (&'a String, &Value)| (name.as_str(), len(&Value::from(name.as_str())) + 1 + len(def));
+        Self(ir.definitions.iter().map(|(key, table)| (key.as_str(), table.iter().map(entry).collect())).collect())
+    }
+
+    /// Bytes that the definitions `refs` names add to `schema` (an object) when it is served
+    /// (`definition::with_defs`): their entries and commas, and `,"$defs":{}` unless the schema
+    /// has `$defs` of its own already.
+    pub(crate) fn extra(&self, schema: &Value, refs: Option<&DefRefs>) -> usize {
+        let Some(refs) = refs else { return 0 };
+        let own = schema.get("$defs").and_then(Value::as_object).filter(|o| !o.is_empty());
+        let table = self.0.get(refs.table.as_str());
+        let added: Vec<usize> = refs
+            .names
+            .iter()
+            .filter(|n| own.is_none_or(|o| !o.contains_key(n.as_str())))
+            .filter_map(|n| table.and_then(|t| t.get(n.as_str())).copied())
+            .collect();
+        match (added.is_empty(), own.is_some()) {
+            (true, _) => 0,
+            // One comma before each added entry.
+            (false, true) => added.iter().sum::<usize>() + added.len(),
+            // `,"$defs":{` + entries joined by commas + `}`.
+            (false, false) => 10 + added.iter().sum::<usize>() + added.len(),
+        }
+    }
 }
 
 /// The discovery surface's listing: the runtime's three meta-tools, the same for every server.

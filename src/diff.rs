@@ -52,7 +52,7 @@ pub fn diff(old: &ServerIr, new: &ServerIr) -> Vec<Change> {
         if before.name != after.name {
             push(true, "tool_renamed", &after.name, format!("tool `{}` was renamed to `{}`", before.name, after.name));
         }
-        compare_tool(before, after, &mut push);
+        compare_tool((old, before), (new, after), &mut push);
     }
     for (key, after) in &new_ops {
         if !old_ops.contains_key(key) {
@@ -68,10 +68,16 @@ pub fn diff(old: &ServerIr, new: &ServerIr) -> Vec<Change> {
     changes
 }
 
-fn compare_tool(before: &ToolIr, after: &ToolIr, push: &mut impl FnMut(bool, &'static str, &str, String)) {
+fn compare_tool(
+    (old, before): (&ServerIr, &ToolIr),
+    (new, after): (&ServerIr, &ToolIr),
+    push: &mut impl FnMut(bool, &'static str, &str, String),
+) {
     let name = after.name.as_str();
-    let (old_props, old_required) = properties(&before.input_schema);
-    let (new_props, new_required) = properties(&after.input_schema);
+    // The self-contained schemas, so that `$ref`s resolve into their `$defs`.
+    let (before_schema, after_schema) = (old.input_schema(before), new.input_schema(after));
+    let (old_props, old_required) = properties(&before_schema);
+    let (new_props, new_required) = properties(&after_schema);
     for (prop, schema) in &new_props {
         match old_props.get(prop) {
             None if new_required.contains(prop) => {
@@ -87,13 +93,7 @@ fn compare_tool(before: &ToolIr, after: &ToolIr, push: &mut impl FnMut(bool, &'s
                 if new_required.contains(prop) && !old_required.contains(prop) {
                     push(true, "parameter_required", name, format!("`{name}`: parameter `{prop}` is now required"));
                 }
-                compare_values(
-                    name,
-                    prop,
-                    resolve(&before.input_schema, old_schema),
-                    resolve(&after.input_schema, schema),
-                    push,
-                );
+                compare_values(name, prop, resolve(&before_schema, old_schema), resolve(&after_schema, schema), push);
             }
         }
     }

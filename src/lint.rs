@@ -9,6 +9,7 @@
 //!   tells the model nothing.
 //! - `oversized_schema`: an input schema so large that models and clients struggle with it.
 
+use crate::budget::DefSizes;
 use crate::diagnostics::Problem;
 use crate::ir::Input;
 use crate::ir::{ServerIr, ToolIr};
@@ -19,6 +20,7 @@ pub const MAX_INPUT_SCHEMA_BYTES: usize = 16 * 1024;
 /// The lint warnings for `ir`, built from `input`.
 pub fn lint(input: &Input, ir: &ServerIr) -> Vec<Problem> {
     let mut problems = Vec::new();
+    let defs = DefSizes::of(ir);
     for tool in &ir.tools {
         let Some((_, spec)) = input.specs.iter().find(|(id, _)| *id == tool.api) else { continue };
         let at = |problem: Problem, label: &str| spec.doc.at_key(&tool.pointer, problem, label);
@@ -46,7 +48,7 @@ pub fn lint(input: &Input, ir: &ServerIr) -> Vec<Problem> {
                 "ambiguous name",
             ));
         }
-        let size = schema_size(tool);
+        let size = schema_size(&defs, tool);
         if size > MAX_INPUT_SCHEMA_BYTES {
             problems.push(at(
                 Problem::warning("mcpgen::lint::oversized_schema", format!("the input schema of `{}` is {} KiB", tool.name, size / 1024))
@@ -58,6 +60,8 @@ pub fn lint(input: &Input, ir: &ServerIr) -> Vec<Problem> {
     problems
 }
 
-fn schema_size(tool: &ToolIr) -> usize {
-    serde_json::to_string(&tool.input_schema).map_or(0, |s| s.len())
+/// Bytes of the served (self-contained) input schema.
+fn schema_size(defs: &DefSizes<'_>, tool: &ToolIr) -> usize {
+    let own = serde_json::to_string(&tool.input_schema).map_or(0, |s| s.len());
+    own + defs.extra(&tool.input_schema, tool.defs.input.as_ref())
 }

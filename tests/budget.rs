@@ -16,7 +16,7 @@ fn measured_sizes_are_what_rmcp_serialises() {
         let tools: Vec<rmcp::model::Tool> = definition
             .tools
             .iter()
-            .map(|t| serde_json::from_value(serde_json::Value::Object(t.tool.clone())).unwrap())
+            .map(|t| serde_json::from_value(serde_json::Value::Object(definition.served_tool(t).unwrap())).unwrap())
             .collect();
         let wire = serde_json::to_string(&serde_json::json!({ "tools": tools })).unwrap();
         assert_eq!(report.server.bytes, wire.len(), "{fixture}: the whole list");

@@ -58,7 +58,9 @@ fn tool_tables_parse_as_runtime_definitions_with_valid_names() {
         names.dedup();
         assert_eq!(names, sorted, "tool names must be unique and sorted");
         for tool in &table.tools {
-            let schema = &tool.tool["inputSchema"];
+            // As served: the shared definitions the tool names become its schema's `$defs`.
+            let served = table.served_tool(tool).unwrap();
+            let schema = &served["inputSchema"];
             assert_eq!(schema["type"], "object");
             // Self-contained: every $ref points into the schema's own $defs.
             let text = schema.to_string();

@@ -50,8 +50,9 @@ async fn remote_refs_are_fetched_only_from_allowed_prefixes() {
     let inputs = mcpgen::Inputs::from_dir(dir.path()).unwrap();
     let (tree, _) =
         tokio::task::spawn_blocking(move || mcpgen::generate(&mcpgen::load(&inputs).unwrap()).unwrap()).await.unwrap();
-    let table: serde_json::Value = serde_json::from_str(&tree["src/tools.json"]).unwrap();
-    let schema = &table["tools"][0]["tool"]["inputSchema"];
+    let table: mcpgen::definition::ServerDefinition = serde_json::from_str(&tree["src/tools.json"]).unwrap();
+    let served = table.served_tool(&table.tools[0]).unwrap();
+    let schema = &served["inputSchema"];
     assert_eq!(schema["$defs"]["Pet"]["properties"]["tag"], serde_json::json!({"$ref": "#/$defs/Tag"}));
     assert_eq!(
         schema["$defs"]["Tag"],

@@ -27,6 +27,11 @@ pub struct ServerDefinition {
     pub apis: Vec<ApiDefinition>,
     /// Tools, sorted by name; names are unique.
     pub tools: Vec<ToolDefinition>,
+    /// The shared `$defs` of every tool schema, converted once per spec and direction: table key
+    /// (`{api}:input`, `{api}:output`, `{api}:output-compact`) → definition name → JSON Schema.
+    /// Tools name what they take ([`ToolDefinition::defs`]); see [`ServerDefinition::served_tool`].
+    #[serde(default, skip_serializing_if = "Definitions::is_empty")]
+    pub definitions: Definitions,
     /// Deployment environments (base URLs, credentials, inbound auth), sorted by name; at least one.
     pub environments: Vec<EnvironmentDefinition>,
     /// The environment served when none is chosen at start (`--env`).
@@ -246,10 +251,77 @@ pub struct ToolDefinition {
     /// The manifest's toolsets the tool belongs to (`--toolset` serves only these).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub toolsets: Vec<String>,
+    /// The shared definitions the tool's schemas refer to (their `$defs`, assembled when served).
+    #[serde(default, skip_serializing_if = "ToolDefs::is_empty")]
+    pub defs: ToolDefs,
     /// Search terms of the discovery surface (`search::Fields::document`), written when the
     /// manifest's surface may be discovery; empty: the runtime derives them at start.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub search: std::collections::BTreeMap<String, u32>,
+}
+
+/// Shared schema definitions: table key → definition name → schema (sorted, so output is stable).
+pub type Definitions = std::collections::BTreeMap<String, std::collections::BTreeMap<String, serde_json::Value>>;
+
+/// Which shared definitions a tool's `inputSchema` and `outputSchema` take as their `$defs`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ToolDefs {
+    /// Definitions of the input schema.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<DefRefs>,
+    /// Definitions of the output schema.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<DefRefs>,
+}
+
+impl ToolDefs {
+    fn is_empty(&self) -> bool {
+        self.input.is_none() && self.output.is_none()
+    }
+}
+
+/// Names of definitions in one table of [`ServerDefinition::definitions`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DefRefs {
+    /// Key of the table.
+    pub table: String,
+    /// Definition names, sorted.
+    pub names: Vec<String>,
+}
+
+impl ServerDefinition {
+    /// The tool in MCP wire format as clients get it: self-contained schemas whose `$defs` hold
+    /// the shared definitions they name (after any the tool carries itself), sorted by name.
+    pub fn served_tool(&self, tool: &ToolDefinition) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+        let mut out = tool.tool.clone();
+        for (key, refs) in [("inputSchema", &tool.defs.input), ("outputSchema", &tool.defs.output)] {
+            if let (Some(refs), Some(schema)) = (refs, out.get_mut(key)) {
+                with_defs(schema, refs, &self.definitions)?;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Adds the definitions `refs` names to `schema`'s `$defs` (kept last, sorted by name). An
+/// unknown table or name is an error: the tool table is generated, so it means a broken file.
+pub fn with_defs(schema: &mut serde_json::Value, refs: &DefRefs, tables: &Definitions) -> Result<(), String> {
+    let table = tables.get(&refs.table).ok_or_else(|| format!("no definition table `{}`", refs.table))?;
+    let serde_json::Value::Object(object) = schema else { return Err("a schema with `$defs` is no object".into()) };
+    let mut defs = match object.remove("$defs") {
+        Some(serde_json::Value::Object(own)) => own.into_iter().collect(),
+        _ => std::collections::BTreeMap::new(),
+    };
+    for name in &refs.names {
+        let def = table.get(name).ok_or_else(|| format!("no definition `{name}` in table `{}`", refs.table))?;
+        defs.entry(name.clone()).or_insert_with(|| def.clone());
+    }
+    if !defs.is_empty() {
+        object.insert("$defs".into(), serde_json::Value::Object(defs.into_iter().collect()));
+    }
+    Ok(())
 }
 
 /// A deprecated tool's retirement.

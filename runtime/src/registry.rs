@@ -137,7 +137,7 @@ impl Registry {
     /// every secret of the environment that cannot be read.
     pub fn new(definition: ServerDefinition, selection: &Selection, secrets: Arc<Secrets>) -> Result<Self, String> {
         let environment = choose_environment(&definition, selection)?;
-        let definition = only_toolsets(definition, &selection.toolsets)?;
+        let mut definition = only_toolsets(definition, &selection.toolsets)?;
         let mut base_urls = HashMap::new();
         for api in &definition.apis {
             let default = environment.apis.iter().find(|a| a.id == api.id).map(|a| a.base_url.clone());
@@ -179,8 +179,10 @@ impl Registry {
             })
             .collect();
         let mut tools = Vec::with_capacity(definition.tools.len());
-        for entry in definition.tools {
-            let raw = Value::Object(entry.tool);
+        // Each tool's schemas are made self-contained once, here (issue 13: the table keeps the
+        // shared definitions once; see docs/architecture.md for why at start-up and not lazily).
+        for entry in std::mem::take(&mut definition.tools) {
+            let raw = Value::Object(definition.served_tool(&entry)?);
             let tool: Tool =
                 serde_json::from_value(raw.clone()).map_err(|err| format!("invalid tool in the tool table: {err}"))?;
             let compile = |key: &str| -> Result<Option<jsonschema::Validator>, String> {

@@ -47,3 +47,37 @@ fn a_bad_base_url_names_the_variable_to_fix() {
     let err = common::registry(definition("ftp://t.example.com"), &[]).err().unwrap();
     assert!(err.contains("http or https"), "{err}");
 }
+
+#[test]
+fn shared_definitions_are_served_inside_each_tools_schemas() {
+    // Issue 13: the table holds each definition once; tools name theirs. Clients and validators
+    // see self-contained schemas, the tool's own `$defs` (cut copies) kept over shared ones.
+    let mut d = definition("https://t.example.com");
+    d.definitions = serde_json::from_value(json!({
+        "t:input": {"X": {"type": "string"}, "Y": {"type": "integer"}},
+        "t:output": {"R": {"type": "object", "required": ["id"]}}
+    }))
+    .unwrap();
+    d.tools[0].tool.insert("inputSchema".into(), json!({"type": "object", "properties": {"y": {"$ref": "#/$defs/Y"}}}));
+    d.tools[0]
+        .tool
+        .insert("outputSchema".into(), json!({"type": "object", "properties": {"r": {"$ref": "#/$defs/R"}}}));
+    d.tools[0].defs = serde_json::from_value(json!({
+        "input": {"table": "t:input", "names": ["Y"]},
+        "output": {"table": "t:output", "names": ["R"]}
+    }))
+    .unwrap();
+    d.tools[1].defs = serde_json::from_value(json!({"input": {"table": "t:input", "names": ["X"]}})).unwrap();
+    let registry = common::registry(d.clone(), &[]).unwrap();
+    let b = registry.get("b_tool").unwrap();
+    assert_eq!(b.tool.input_schema["$defs"], json!({"Y": {"type": "integer"}}));
+    assert!(b.input.is_valid(&json!({"y": 1})) && !b.input.is_valid(&json!({"y": "one"})));
+    let output = b.output.as_ref().unwrap();
+    assert!(!output.is_valid(&json!({"r": {}})), "output definitions are served too");
+    let a = registry.get("a_tool").unwrap();
+    assert_eq!(a.tool.input_schema["$defs"], json!({"X": {"type": "integer"}}), "the tool's own copy wins");
+
+    d.tools[1].defs = serde_json::from_value(json!({"input": {"table": "t:input", "names": ["Z"]}})).unwrap();
+    let err = common::registry(d, &[]).err().unwrap();
+    assert!(err.contains("no definition `Z`"), "{err}");
+}

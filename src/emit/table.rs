@@ -28,6 +28,7 @@ pub(super) fn tools_json(ir: &ServerIr, header: &str) -> Result<String, Problem>
             })
             .collect(),
         tools: ir.tools.iter().map(tool_definition).collect(),
+        definitions: ir.definitions.clone(),
         environments: ir.environments.clone(),
         default_environment: ir.default_environment.clone(),
         tenancy: ir.tenancy.clone(),
@@ -70,6 +71,7 @@ fn tool_definition(tool: &ToolIr) -> ToolDefinition {
         roles: tool.roles.clone(),
         tags: tool.tags.clone(),
         toolsets: tool.toolsets.clone(),
+        defs: tool.defs.clone(),
         search: Default::default(),
     }
 }
@@ -90,7 +92,8 @@ fn search_terms(tool: &ToolDefinition) -> crate::search::Terms {
     .document()
 }
 
-/// The tool in MCP wire format (what `tools/list` returns).
+/// The tool in MCP wire format (what `tools/list` returns), as the table stores it: its schemas
+/// without the shared definitions they name (the runtime adds them, `ServerDefinition::served_tool`).
 pub(crate) fn mcp_tool(tool: &ToolIr) -> Map<String, Value> {
     let mut out = Map::new();
     out.insert("name".into(), json!(tool.name));

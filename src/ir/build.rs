@@ -6,20 +6,23 @@ use heck::ToShoutySnakeCase;
 use serde_json::{Map, Value, json};
 
 use super::auth;
+use super::defs::{self, SpecDefs};
 use super::governance;
 use super::names::{arg_name, tool_name, unique};
 use super::payload;
 use super::policy;
 use super::selection::{self, ApiSelection};
 use super::{Annotations, ApiIr, ServerIr, ToolIr};
-use crate::definition::{BodyEncoding, BodyMapping, FieldEncoding, ParamLocation, ParamMapping, ResilienceDefinition};
+use crate::definition::{
+    BodyEncoding, BodyMapping, DefRefs, FieldEncoding, ParamLocation, ParamMapping, ResilienceDefinition, ToolDefs,
+};
 use crate::diagnostics::{Problem, Problems};
 use crate::document::Document;
 use crate::manifest::{ApiSection, Manifest, ToolOverride};
 use crate::source_map::escape_token;
 use crate::spec::Spec;
 use crate::spec::operations::{SpecOperation, operations};
-use crate::spec::schema::{Direction, SchemaConverter};
+use crate::spec::schema::Direction;
 
 /// Most `$defs` an output schema may need before it is left out (the tool then returns JSON text).
 pub(crate) const MAX_OUTPUT_SCHEMA_DEFS: usize = 48;
@@ -35,8 +38,8 @@ enum Output {
     NotObject,
     /// An object schema over the size limits: results are JSON text, and the API gets a warning.
     TooLarge,
-    /// The converted, self-contained schema.
-    Schema(Value),
+    /// The converted root schema and the shared definitions it needs.
+    Schema(Value, Vec<String>),
 }
 
 /// Output schemas of one spec by the (dereferenced) pointer of their root, converted once.
@@ -74,6 +77,8 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
     let mut tools: Vec<(ToolIr, bool)> = Vec::new();
     // Names the manifest asked for, which derived names must avoid, and where they were asked.
     let mut explicit: BTreeMap<String, String> = BTreeMap::new();
+    // Each spec's memoised schema converters, by API id (the shared definitions come from them).
+    let mut spec_defs: BTreeMap<String, SpecDefs<'_>> = BTreeMap::new();
     let several = input.specs.len() > 1;
     let top_policy = policy::apply(&ResilienceDefinition::default(), input.manifest.resilience.as_ref());
     for (id, spec) in &input.specs {
@@ -89,6 +94,7 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
         let mut truncated_inputs = 0;
         let tools_before = tools.len();
         let mut outputs = OutputSchemas::new();
+        let shared = spec_defs.entry(id.clone()).or_insert_with(|| SpecDefs::new(spec));
         for op in ops.iter().filter(|op| chosen.admits(section, op)) {
             problems.0.extend(op.problems.iter().cloned());
             if !op.supported {
@@ -119,7 +125,7 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
                 }
                 None => derived,
             };
-            let (mut tool, tool_problems, limits) = build_tool(spec, id, op, name, over, &mut outputs);
+            let (mut tool, tool_problems, limits) = build_tool(shared, id, op, name, over, &mut outputs);
             payload::apply(&input.manifest, section, over, &mut tool);
             auth::apply_security(spec, op, over, &mut tool);
             let api_policy = policy::apply(&top_policy, section.resilience.as_ref());
@@ -195,6 +201,7 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
     }
     let mut tools = make_names_unique(tools, &explicit, &input.lock);
     tools.sort_by(|a, b| a.name.cmp(&b.name));
+
     apis.sort_by(|a, b| a.id.cmp(&b.id));
     let auth = auth::build(input, &apis, &tools, &mut problems);
     if problems.has_errors() {
@@ -210,6 +217,7 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
         instructions: server.instructions.clone(),
         apis,
         tools,
+        definitions: crate::definition::Definitions::new(),
         environments: auth.environments,
         default_environment: auth.default_environment,
         tenancy: auth.tenancy,
@@ -241,6 +249,8 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
     let mut ir = ir;
     selection::assign_toolsets(&input.manifest_doc, &input.manifest, &mut ir.tools, &mut problems);
     governance::finish(&input.manifest_doc, input.manifest.governance.as_ref(), &mut ir, &mut problems);
+    // Only what the served tools name (selection and governance may have dropped some).
+    ir.definitions = defs::table(&ir.tools, &spec_defs);
     if problems.has_errors() {
         return (None, problems);
     }
@@ -298,15 +308,23 @@ fn base_url(spec: &Spec, section: &ApiSection) -> Option<String> {
 }
 
 fn build_tool(
-    spec: &Spec,
+    shared: &mut SpecDefs<'_>,
     api: &str,
     op: &SpecOperation,
     name: String,
     over: Option<&crate::manifest::ToolOverride>,
     outputs: &mut OutputSchemas,
 ) -> (ToolIr, Vec<Problem>, Limits) {
-    let mut input =
-        SchemaConverter::new(&spec.doc, spec.version, Direction::Input).with_max_defs(MAX_INPUT_SCHEMA_DEFS);
+    // Definitions the input schema refers to directly, and problems of its own parts.
+    let mut touched = Vec::new();
+    let mut problems = Vec::new();
+    let mut convert = |pointer: &str, root: bool| {
+        let (value, found) =
+            shared.input.tracked(|c| if root { c.convert_root(pointer) } else { c.convert_at(pointer) });
+        touched.extend(found.defs);
+        problems.extend(found.problems);
+        value
+    };
     let mut properties = Map::new();
     let mut required = Vec::new();
     let mut params = Vec::new();
@@ -321,7 +339,7 @@ fn build_tool(
                 properties.contains_key(n)
             });
         }
-        let mut schema = param.schema.as_deref().map_or_else(|| json!({}), |p| input.convert_at(p));
+        let mut schema = param.schema.as_deref().map_or_else(|| json!({}), |p| convert(p, false));
         describe(&mut schema, param.description.as_deref());
         if param.deprecated
             && let Value::Object(o) = &mut schema
@@ -348,11 +366,10 @@ fn build_tool(
         let mut fields = body.fields.clone();
         let (mut schema, default_description) = match body.encoding {
             BodyEncoding::Json | BodyEncoding::Form => {
-                (body.schema.as_deref().map_or_else(|| json!({}), |p| input.convert_at(p)), "Request body.")
+                (body.schema.as_deref().map_or_else(|| json!({}), |p| convert(p, false)), "Request body.")
             }
             BodyEncoding::Multipart => {
-                let mut schema =
-                    body.schema.as_deref().map_or_else(|| json!({"type": "object"}), |p| input.convert_root(p));
+                let mut schema = body.schema.as_deref().map_or_else(|| json!({"type": "object"}), |p| convert(p, true));
                 mark_file_parts(&mut schema, &mut fields);
                 (schema, "Multipart form fields; file fields are base64-encoded.")
             }
@@ -375,8 +392,8 @@ fn build_tool(
             fields,
         }
     });
-    let input_truncated = input.overflowed();
-    let (defs, mut problems) = input.finish();
+    let (collected, input_truncated) = defs::collected(&shared.input, &touched, MAX_INPUT_SCHEMA_DEFS);
+    problems.extend(defs::problems_of(&mut shared.input, &collected));
     let mut input_schema = Map::new();
     input_schema.insert("type".into(), json!("object"));
     // A tool without arguments gets `{"type": "object", "additionalProperties": false}`.
@@ -387,16 +404,12 @@ fn build_tool(
         input_schema.insert("required".into(), Value::Array(required));
     }
     input_schema.insert("additionalProperties".into(), Value::Bool(false));
-    if !defs.is_empty() {
-        input_schema.insert("$defs".into(), Value::Object(defs));
-    }
     let mut input_schema = Value::Object(input_schema);
-    prune_defs(&mut input_schema);
+    let input_defs = input_defs(shared, api, &mut input_schema, collected, input_truncated);
 
     let output = op.success.as_ref().and_then(|s| s.schema.as_deref()).map_or(Output::NotObject, |pointer| {
         // Many operations return the same schema: convert each one once per spec.
-        let mut converter =
-            SchemaConverter::new(&spec.doc, spec.version, Direction::Output).with_max_defs(MAX_OUTPUT_SCHEMA_DEFS);
+        let converter = &mut shared.output;
         let target = converter.follow_refs(pointer);
         if let Some(cached) = outputs.get(&target) {
             return cached.clone();
@@ -404,26 +417,34 @@ fn build_tool(
         let output = if !converter.is_object_schema(pointer) {
             Output::NotObject
         } else {
-            let mut schema = converter.convert_root(pointer);
-            let overflowed = converter.overflowed();
-            let (defs, output_problems) = converter.finish();
-            if !overflowed {
-                problems.extend(output_problems);
+            let (schema, found) = converter.tracked(|c| c.convert_root(pointer));
+            let (collected, overflowed) = defs::collected(converter, &found.defs, MAX_OUTPUT_SCHEMA_DEFS);
+            if overflowed {
+                // Left out: its problems are not the tool's (as when conversion stopped at the limit).
+                Output::TooLarge
+            } else {
+                problems.extend(found.problems);
+                problems.extend(defs::problems_of(converter, &collected));
+                let names = defs::referenced(converter, [&schema], None);
+                let size = serde_json::to_string(&defs::assembled(converter, &schema, &names)).map_or(0, |t| t.len());
+                if size > MAX_OUTPUT_SCHEMA_BYTES {
+                    Output::TooLarge
+                } else {
+                    Output::Schema(schema, names.into_iter().collect())
+                }
             }
-            if let (Value::Object(o), false) = (&mut schema, defs.is_empty()) {
-                o.insert("$defs".into(), Value::Object(defs));
-            }
-            prune_defs(&mut schema);
-            let too_big = serde_json::to_string(&schema).map_or(0, |t| t.len()) > MAX_OUTPUT_SCHEMA_BYTES;
-            if overflowed || too_big { Output::TooLarge } else { Output::Schema(schema) }
         };
         outputs.insert(target, output.clone());
         output
     });
     let limits = Limits { input_truncated, output_too_large: matches!(output, Output::TooLarge) };
-    let output_schema = match output {
-        Output::Schema(schema) => Some(schema),
-        Output::NotObject | Output::TooLarge => None,
+    let (output_schema, output_defs) = match output {
+        Output::Schema(schema, names) => {
+            let refs =
+                (!names.is_empty()).then(|| DefRefs { table: defs::table_key(api, Direction::Output, false), names });
+            (Some(schema), refs)
+        }
+        Output::NotObject | Output::TooLarge => (None, None),
     };
     let mut annotations = Annotations::for_method(&op.method);
     if let Some(a) = over.and_then(|o| o.annotations) {
@@ -453,6 +474,7 @@ fn build_tool(
         headers: op.headers.clone(),
         input_schema,
         output_schema,
+        defs: ToolDefs { input: input_defs, output: output_defs },
         annotations,
         deprecated: op.deprecated,
         security: Vec::new(),
@@ -567,42 +589,37 @@ fn mark_file_parts(schema: &mut Value, fields: &mut Vec<FieldEncoding>) {
     }
 }
 
-/// Drops `$defs` entries nothing refers to any more (e.g. a base schema merged into an `allOf`).
-fn prune_defs(schema: &mut Value) {
-    let Some(Value::Object(defs)) = schema.get_mut("$defs").map(std::mem::take) else { return };
-    fn refs(value: &Value, out: &mut Vec<String>) {
-        match value {
-            Value::Object(map) => {
-                for (key, child) in map {
-                    match (key.as_str(), child) {
-                        ("$ref", Value::String(r)) => {
-                            if let Some(name) = r.strip_prefix("#/$defs/") {
-                                out.push(name.replace("~1", "/").replace("~0", "~"));
-                            }
-                        }
-                        _ => refs(child, out),
-                    }
-                }
+/// The shared definitions an input schema needs: those it refers to (directly or not) among the
+/// ones it collected, so definitions an `allOf` merge made unused are left out. When the tool was
+/// cut at its limit, references past it accept anything, and definitions that had such references
+/// go into the schema's own `$defs` as cut copies (the shared ones stay whole for other tools).
+fn input_defs(
+    shared: &SpecDefs<'_>,
+    api: &str,
+    schema: &mut Value,
+    collected: Vec<String>,
+    truncated: bool,
+) -> Option<DefRefs> {
+    let keep: BTreeSet<String> = collected.into_iter().collect();
+    if truncated {
+        defs::cut_outside(schema, &keep);
+    }
+    let mut names = Vec::new();
+    let mut own = Map::new();
+    for name in defs::referenced(&shared.input, [&*schema], truncated.then_some(&keep)) {
+        match shared.input.definition(&name) {
+            Some(def) if truncated && defs::refers_outside(def, &keep) => {
+                let mut cut = def.clone();
+                defs::cut_outside(&mut cut, &keep);
+                own.insert(name, cut);
             }
-            Value::Array(items) => items.iter().for_each(|i| refs(i, out)),
-            _ => {}
+            _ => names.push(name),
         }
     }
-    let mut pending = Vec::new();
-    refs(schema, &mut pending);
-    let mut kept = BTreeSet::new();
-    while let Some(name) = pending.pop() {
-        if let Some(def) = defs.get(&name).filter(|_| kept.insert(name.clone())) {
-            refs(def, &mut pending);
-        }
+    if let (Value::Object(object), false) = (&mut *schema, own.is_empty()) {
+        object.insert("$defs".into(), Value::Object(own));
     }
-    let used: Map<String, Value> = defs.into_iter().filter(|(name, _)| kept.contains(name)).collect();
-    if let Value::Object(object) = schema {
-        object.remove("$defs");
-        if !used.is_empty() {
-            object.insert("$defs".into(), Value::Object(used));
-        }
-    }
+    (!names.is_empty()).then(|| DefRefs { table: defs::table_key(api, Direction::Input, false), names })
 }
 
 /// Adds a description to an argument schema that has none.

@@ -6,6 +6,7 @@
 
 mod auth;
 mod build;
+mod defs;
 mod governance;
 mod names;
 mod payload;
@@ -40,6 +41,8 @@ pub struct ServerIr {
     pub apis: Vec<ApiIr>,
     /// Tools, sorted by name.
     pub tools: Vec<ToolIr>,
+    /// The shared schema definitions the tools name (see [`ToolIr::defs`]).
+    pub definitions: crate::definition::Definitions,
     /// Deployment environments, sorted by name (one named `default` when the manifest has none).
     pub environments: Vec<EnvironmentDefinition>,
     /// Environment served when none is chosen.
@@ -115,10 +118,15 @@ pub struct ToolIr {
     pub body: Option<BodyMapping>,
     /// Headers every request carries (content negotiation, values the spec fixes).
     pub headers: std::collections::BTreeMap<String, String>,
-    /// Self-contained JSON Schema 2020-12 of the arguments (an object schema).
+    /// JSON Schema 2020-12 of the arguments (an object schema), without the shared definitions
+    /// `defs.input` names (see [`ServerIr::input_schema`] for the self-contained schema); `$defs`
+    /// it carries itself are definitions cut to the tool's limit.
     pub input_schema: Value,
-    /// Self-contained JSON Schema of `structuredContent`, when the success response is an object.
+    /// JSON Schema of `structuredContent`, when the success response is an object, without the
+    /// shared definitions `defs.output` names.
     pub output_schema: Option<Value>,
+    /// The shared definitions (in [`ServerIr::definitions`]) the schemas take as `$defs`.
+    pub defs: crate::definition::ToolDefs,
     /// Behaviour hints.
     pub annotations: Annotations,
     /// Whether the spec marks the operation deprecated.
@@ -158,6 +166,27 @@ pub struct Annotations {
     pub idempotent: bool,
     /// The tool talks to an external system.
     pub open_world: bool,
+}
+
+impl ServerIr {
+    /// The self-contained input schema of `tool`, as clients get it.
+    pub fn input_schema(&self, tool: &ToolIr) -> Value {
+        self.served(&tool.input_schema, tool.defs.input.as_ref())
+    }
+
+    /// The self-contained output schema of `tool`, as clients get it.
+    pub fn output_schema(&self, tool: &ToolIr) -> Option<Value> {
+        tool.output_schema.as_ref().map(|schema| self.served(schema, tool.defs.output.as_ref()))
+    }
+
+    fn served(&self, schema: &Value, refs: Option<&crate::definition::DefRefs>) -> Value {
+        let mut out = schema.clone();
+        if let Some(refs) = refs {
+            // Built together with the table, so every named definition is in it.
+            let _ = crate::definition::with_defs(&mut out, refs, &self.definitions);
+        }
+        out
+    }
 }
 
 impl Annotations {

@@ -25,8 +25,15 @@ pub(super) fn apply(manifest: &Manifest, section: &ApiSection, over: Option<&Too
             if let Some(schema) = &mut tool.output_schema {
                 compact(schema);
             }
+            // The shared definitions are compacted once, in a table of their own.
+            if let Some(refs) = &mut tool.defs.output {
+                refs.table = super::defs::table_key(&tool.api, crate::spec::schema::Direction::Output, true);
+            }
         }
-        OutputSchemas::None => tool.output_schema = None,
+        OutputSchemas::None => {
+            tool.output_schema = None;
+            tool.defs.output = None;
+        }
     }
     // A description written in the manifest is the user's choice: only the spec's are cut.
     if over.is_none_or(|o| o.description.is_none()) {
@@ -41,6 +48,11 @@ pub(super) fn apply(manifest: &Manifest, section: &ApiSection, over: Option<&Too
 /// except the root's and those of its own properties (what a result's fields mean).
 pub(crate) fn compact(schema: &mut Value) {
     walk(schema, 0);
+}
+
+/// Compacts one definition of a compact output schema's `$defs` as [`compact`] does in place.
+pub(crate) fn compact_definition(schema: &mut Value) {
+    walk(schema, 2);
 }
 
 /// `depth`: 0 for the root, 1 for its properties, more below (and for `$defs`).

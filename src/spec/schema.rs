@@ -2,8 +2,11 @@
 //!
 //! A tool's schema must stand alone: MCP clients cannot follow references into the OpenAPI
 //! document. Every `#/components/schemas/X` reference becomes `#/$defs/X`, and the referenced schema
-//! is converted once into the tool's `$defs`; cycles therefore terminate and shared schemas are not
-//! inlined again and again. OpenAPI 3.0 keywords are rewritten to their 2020-12 meaning.
+//! is converted once into the converter's definitions; cycles therefore terminate and shared schemas
+//! are not inlined again and again. One converter serves a whole spec and direction (issue 13): each
+//! definition is converted once, and [`SchemaConverter::tracked`] tells which definitions a tool's
+//! schemas touched, so `ir::defs` can give each tool the ones it needs from one shared table.
+//! OpenAPI 3.0 keywords are rewritten to their 2020-12 meaning.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -44,7 +47,7 @@ const SUBSCHEMA_MAPS: &[&str] = &["properties", "patternProperties", "dependentS
 /// OpenAPI-only keywords with no JSON Schema meaning; clients and validators would only trip on them.
 const DROPPED: &[&str] = &["xml", "externalDocs", "nullable", "example"];
 
-/// Converts the schemas used by one tool, collecting the `$defs` they need.
+/// Converts schemas of one spec in one direction, collecting the `$defs` they need (memoised).
 pub struct SchemaConverter<'a> {
     doc: &'a Document,
     version: SpecVersion,
@@ -54,11 +57,22 @@ pub struct SchemaConverter<'a> {
     /// Pointer of each definition, to keep names unique when different pointers sanitise alike.
     def_pointers: BTreeMap<String, String>,
     problems: Vec<Problem>,
-    /// Most definitions to collect; past it, references are left unresolved and `overflowed` is set.
-    max_defs: Option<usize>,
-    overflowed: bool,
+    /// Definitions each definition's conversion referred to, in the order met (repeats kept).
+    visits: BTreeMap<String, Vec<String>>,
+    /// Problems found while converting each definition itself (not those of definitions below it).
+    def_problems: BTreeMap<String, Vec<Problem>>,
+    /// Definitions referred to by each conversion in progress (innermost last).
+    frames: Vec<Vec<String>>,
     /// Properties left out of the object being converted (they must leave `required` too).
     hidden: Vec<String>,
+}
+
+/// What converting a tool's schemas touched (see [`SchemaConverter::tracked`]).
+pub struct Touched {
+    /// Definitions referred to directly, in the order met (repeats kept).
+    pub defs: Vec<String>,
+    /// Problems found in the converted schemas themselves (not in the definitions they refer to).
+    pub problems: Vec<Problem>,
 }
 
 impl<'a> SchemaConverter<'a> {
@@ -71,23 +85,39 @@ impl<'a> SchemaConverter<'a> {
             defs: BTreeMap::new(),
             def_pointers: BTreeMap::new(),
             problems: Vec::new(),
-            max_defs: None,
-            overflowed: false,
+            visits: BTreeMap::new(),
+            def_problems: BTreeMap::new(),
+            frames: Vec::new(),
             hidden: Vec::new(),
         }
     }
 
-    /// Stops collecting definitions after `max`: large schema graphs (Stripe responses reach ~500
-    /// definitions per tool) make tool lists that no client can use. See [`Self::overflowed`].
-    #[must_use]
-    pub fn with_max_defs(mut self, max: usize) -> Self {
-        self.max_defs = Some(max);
-        self
+    /// Runs `convert` (conversions with this converter) and reports which definitions it referred
+    /// to directly and the problems of the converted schemas themselves. Definitions met for the
+    /// first time are converted (once for the converter's lifetime); their own references and
+    /// problems are kept per definition ([`Self::visits`], [`Self::take_problems`]).
+    pub fn tracked<T>(&mut self, convert: impl FnOnce(&mut Self) -> T) -> (T, Touched) {
+        self.frames.push(Vec::new());
+        let start = self.problems.len();
+        let value = convert(self);
+        let problems = self.problems.split_off(start);
+        let defs = self.frames.pop().unwrap_or_default();
+        (value, Touched { defs, problems })
     }
 
-    /// Whether the definition limit was reached (the converted schema is then incomplete).
-    pub fn overflowed(&self) -> bool {
-        self.overflowed
+    /// The converted definition `name`, once its conversion has finished.
+    pub fn definition(&self, name: &str) -> Option<&Value> {
+        self.defs.get(name).and_then(Option::as_ref)
+    }
+
+    /// The definitions that converting `name` referred to directly, in the order met.
+    pub fn visits(&self, name: &str) -> &[String] {
+        self.visits.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// The problems found in definition `name` itself, handed out once (later calls get none).
+    pub fn take_problems(&mut self, name: &str) -> Vec<Problem> {
+        self.def_problems.remove(name).unwrap_or_default()
     }
 
     /// Converts the schema at `pointer`. When it is a plain `$ref`, the referenced schema itself is
@@ -144,9 +174,11 @@ impl<'a> SchemaConverter<'a> {
         }
     }
 
-    /// Finishes: the collected `$defs` (sorted by name) and the problems found.
-    pub fn finish(self) -> (Map<String, Value>, Vec<Problem>) {
+    /// Finishes: every definition converted (sorted by name) and every problem found.
+    #[cfg(test)]
+    pub fn finish(mut self) -> (Map<String, Value>, Vec<Problem>) {
         let defs = self.defs.into_iter().map(|(name, value)| (name, value.unwrap_or(Value::Bool(true)))).collect();
+        self.problems.extend(self.def_problems.into_values().flatten());
         (defs, self.problems)
     }
 
@@ -329,16 +361,21 @@ impl<'a> SchemaConverter<'a> {
             return Value::Object(Map::new());
         };
         let name = self.def_name(&target);
-        if !self.defs.contains_key(&name) && self.max_defs.is_some_and(|max| self.defs.len() >= max) {
-            self.overflowed = true;
-            let note = format!("A `{name}` object (its schema is too large to include; any value is accepted here).");
-            let mut open = Map::new();
-            open.insert("description".into(), Value::String(note));
-            return Value::Object(open);
+        if let Some(frame) = self.frames.last_mut() {
+            frame.push(name.clone());
         }
         if !self.defs.contains_key(&name) {
             self.defs.insert(name.clone(), None);
+            // The definition's own references and problems are recorded apart from its referrer's.
+            self.frames.push(Vec::new());
+            let start = self.problems.len();
             let converted = self.convert_at(&target);
+            let own = self.problems.split_off(start);
+            let visits = self.frames.pop().unwrap_or_default();
+            self.visits.insert(name.clone(), visits);
+            if !own.is_empty() {
+                self.def_problems.insert(name.clone(), own);
+            }
             self.defs.insert(name.clone(), Some(converted));
         }
         let mut out = Map::new();
