@@ -256,8 +256,8 @@ pub struct ToolDefinition {
     pub defs: ToolDefs,
     /// Search terms of the discovery surface (`search::Fields::document`), written when the
     /// manifest's surface may be discovery; empty: the runtime derives them at start.
-    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub search: std::collections::BTreeMap<String, u32>,
+    #[serde(default, skip_serializing_if = "crate::search::Terms::is_empty")]
+    pub search: crate::search::Terms,
 }
 
 /// Shared schema definitions: table key → definition name → schema (sorted, so output is stable).

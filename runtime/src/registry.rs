@@ -57,7 +57,7 @@ pub struct ToolEntry {
     /// The operation's tags (discovery search filters by them).
     pub tags: Vec<String>,
     /// Search terms shipped in the tool table (empty: derived when discovery starts).
-    pub search: std::collections::BTreeMap<String, u32>,
+    pub search: crate::search::Terms,
 }
 
 impl ToolEntry {

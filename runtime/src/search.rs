@@ -5,50 +5,110 @@
 //! terms into `tools.json`, and the runtime uses it to process queries, so documents and queries
 //! are tokenised, stemmed and expanded by one piece of code and cannot drift apart.
 //!
-//! Ranking is BM25F in its common simplified form (one length normalisation over field-weighted
-//! term frequencies, as in Robertson & Zaragoza, "The Probabilistic Relevance Framework", 2009):
-//! a term in a tool's name counts `NAME` times, one in its description once, and so on. Field
-//! weights are integers, so a document is just `term → weighted count`: small, readable JSON.
-//! Why not the `bm25` crate: its scorer ignores query-term weights, stores one entry per token
-//! occurrence and returns equal scores in hash order (results would change between runs); the
-//! formula itself is the few lines of `Index::search`. Stemming is Snowball English
-//! (`rust-stemmers`), so "pets", "pet" and "Pet" meet.
+//! Ranking is BM25F (Robertson, Zaragoza & Taylor, "Simple BM25 extension to multiple weighted
+//! fields", 2004): each field's term counts are normalised by that field's length against its
+//! average over the table, weighted, summed, then saturated once per term. Per-field
+//! normalisation is what keeps a long description or parameter list from outweighing a match in
+//! a short name. Two document priors follow, both read from the spec: a shallow path (the
+//! collection `/users` rather than `/users/{id}/calendars/{id}/events`), as URL depth is a prior
+//! in web search (Kraaij, Westerveld & Hiemstra, SIGIR 2002), and a description that says more
+//! than the title (in generated-from-code specs such as Microsoft Graph's, the operations people
+//! documented are the ones meant for use; the thousands of navigation stubs repeat their title).
+//! The table ships raw counts per field; weights and normalisation live here, so they can change
+//! without regenerating a server.
+//!
+//! Why not the `bm25` crate: its scorer ignores query-term weights and fields, stores one entry
+//! per token occurrence and returns equal scores in hash order (results would change between
+//! runs); the formula itself is the few lines of `Index::search`. Stemming is Snowball English
+//! (`rust-stemmers`), stop words are NLTK's English list (`stop-words`), so "pets", "pet" and
+//! "Pet" meet, and "list all customers" ranks on "list" and "customers".
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::LazyLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
+use serde::{Deserialize, Serialize};
 
-/// A tool's search document: stemmed term → field-weighted count.
-pub type Terms = BTreeMap<String, u32>;
+/// A field of a tool that queries are matched against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Field {
+    /// Tool name (usually the spec's operationId).
+    Name,
+    /// Human title (the spec's summary).
+    Title,
+    /// The operation's tags.
+    Tag,
+    /// The description's first sentence.
+    Summary,
+    /// The whole description.
+    Description,
+    /// The path's last literal segment: what the operation acts on (`/pets/{id}/photos` → photos).
+    Resource,
+    /// Every literal path segment.
+    Path,
+    /// Task words suggested by the HTTP method ("remove" for DELETE).
+    Verb,
+    /// Argument names.
+    Param,
+}
 
-/// Weight of a term in the tool name (usually the spec's operationId).
-pub const NAME: u32 = 4;
-/// Weight of a term in the title.
-pub const TITLE: u32 = 3;
-/// Weight of a tag.
-pub const TAG: u32 = 3;
-/// Weight of a term in the description's first sentence (the summary), on top of [`DESCRIPTION`].
-pub const SUMMARY: u32 = 2;
-/// Weight of a path segment (`/pets/{petId}` → pet, pet id).
-pub const PATH: u32 = 2;
-/// Weight of a task word suggested by the HTTP method ("remove" for DELETE).
-pub const VERB: u32 = 2;
-/// Weight of a parameter name.
-pub const PARAM: u32 = 1;
-/// Weight of a term anywhere in the description.
-pub const DESCRIPTION: u32 = 1;
+impl Field {
+    const ALL: [Field; 9] = [
+        Field::Name,
+        Field::Title,
+        Field::Tag,
+        Field::Summary,
+        Field::Description,
+        Field::Resource,
+        Field::Path,
+        Field::Verb,
+        Field::Param,
+    ];
+
+    /// How much a (length-normalised) occurrence in this field counts. The resource, name and
+    /// title say what a tool does; descriptions and parameters also say much else.
+    fn weight(self) -> f32 {
+        match self {
+            Field::Resource => 6.0,
+            Field::Name => 4.0,
+            Field::Title | Field::Tag => 3.0,
+            Field::Summary | Field::Verb => 2.0,
+            Field::Description | Field::Path | Field::Param => 1.0,
+        }
+    }
+}
+
+/// A tool's search document: per field, its stemmed terms, and the priors' inputs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Terms {
+    /// Field → its stemmed terms in text order, separated by spaces (a term occurring twice is
+    /// written twice): compact in the table, and weighting happens at ranking.
+    pub fields: BTreeMap<Field, String>,
+    /// Segments of the path template, literal or not (`/pets/{id}` → 2).
+    #[serde(default)]
+    pub depth: u32,
+    /// Whether the description says more than the title.
+    #[serde(default)]
+    pub described: bool,
+}
+
+impl Terms {
+    /// Whether there are no terms (a table written for the tools surface ships none).
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+}
 
 /// BM25 term-frequency saturation (the usual 1.2).
 const K1: f32 = 1.2;
-/// BM25 length normalisation (the usual 0.75).
+/// BM25 length normalisation, every field (the usual 0.75).
 const B: f32 = 0.75;
-
-/// Words that say nothing about what a tool does.
-const STOP_WORDS: &[&str] = &[
-    "a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "has", "have", "how", "i",
-    "if", "in", "into", "is", "it", "its", "me", "my", "of", "on", "or", "that", "the", "their", "then", "there",
-    "these", "this", "to", "was", "we", "were", "what", "when", "which", "will", "with", "you", "your",
-];
+/// Score divisor per path segment: `1 + DEPTH_PRIOR × depth`.
+const DEPTH_PRIOR: f32 = 0.1;
+/// Score factor of a tool whose description says more than its title.
+const DESCRIBED_PRIOR: f32 = 1.5;
 
 /// What a tool is found by; every field comes from its definition.
 #[derive(Debug, Clone, Default)]
@@ -70,28 +130,40 @@ pub struct Fields<'a> {
 }
 
 impl Fields<'_> {
-    /// The field-weighted terms of the tool.
+    /// The tool's search document.
     pub fn document(&self) -> Terms {
         let stemmer = Stemmer::create(Algorithm::English);
-        let mut terms = Terms::new();
-        let mut add = |text: &str, weight: u32| {
+        let mut fields: BTreeMap<Field, String> = BTreeMap::new();
+        let mut add = |field: Field, text: &str| {
             for term in tokens(&stemmer, text) {
-                *terms.entry(term).or_insert(0) += weight;
+                let terms = fields.entry(field).or_default();
+                if !terms.is_empty() {
+                    terms.push(' ');
+                }
+                terms.push_str(&term);
             }
         };
-        add(self.name, NAME);
-        add(self.title.unwrap_or_default(), TITLE);
+        let literals: Vec<&str> = self.path.split('/').filter(|s| !s.is_empty() && !s.starts_with('{')).collect();
+        add(Field::Name, self.name);
+        add(Field::Title, self.title.unwrap_or_default());
         for tag in self.tags {
-            add(tag, TAG);
+            add(Field::Tag, tag);
         }
-        add(summary(self.description), SUMMARY);
-        add(self.description, DESCRIPTION);
-        add(self.path, PATH);
-        add(&verbs(self.method).join(" "), VERB);
+        add(Field::Summary, summary(self.description));
+        add(Field::Description, self.description);
+        add(Field::Resource, literals.last().copied().unwrap_or_default());
+        add(Field::Path, &literals.join(" "));
+        add(Field::Verb, &verbs(self.method).join(" "));
         for param in &self.params {
-            add(param, PARAM);
+            add(Field::Param, param);
         }
-        terms
+        let title = self.title.unwrap_or_default().trim();
+        let description = self.description.trim();
+        Terms {
+            fields,
+            depth: self.path.split('/').filter(|s| !s.is_empty()).count() as u32,
+            described: !description.is_empty() && description != title,
+        }
     }
 }
 
@@ -139,13 +211,31 @@ pub fn param_names(input_schema: &serde_json::Map<String, serde_json::Value>) ->
 
 /// Splits `text` into lower-case words at every non-alphanumeric character and at case changes
 /// (`listPets`, `list_pets`, `list-pets` and `ListPETs` all give `list`, `pets`), drops stop words
-/// and stems the rest.
-fn tokens<'s>(stemmer: &'s Stemmer, text: &'s str) -> impl Iterator<Item = String> + 's {
-    text.split(|c: char| !c.is_alphanumeric())
+/// and stems the rest. A hyphenated word with a short part (a prefix or particle of at most two
+/// letters) also gives its parts joined (`to-do` → `todo`, `e-mail` → `email`, `re-run` →
+/// `rerun`, `sign-in` → `signin`), the way specs often spell it; `get-user` stays two words.
+fn tokens(stemmer: &Stemmer, text: &str) -> Vec<String> {
+    let mut words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
         .flat_map(split_case)
         .map(str::to_lowercase)
-        .filter(|w| (w.len() > 1 || w.chars().all(|c| c.is_ascii_digit())) && !STOP_WORDS.contains(&w.as_str()))
-        .map(|w| stemmer.stem(&w).into_owned())
+        .filter(|w| w.len() > 1 || w.chars().all(|c| c.is_ascii_digit()))
+        .collect();
+    for run in text.split(|c: char| !c.is_alphanumeric() && c != '-') {
+        let parts: Vec<&str> = run.split('-').collect();
+        let alphabetic = parts.iter().all(|p| !p.is_empty() && p.chars().all(char::is_alphabetic));
+        if parts.len() > 1 && alphabetic && parts.iter().any(|p| p.len() <= 2) {
+            words.push(parts.concat().to_lowercase());
+        }
+    }
+    words.into_iter().filter(|w| !is_stop_word(w)).map(|w| stemmer.stem(&w).into_owned()).collect()
+}
+
+/// Whether `word` (lower case) is an English stop word.
+fn is_stop_word(word: &str) -> bool {
+    static STOP_WORDS: LazyLock<HashSet<&'static str>> =
+        LazyLock::new(|| stop_words::get("en").iter().copied().collect());
+    STOP_WORDS.contains(word)
 }
 
 /// Splits an identifier at lower→upper changes and before the last capital of a run of capitals
@@ -189,53 +279,64 @@ pub fn query_terms(query: &str) -> Vec<String> {
 pub struct Hit {
     /// Position of the document in the order it was indexed.
     pub doc: usize,
-    /// BM25F score (higher is better; only comparable within one query).
+    /// BM25F score with the priors (higher is better; only comparable within one query).
     pub score: f32,
 }
 
 /// An inverted index over documents, built once at start-up.
 #[derive(Debug, Default)]
 pub struct Index {
-    /// Term → (document, weighted count), documents ascending.
+    /// Term → (document, field-weighted length-normalised count), documents ascending.
     postings: HashMap<String, Vec<(u32, f32)>>,
-    /// Weighted length of each document.
-    lengths: Vec<f32>,
-    /// Mean of `lengths`.
-    average: f32,
+    /// Each document's prior factor.
+    priors: Vec<f32>,
 }
 
 impl Index {
     /// Indexes `documents`; hits refer to them by position.
     pub fn new<'a>(documents: impl IntoIterator<Item = &'a Terms>) -> Self {
-        let mut index = Index::default();
-        for (doc, terms) in documents.into_iter().enumerate() {
-            let mut length = 0.0;
-            for (term, &count) in terms {
-                index.postings.entry(term.clone()).or_default().push((doc as u32, count as f32));
-                length += count as f32;
-            }
-            index.lengths.push(length);
+        let documents: Vec<&Terms> = documents.into_iter().collect();
+        let length = |doc: &Terms, field: Field| -> f32 {
+            doc.fields.get(&field).map_or(0, |terms| terms.split(' ').count()) as f32
+        };
+        let mut average: BTreeMap<Field, f32> = BTreeMap::new();
+        for field in Field::ALL {
+            let total: f32 = documents.iter().map(|d| length(d, field)).sum();
+            average.insert(field, (total / documents.len().max(1) as f32).max(f32::MIN_POSITIVE));
         }
-        let total: f32 = index.lengths.iter().sum();
-        index.average = if index.lengths.is_empty() { 1.0 } else { (total / index.lengths.len() as f32).max(1.0) };
+        let mut index = Index::default();
+        for (doc, terms) in documents.iter().enumerate() {
+            let mut weighted: BTreeMap<&str, f32> = BTreeMap::new();
+            for (&field, text) in &terms.fields {
+                let norm = 1.0 - B + B * length(terms, field) / average[&field];
+                for term in text.split(' ') {
+                    *weighted.entry(term).or_insert(0.0) += field.weight() / norm;
+                }
+            }
+            for (term, tf) in weighted {
+                index.postings.entry(term.to_owned()).or_default().push((doc as u32, tf));
+            }
+            let described = if terms.described { DESCRIBED_PRIOR } else { 1.0 };
+            index.priors.push(described / (1.0 + DEPTH_PRIOR * terms.depth as f32));
+        }
         index
     }
 
     /// Number of documents.
     pub fn len(&self) -> usize {
-        self.lengths.len()
+        self.priors.len()
     }
 
     /// Whether there are no documents.
     pub fn is_empty(&self) -> bool {
-        self.lengths.is_empty()
+        self.priors.is_empty()
     }
 
     /// The best `limit` documents for `query` among those `keep` accepts, best first; equal
     /// scores keep document order, so results are the same on every run and replica.
     pub fn search(&self, query: &str, mut keep: impl FnMut(usize) -> bool, limit: usize) -> Vec<Hit> {
-        let n = self.lengths.len() as f32;
-        let mut scores = vec![0.0f32; self.lengths.len()];
+        let n = self.priors.len() as f32;
+        let mut scores = vec![0.0f32; self.priors.len()];
         let mut touched = Vec::new();
         for term in query_terms(query) {
             let Some(postings) = self.postings.get(&term) else { continue };
@@ -243,16 +344,18 @@ impl Index {
             let df = postings.len() as f32;
             let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
             for &(doc, tf) in postings {
-                let norm = K1 * (1.0 - B + B * self.lengths[doc as usize] / self.average);
                 let slot = &mut scores[doc as usize];
                 if *slot == 0.0 {
                     touched.push(doc as usize);
                 }
-                *slot += idf * tf * (K1 + 1.0) / (tf + norm);
+                *slot += idf * tf * (K1 + 1.0) / (tf + K1);
             }
         }
-        let mut hits: Vec<Hit> =
-            touched.into_iter().filter(|&doc| keep(doc)).map(|doc| Hit { doc, score: scores[doc] }).collect();
+        let mut hits: Vec<Hit> = touched
+            .into_iter()
+            .filter(|&doc| keep(doc))
+            .map(|doc| Hit { doc, score: scores[doc] * self.priors[doc] })
+            .collect();
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.doc.cmp(&b.doc)));
         hits.truncate(limit);
         hits
@@ -274,6 +377,8 @@ mod tests {
             query_terms("listPets HTTPServer get-user_ids v2 the"),
             ["list", "pet", "http", "server", "get", "user", "id", "v2"]
         );
+        assert_eq!(query_terms("my to-do list, re-run an e-mail"), ["list", "run", "mail", "todo", "rerun", "email"]);
+        assert_eq!(query_terms("list all of the customers"), ["list", "custom"], "NLTK stop words");
     }
 
     #[test]
@@ -295,6 +400,39 @@ mod tests {
         assert!(index.search("zebra", |_| true, 3).is_empty());
         let filtered = index.search("pet", |d| d != 0 && d != 1, 5);
         assert!(filtered.iter().all(|h| h.doc >= 2) && !filtered.is_empty(), "{filtered:?}");
+    }
+
+    #[test]
+    fn a_short_field_match_outweighs_repetition_in_a_long_one() {
+        let long = "Returns a list of invoices. Each comes with its customer, the customer's address, the \
+                    customer's tax ids and the invoice lines, paginated by customer.";
+        let docs = [
+            doc("get_invoices", "GET", "/v1/invoices", long, &[]),
+            doc("get_customers", "GET", "/v1/customers", "Returns your customers.", &[]),
+        ];
+        let index = Index::new(&docs);
+        assert_eq!(index.search("list customers", |_| true, 2)[0].doc, 1, "the resource and name say customers");
+    }
+
+    #[test]
+    fn priors_prefer_shallow_and_documented_operations() {
+        let docs = [
+            doc("users_user_list_user", "GET", "/users/{id}/manager/users", "List users.", &[]),
+            doc("list_users", "GET", "/users", "List users.", &[]),
+        ];
+        assert_eq!(Index::new(&docs).search("users", |_| true, 2)[0].doc, 1, "the shallower path");
+        let stub = Fields {
+            name: "list_groups",
+            title: Some("List groups"),
+            description: "List groups",
+            method: "GET",
+            path: "/groups",
+            ..Default::default()
+        };
+        let documented = Fields { description: "List all the groups of an organization.", ..stub.clone() };
+        let (stub, documented) = (stub.document(), documented.document());
+        assert!(!stub.described && documented.described);
+        assert_eq!(Index::new([&stub, &documented]).search("groups", |_| true, 2)[0].doc, 1, "the documented one");
     }
 
     #[test]

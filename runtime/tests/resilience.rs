@@ -300,15 +300,18 @@ impl rmcp::ClientHandler for ProgressCollector {
     }
 }
 
-#[tokio::test]
-async fn an_mcp_client_sees_the_retries_of_a_slow_call_as_progress_notifications() {
+/// Calls the flaky tool through an rmcp client over Streamable HTTP — directly, or through the
+/// discovery surface's `call_tool` — and returns the progress notifications the client saw.
+async fn progress_seen_by_a_client(surface: mcpgen_runtime::definition::SurfaceMode) -> Vec<(f64, String)> {
+    use mcpgen_runtime::definition::SurfaceMode;
     use rmcp::ServiceExt as _;
     use rmcp::model::CallToolRequestParams;
     use rmcp::transport::StreamableHttpClientTransport;
     use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
     let (base, chaos) = chaos::start().await;
     let options = common::http_options();
-    let s = server(&base, &[("flaky", "flaky", json!({}))], json!({}));
+    let registry = common::registry(definition(&base, &[("flaky", "flaky", json!({}))], json!({})), &[]).unwrap();
+    let s = McpServer::with_surface(registry, Some(surface));
     let app = common::serve(mcpgen_runtime::transport::router(s, &options)).await;
     let collector = ProgressCollector::default();
     let config = StreamableHttpClientTransportConfig::with_uri(format!("{app}/mcp"));
@@ -318,13 +321,36 @@ async fn an_mcp_client_sees_the_retries_of_a_slow_call_as_progress_notifications
         .await
         .unwrap();
     // The rmcp client puts a progressToken into every request's `_meta`.
-    let result = client.call_tool(CallToolRequestParams::new("flaky")).await.unwrap();
-    assert_eq!(result.is_error, Some(false));
+    let request = match surface {
+        SurfaceMode::Discovery => CallToolRequestParams::new("call_tool")
+            .with_arguments(json!({"name": "flaky"}).as_object().unwrap().clone()),
+        _ => CallToolRequestParams::new("flaky"),
+    };
+    let result = client.call_tool(request).await.unwrap();
+    assert_eq!(result.is_error, Some(false), "{}", common::text(&result));
     assert_eq!(chaos.hits("flaky"), 3);
     client.cancel().await.unwrap();
-    let seen = collector.0.lock().unwrap().clone();
+    collector.0.lock().unwrap().clone()
+}
+
+#[tokio::test]
+async fn an_mcp_client_sees_the_retries_of_a_slow_call_as_progress_notifications() {
+    let seen = progress_seen_by_a_client(mcpgen_runtime::definition::SurfaceMode::Tools).await;
     assert_eq!(seen.iter().map(|(p, _)| *p).collect::<Vec<_>>(), [1.0, 2.0], "strictly increasing: {seen:#?}");
     assert!(seen.iter().all(|(_, m)| m.contains("answered HTTP 503; retrying")), "{seen:#?}");
+}
+
+#[tokio::test]
+async fn through_call_tool_the_client_sees_the_same_progress_as_a_direct_call() {
+    let direct = progress_seen_by_a_client(mcpgen_runtime::definition::SurfaceMode::Tools).await;
+    let inner = progress_seen_by_a_client(mcpgen_runtime::definition::SurfaceMode::Discovery).await;
+    let messages = |seen: &[(f64, String)]| {
+        seen.iter()
+            .map(|(p, m)| (*p, m.split("; retrying in ").next().unwrap_or_default().to_owned()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(inner.len(), 2, "{inner:#?}");
+    assert_eq!(messages(&inner), messages(&direct), "same notifications, naming the inner tool's API");
 }
 
 #[tokio::test]
