@@ -7,6 +7,7 @@
 
 mod catalog;
 mod files;
+mod json;
 mod runtime;
 mod rust;
 mod table;

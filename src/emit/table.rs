@@ -1,5 +1,6 @@
 //! `src/tools.json`: the server definition the runtime executes.
 
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Value, json};
 
 use super::internal;
@@ -7,7 +8,8 @@ use crate::definition::{ApiDefinition, HttpMapping, ServerDefinition, SurfaceMod
 use crate::diagnostics::Problem;
 use crate::ir::{ServerIr, ToolIr};
 
-/// Renders the definition as pretty JSON; the header goes into its `@generated` key (JSON has no comments).
+/// Renders the definition as JSON (`json::to_string`'s layout); the header goes into its
+/// `@generated` key (JSON has no comments).
 pub(super) fn tools_json(ir: &ServerIr, header: &str) -> Result<String, Problem> {
     let definition = ServerDefinition {
         generated: header.to_owned(),
@@ -27,8 +29,9 @@ pub(super) fn tools_json(ir: &ServerIr, header: &str) -> Result<String, Problem>
                 max_concurrency: api.max_concurrency,
             })
             .collect(),
-        tools: ir.tools.iter().map(tool_definition).collect(),
-        definitions: ir.definitions.clone(),
+        // Written one by one by `Table`, with the shared definitions after them.
+        tools: Vec::new(),
+        definitions: Default::default(),
         environments: ir.environments.clone(),
         default_environment: ir.default_environment.clone(),
         tenancy: ir.tenancy.clone(),
@@ -38,17 +41,58 @@ pub(super) fn tools_json(ir: &ServerIr, header: &str) -> Result<String, Problem>
         audit: ir.audit.clone(),
         surface: ir.surface,
     };
-    // The search index ships with servers that may start in discovery; a tools-surface table
-    // stays lean (started with `--surface discovery`, the runtime derives the same terms).
-    let mut definition = definition;
-    if definition.surface.mode != SurfaceMode::Tools {
-        for tool in &mut definition.tools {
-            tool.search = search_terms(tool);
+    let head = match serde_json::to_value(&definition) {
+        Ok(Value::Object(head)) => head,
+        Ok(_) => return Err(internal("tools.json", "the definition is no JSON object")),
+        Err(err) => return Err(internal("tools.json", err)),
+    };
+    super::json::to_string(&Table { head, ir }).map_err(|err| internal("tools.json", err))
+}
+
+/// The table as written: the definition's other keys in their order, with each tool built and
+/// written in turn rather than all copied into one [`ServerDefinition`] first (for Microsoft
+/// Graph beta, that copy was a third of generation's peak memory).
+struct Table<'a> {
+    head: Map<String, Value>,
+    ir: &'a ServerIr,
+}
+
+impl Serialize for Table<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        for (key, value) in &self.head {
+            if key != "tools" {
+                map.serialize_entry(key, value)?;
+                continue;
+            }
+            map.serialize_entry(key, &Tools(self.ir))?;
+            // `ServerDefinition` declares `definitions` right after `tools`.
+            if !self.ir.definitions.is_empty() {
+                map.serialize_entry("definitions", &self.ir.definitions)?;
+            }
         }
+        map.end()
     }
-    let mut text = serde_json::to_string_pretty(&definition).map_err(|err| internal("tools.json", err))?;
-    text.push('\n');
-    Ok(text)
+}
+
+/// The tool definitions of the table, built one at a time.
+struct Tools<'a>(&'a ServerIr);
+
+impl Serialize for Tools<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // The search index ships with servers that may start in discovery; a tools-surface table
+        // stays lean (started with `--surface discovery`, the runtime derives the same terms).
+        let with_search = self.0.surface.mode != SurfaceMode::Tools;
+        let mut seq = serializer.serialize_seq(Some(self.0.tools.len()))?;
+        for tool in &self.0.tools {
+            let mut definition = tool_definition(tool);
+            if with_search {
+                definition.search = search_terms(&definition);
+            }
+            seq.serialize_element(&definition)?;
+        }
+        seq.end()
+    }
 }
 
 fn tool_definition(tool: &ToolIr) -> ToolDefinition {

@@ -56,7 +56,7 @@ impl Spec {
             doc
         };
         let version = detect_version(&doc)?;
-        let mut structural = doc.value.clone();
+        let mut structural = structure_of(&doc.value, "", false);
         let without_responses = operations_without_responses(&structural);
         match (version, without_responses.first()) {
             (SpecVersion::V30, Some(pointer)) => {
@@ -83,7 +83,6 @@ impl Spec {
                 components.remove("securitySchemes");
             }
         }
-        replace_schemas(&mut structural, "", false);
         let api: OpenAPI = serde_path_to_error::deserialize(&structural).map_err(|err| {
             let pointer = pointer_of_error_path(err.path());
             let inner = err.into_inner().to_string();
@@ -164,45 +163,56 @@ const NAME_MAPS: &[&str] = &[
     "variables",
 ];
 
-/// Replaces every schema object with `{"$ref": "mcpgen-schema:<pointer>"}` so the structural parser
-/// never sees schema syntax (which differs between 3.0 and 3.1).
-fn replace_schemas(value: &mut Value, pointer: &str, name_map: bool) {
+/// A copy of `value` with every schema object replaced by `{"$ref": "mcpgen-schema:<pointer>"}`, so
+/// the structural parser never sees schema syntax (which differs between 3.0 and 3.1). Built
+/// while copying rather than by cloning the whole document first: schemas are most of a large
+/// spec, and a full clone was the peak of loading Microsoft Graph beta (issue 13).
+fn structure_of(value: &Value, pointer: &str, name_map: bool) -> Value {
     match value {
         Value::Object(object) => {
-            for (key, child) in object.iter_mut() {
+            let mut out = Map::with_capacity(object.len());
+            for (key, child) in object {
                 let child_pointer = format!("{pointer}/{}", escape_token(key));
-                if name_map {
+                let copy = if name_map {
                     // Under a name map, `parameters` of a path item is an array, others are objects.
-                    replace_schemas(child, &child_pointer, false);
+                    structure_of(child, &child_pointer, false)
                 } else if key == bundle::BUNDLE_KEY && pointer.is_empty() {
                     // Files bundled from relative references: each is walked like a document.
-                    replace_schemas(child, &child_pointer, true);
-                } else if key == "callbacks" && !name_map {
+                    structure_of(child, &child_pointer, true)
+                } else if key == "callbacks" {
                     // Callbacks describe requests the API makes, never tools: not parsed at all, so a
                     // malformed one cannot reject an otherwise valid spec.
-                    *child = Value::Object(Map::new());
+                    Value::Object(Map::new())
                 } else if key.starts_with("x-") || key == "example" || key == "examples" {
                     // Vendor extensions and examples are free-form; leave them alone.
+                    child.clone()
                 } else if key == "schema" && child.is_object() {
-                    *child = schema_ref(&child_pointer);
+                    schema_ref(&child_pointer)
+                } else if let (true, Value::Object(schemas)) =
+                    (key == "schemas" && pointer.ends_with("/components"), child)
+                {
+                    let refs = schemas
+                        .keys()
+                        .map(|name| (name.clone(), schema_ref(&format!("{child_pointer}/{}", escape_token(name)))));
+                    Value::Object(refs.collect())
                 } else if key == "schemas" && pointer.ends_with("/components") {
-                    if let Value::Object(schemas) = child {
-                        for (name, schema) in schemas.iter_mut() {
-                            *schema = schema_ref(&format!("{child_pointer}/{}", escape_token(name)));
-                        }
-                    }
+                    child.clone()
                 } else {
                     let is_map = NAME_MAPS.contains(&key.as_str()) && child.is_object();
-                    replace_schemas(child, &child_pointer, is_map);
-                }
+                    structure_of(child, &child_pointer, is_map)
+                };
+                out.insert(key.clone(), copy);
             }
+            Value::Object(out)
         }
-        Value::Array(items) => {
-            for (index, item) in items.iter_mut().enumerate() {
-                replace_schemas(item, &format!("{pointer}/{index}"), false);
-            }
-        }
-        _ => {}
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(index, item)| structure_of(item, &format!("{pointer}/{index}"), false))
+                .collect(),
+        ),
+        other => other.clone(),
     }
 }
 
