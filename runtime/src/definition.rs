@@ -70,14 +70,19 @@ pub enum SurfaceMode {
     Auto,
 }
 
-/// The surface and the budget that `auto` compares the full `tools/list` against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The surface, the budget that `auto` compares the full `tools/list` against, and the words
+/// discovery search treats as synonyms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SurfaceDefinition {
     /// The surface served unless `--surface` says otherwise.
     pub mode: SurfaceMode,
     /// Tokens (estimated as bytes / 4 of the `tools/list` JSON) above which `auto` serves discovery.
     pub budget_tokens: u32,
+    /// A word agents use → the words this API uses for it (manifest `server.search_synonyms`):
+    /// a query with the word also looks for them.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub synonyms: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl SurfaceDefinition {
@@ -91,7 +96,7 @@ impl SurfaceDefinition {
 
 impl Default for SurfaceDefinition {
     fn default() -> Self {
-        Self { mode: SurfaceMode::Tools, budget_tokens: Self::DEFAULT_BUDGET_TOKENS }
+        Self { mode: SurfaceMode::Tools, budget_tokens: Self::DEFAULT_BUDGET_TOKENS, synonyms: Default::default() }
     }
 }
 

@@ -48,7 +48,7 @@ impl Meta {
 
 /// Which surface to serve: `requested` (`--surface`) or the table's, with `auto` decided by the
 /// size of the full `tools/list` against the budget. Returns the surface and the estimate.
-pub fn resolve(surface: SurfaceDefinition, requested: Option<SurfaceMode>, tools: &[ToolEntry]) -> (bool, usize) {
+pub fn resolve(surface: &SurfaceDefinition, requested: Option<SurfaceMode>, tools: &[ToolEntry]) -> (bool, usize) {
     let tokens = estimated_tokens(tools);
     let discovery = match requested.unwrap_or(surface.mode) {
         SurfaceMode::Tools => false,
@@ -87,7 +87,8 @@ impl Discovery {
                 }
             })
             .collect();
-        Self { index: Index::new(documents.iter().map(|d| d.as_ref())), tools: meta_tools() }
+        let index = Index::new(documents.iter().map(|d| d.as_ref())).with_synonyms(&registry.surface.synonyms);
+        Self { index, tools: meta_tools() }
     }
 
     /// The meta-tools, as `tools/list` lists them.

@@ -109,6 +109,9 @@ const B: f32 = 0.75;
 const DEPTH_PRIOR: f32 = 0.1;
 /// Score factor of a tool whose description says more than its title.
 const DESCRIBED_PRIOR: f32 = 1.5;
+/// Weight of a term a query gets from the manifest's synonyms, against 1 for its own words: the
+/// words the agent typed still decide between tools that match a synonym.
+const SYNONYM_WEIGHT: f32 = 0.8;
 
 /// What a tool is found by; every field comes from its definition.
 #[derive(Debug, Clone, Default)]
@@ -290,6 +293,8 @@ pub struct Index {
     postings: HashMap<String, Vec<(u32, f32)>>,
     /// Each document's prior factor.
     priors: Vec<f32>,
+    /// Stemmed query term → the stemmed terms its synonyms add.
+    synonyms: HashMap<String, Vec<String>>,
 }
 
 impl Index {
@@ -322,6 +327,38 @@ impl Index {
         index
     }
 
+    /// Makes queries with a word of `synonyms` (word → the API's words for it) also look for
+    /// its synonyms; words and synonyms are tokenised and stemmed as documents are.
+    pub fn with_synonyms(mut self, synonyms: &BTreeMap<String, Vec<String>>) -> Self {
+        for (word, alternatives) in synonyms {
+            for term in query_terms(word) {
+                let added = self.synonyms.entry(term).or_default();
+                for alternative in alternatives {
+                    for synonym in query_terms(alternative) {
+                        if !added.contains(&synonym) {
+                            added.push(synonym);
+                        }
+                    }
+                }
+            }
+        }
+        self
+    }
+
+    /// The query's terms with their weights: its own words, then what their synonyms add.
+    fn weighted_terms(&self, query: &str) -> Vec<(String, f32)> {
+        let own = query_terms(query);
+        let mut terms: Vec<(String, f32)> = own.iter().map(|t| (t.clone(), 1.0)).collect();
+        for term in &own {
+            for synonym in self.synonyms.get(term).into_iter().flatten() {
+                if !terms.iter().any(|(t, _)| t == synonym) {
+                    terms.push((synonym.clone(), SYNONYM_WEIGHT));
+                }
+            }
+        }
+        terms
+    }
+
     /// Number of documents.
     pub fn len(&self) -> usize {
         self.priors.len()
@@ -338,7 +375,7 @@ impl Index {
         let n = self.priors.len() as f32;
         let mut scores = vec![0.0f32; self.priors.len()];
         let mut touched = Vec::new();
-        for term in query_terms(query) {
+        for (term, weight) in self.weighted_terms(query) {
             let Some(postings) = self.postings.get(&term) else { continue };
             // Robertson–Spärck Jones IDF, +1 inside the log so common terms never count against.
             let df = postings.len() as f32;
@@ -348,7 +385,7 @@ impl Index {
                 if *slot == 0.0 {
                     touched.push(doc as usize);
                 }
-                *slot += idf * tf * (K1 + 1.0) / (tf + K1);
+                *slot += weight * idf * tf * (K1 + 1.0) / (tf + K1);
             }
         }
         let mut hits: Vec<Hit> = touched
@@ -433,6 +470,22 @@ mod tests {
         let (stub, documented) = (stub.document(), documented.document());
         assert!(!stub.described && documented.described);
         assert_eq!(Index::new([&stub, &documented]).search("groups", |_| true, 2)[0].doc, 1, "the documented one");
+    }
+
+    #[test]
+    fn manifest_synonyms_bring_the_apis_words_into_a_query() {
+        let docs = [
+            doc("get_manager", "GET", "/me/manager", "Returns the user's manager.", &[]),
+            doc("get_photo", "GET", "/me/photo", "Returns the user's photo.", &[]),
+        ];
+        assert!(Index::new(&docs).search("who is my boss", |_| true, 2).is_empty());
+        let synonyms = BTreeMap::from([("boss".to_owned(), vec!["manager".to_owned(), "line manager".to_owned()])]);
+        let index = Index::new(&docs).with_synonyms(&synonyms);
+        assert_eq!(index.search("who is my boss", |_| true, 2).iter().map(|h| h.doc).collect::<Vec<_>>(), [0]);
+        assert_eq!(
+            index.weighted_terms("bosses"),
+            [("boss".to_owned(), 1.0), ("manag".to_owned(), 0.8), ("line".to_owned(), 0.8)]
+        );
     }
 
     #[test]

@@ -55,7 +55,7 @@ impl McpServer {
 
     /// A server for `registry` on the surface `requested` (`--surface`), else the table's.
     pub fn with_surface(registry: Registry, requested: Option<SurfaceMode>) -> Self {
-        let (served, tokens) = discovery::resolve(registry.surface, requested, registry.tools());
+        let (served, tokens) = discovery::resolve(&registry.surface, requested, registry.tools());
         let mode = requested.unwrap_or(registry.surface.mode);
         tracing::info!(
             surface = if served { "discovery" } else { "tools" },

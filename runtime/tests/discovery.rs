@@ -72,6 +72,19 @@ fn caller(roles: &[&str], scopes: &[&str]) -> Principal {
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn the_tables_synonyms_find_tools_by_the_agents_words() {
+    let (base, _chaos) = chaos::start().await;
+    let search = |definition: ServerDefinition| async move {
+        let server = McpServer::with_surface(common::registry(definition, &[]).unwrap(), Some(SurfaceMode::Discovery));
+        names(&server.call_as("search_tools", json!({"query": "warehouse"}), None).await)
+    };
+    assert!(search(definition(&base)).await.is_empty(), "no tool says warehouse");
+    let mut with_synonyms = definition(&base);
+    with_synonyms.surface.synonyms.insert("warehouse".into(), vec!["stock".into(), "inventory".into()]);
+    assert_eq!(search(with_synonyms).await, ["get_inventory"]);
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn in_process_search_describe_and_call_keep_every_check() {
     let captured = common::Captured::default();
     let _guard = captured.text_logs();

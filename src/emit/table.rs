@@ -39,7 +39,7 @@ pub(super) fn tools_json(ir: &ServerIr, header: &str) -> Result<String, Problem>
         roles_claim: ir.roles_claim.clone(),
         toolsets: ir.toolsets.clone(),
         audit: ir.audit.clone(),
-        surface: ir.surface,
+        surface: ir.surface.clone(),
     };
     let head = match serde_json::to_value(&definition) {
         Ok(Value::Object(head)) => head,

@@ -244,6 +244,7 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
             budget_tokens: server
                 .surface_budget_tokens
                 .unwrap_or(crate::definition::SurfaceDefinition::DEFAULT_BUDGET_TOKENS),
+            synonyms: server.search_synonyms.clone().unwrap_or_default(),
         },
     };
     let mut ir = ir;

@@ -127,6 +127,9 @@ pub struct ServerSection {
     /// Tokens of the full `tools/list` above which `auto` serves discovery (default 8000).
     #[serde(default)]
     pub surface_budget_tokens: Option<u32>,
+    /// Discovery search: a word agents use → the words this API uses for it.
+    #[serde(default)]
+    pub search_synonyms: Option<std::collections::BTreeMap<String, Vec<String>>>,
 }
 
 fn default_version() -> String {

@@ -1,6 +1,7 @@
-//! `server.surface` and `server.surface_budget_tokens`: whether the generated server lists every
-//! tool or the discovery meta-tools (see `docs/surfaces.md`). The mode itself is checked by serde
-//! (an unknown word is a located error listing the three); the budget is checked here.
+//! `server.surface`, `server.surface_budget_tokens` and `server.search_synonyms`: whether the
+//! generated server lists every tool or the discovery meta-tools, and the words its search treats
+//! as synonyms (see `docs/surfaces.md`). The mode itself is checked by serde (an unknown word is a
+//! located error listing the three); the budget and the synonyms are checked here.
 
 use super::Manifest;
 use crate::diagnostics::Problem;
@@ -17,6 +18,27 @@ pub(super) fn check(doc: &Document, manifest: &Manifest, problems: &mut Vec<Prob
                 "zero budget",
             ),
         );
+    }
+    for (word, synonyms) in manifest.server.search_synonyms.iter().flatten() {
+        let pointer = format!("/server/search_synonyms/{}", crate::source_map::escape_token(word));
+        if crate::search::query_terms(word).len() != 1 {
+            problems.push(doc.at_key(
+                &pointer,
+                Problem::error("mcpgen::manifest::value", format!("search synonym key `{word}` is not one searchable word"))
+                    .with_help("a key is one word an agent may type (not a stop word such as `all` or `my`); its synonyms may be phrases"),
+                "one word",
+            ));
+        }
+        if synonyms.iter().all(|s| crate::search::query_terms(s).is_empty()) {
+            problems.push(
+                doc.at_value(
+                    &pointer,
+                    Problem::error("mcpgen::manifest::value", format!("`{word}` has no searchable synonym"))
+                        .with_help("list the words this API uses for it, e.g. `boss: [manager]`"),
+                    "no words to search for",
+                ),
+            );
+        }
     }
 }
 
@@ -36,6 +58,22 @@ mod tests {
     fn surface_and_budget_are_read() {
         let m = parse("version: 1\nserver: {name: p, surface: auto, surface_budget_tokens: 500}\napis:\n  p: {spec: openapi.yaml}\n").unwrap();
         assert_eq!((m.server.surface, m.server.surface_budget_tokens), (Some(SurfaceMode::Auto), Some(500)));
+    }
+
+    #[test]
+    fn search_synonyms_are_read_and_checked() {
+        let m = parse("version: 1\nserver:\n  name: p\n  search_synonyms: {boss: [manager], email: [mail, message]}\napis:\n  p: {spec: openapi.yaml}\n").unwrap();
+        assert_eq!(m.server.search_synonyms.unwrap()["email"], ["mail", "message"]);
+        let err = parse("version: 1\nserver:\n  name: p\n  search_synonyms:\n    money back: [refund]\n    all: [every]\n    boss: [the]\napis:\n  p: {spec: openapi.yaml}\n").unwrap_err();
+        let messages: Vec<(String, Option<String>)> = err.iter().map(|p| (p.message.clone(), p.position())).collect();
+        assert_eq!(messages.len(), 3, "{messages:#?}");
+        assert!(
+            messages.iter().any(|(m, at)| m.contains("`money back` is not one searchable word")
+                && at.as_deref() == Some("mcpgen.yaml:5:5")),
+            "{messages:#?}"
+        );
+        assert!(messages.iter().any(|(m, _)| m.contains("`all` is not one searchable word")), "{messages:#?}");
+        assert!(messages.iter().any(|(m, _)| m.contains("`boss` has no searchable synonym")), "{messages:#?}");
     }
 
     #[test]
