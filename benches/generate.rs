@@ -84,9 +84,8 @@ fn time(manifest: &str, spec_name: &str, spec: &str, runs: u32) -> (Duration, us
 /// when the spec names no absolute server.
 fn corpus_manifest(spec: &Value) -> String {
     let servers = spec.get("servers").and_then(Value::as_array);
-    let has_server = servers.is_some_and(|s| {
-        s.iter().any(|s| s.get("url").and_then(Value::as_str).is_some_and(|u| u.starts_with("http")))
-    });
+    let has_server = servers
+        .is_some_and(|s| s.iter().any(|s| s.get("url").and_then(Value::as_str).is_some_and(|u| u.starts_with("http"))));
     let mut api = json!({"spec": "openapi.json"});
     if !has_server {
         api["base_url"] = "http://127.0.0.1:9".into();
@@ -149,7 +148,9 @@ fn corpus() {
         return;
     }
     println!();
-    println!("| spec | tools | baseline: parse JSON | generate (× baseline) | load / IR / measure / emit (× baseline) | per tool | peak RSS | tools.json |");
+    println!(
+        "| spec | tools | baseline: parse JSON | generate (× baseline) | load / IR / measure / emit (× baseline) | per tool | peak RSS | tools.json |"
+    );
     println!("|---|---|---|---|---|---|---|---|");
     for (label, file) in present {
         let exe = std::env::current_exe().expect("the bench binary");

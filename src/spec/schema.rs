@@ -63,6 +63,10 @@ pub struct SchemaConverter<'a> {
     def_problems: BTreeMap<String, Vec<Problem>>,
     /// Definitions referred to by each conversion in progress (innermost last).
     frames: Vec<Vec<String>>,
+    /// `allOf` merges skipped because a part was still being converted (a cycle), so far.
+    skipped_merges: usize,
+    /// Definitions holding such skipped merges, retried once their conversion round is done.
+    deferred: Vec<String>,
     /// Properties left out of the object being converted (they must leave `required` too).
     hidden: Vec<String>,
 }
@@ -88,6 +92,8 @@ impl<'a> SchemaConverter<'a> {
             visits: BTreeMap::new(),
             def_problems: BTreeMap::new(),
             frames: Vec::new(),
+            skipped_merges: 0,
+            deferred: Vec::new(),
             hidden: Vec::new(),
         }
     }
@@ -102,7 +108,52 @@ impl<'a> SchemaConverter<'a> {
         let value = convert(self);
         let problems = self.problems.split_off(start);
         let defs = self.frames.pop().unwrap_or_default();
+        if self.frames.is_empty() {
+            self.retry_merges();
+        }
         (value, Touched { defs, problems })
+    }
+
+    /// Merges the `allOf`s that a cycle kept from merging while their parts were being converted.
+    /// A per-tool converter merged or not depending on where the tool entered the cycle; a shared
+    /// definition must not depend on which tool met it first, so each one is merged as far as it
+    /// can be (the same schemas in meaning, and smaller).
+    fn retry_merges(&mut self) {
+        let mut deferred = std::mem::take(&mut self.deferred);
+        deferred.dedup();
+        // Definitions may wait on each other; a few rounds settle any chain seen in practice.
+        for _ in 0..4 {
+            let mut changed = false;
+            for name in &deferred {
+                let Some(Some(mut value)) = self.defs.remove(name) else { continue };
+                let before = value.clone();
+                self.merge_within(&mut value);
+                changed |= value != before;
+                self.defs.insert(name.clone(), Some(value));
+            }
+            if !changed {
+                break;
+            }
+        }
+    }
+
+    /// Applies [`Self::merge_all_of`] to every schema in `value`, innermost first.
+    fn merge_within(&self, value: &mut Value) {
+        let Value::Object(object) = value else { return };
+        for (key, child) in object.iter_mut() {
+            if SUBSCHEMA.contains(&key.as_str()) {
+                self.merge_within(child);
+            } else if SUBSCHEMA_ARRAYS.contains(&key.as_str())
+                && let Value::Array(items) = child
+            {
+                items.iter_mut().for_each(|item| self.merge_within(item));
+            } else if SUBSCHEMA_MAPS.contains(&key.as_str())
+                && let Value::Object(entries) = child
+            {
+                entries.values_mut().for_each(|entry| self.merge_within(entry));
+            }
+        }
+        self.merge_all_of(object);
     }
 
     /// The converted definition `name`, once its conversion has finished.
@@ -264,7 +315,9 @@ impl<'a> SchemaConverter<'a> {
         if let Some(Value::Object(discriminator)) = out.get_mut("discriminator") {
             self.rewrite_mapping(discriminator, pointer);
         }
-        self.merge_all_of(&mut out);
+        if !self.merge_all_of(&mut out) {
+            self.skipped_merges += 1;
+        }
         Value::Object(out)
     }
 
@@ -287,22 +340,24 @@ impl<'a> SchemaConverter<'a> {
 
     /// `allOf` of plain object schemas (the usual "base + extension" pattern) becomes one object
     /// schema, which clients and models handle far better. Anything else is left as written.
-    fn merge_all_of(&self, schema: &mut Map<String, Value>) {
-        let Some(Value::Array(parts)) = schema.get("allOf") else { return };
+    /// Returns `false` only when a part was still being converted (the merge may work later).
+    fn merge_all_of(&self, schema: &mut Map<String, Value>) -> bool {
+        let Some(Value::Array(parts)) = schema.get("allOf") else { return true };
         let mut resolved = Vec::with_capacity(parts.len());
         for part in parts {
             let body = match part.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/")) {
                 Some(name) if part.as_object().is_some_and(|o| o.len() == 1) => {
                     match self.defs.get(&name.replace("~1", "/").replace("~0", "~")) {
                         Some(Some(def)) => def,
-                        _ => return, // still being converted (a cycle): not safe to inline
+                        Some(None) => return false, // still being converted (a cycle): not safe to inline
+                        None => return true,
                     }
                 }
                 _ => part,
             };
             match body.as_object().filter(|o| is_plain_object(o)) {
                 Some(object) => resolved.push(object),
-                None => return,
+                None => return true,
             }
         }
         let mut properties = Map::new();
@@ -311,7 +366,7 @@ impl<'a> SchemaConverter<'a> {
         for object in own.into_iter().chain(resolved.iter().copied()) {
             for (name, property) in object.get("properties").and_then(Value::as_object).into_iter().flatten() {
                 match properties.get(name) {
-                    Some(existing) if existing != property => return, // conflicting definitions
+                    Some(existing) if existing != property => return true, // conflicting definitions
                     _ => {
                         properties.insert(name.clone(), property.clone());
                     }
@@ -329,6 +384,7 @@ impl<'a> SchemaConverter<'a> {
         if !required.is_empty() {
             schema.insert("required".into(), Value::Array(required));
         }
+        true
     }
 
     fn convert_map(&mut self, key: &str, value: &Value, pointer: &str) -> Value {
@@ -369,7 +425,11 @@ impl<'a> SchemaConverter<'a> {
             // The definition's own references and problems are recorded apart from its referrer's.
             self.frames.push(Vec::new());
             let start = self.problems.len();
+            let skipped = self.skipped_merges;
             let converted = self.convert_at(&target);
+            if self.skipped_merges > skipped {
+                self.deferred.push(name.clone());
+            }
             let own = self.problems.split_off(start);
             let visits = self.frames.pop().unwrap_or_default();
             self.visits.insert(name.clone(), visits);
@@ -438,13 +498,13 @@ impl<'a> SchemaConverter<'a> {
     }
 }
 
-/// An object schema made only of properties and annotations: safe to merge into another.
+/// An object schema made only of properties and annotations: safe to merge into another. A part
+/// that still has an `allOf` of its own (one that could not be merged) is not: merging it would
+/// drop the constraints of its parts.
 fn is_plain_object(schema: &Map<String, Value>) -> bool {
     let object_type = schema.get("type").is_none_or(|t| t == "object");
     object_type
-        && schema
-            .keys()
-            .all(|k| matches!(k.as_str(), "type" | "properties" | "required" | "description" | "title" | "allOf"))
+        && schema.keys().all(|k| matches!(k.as_str(), "type" | "properties" | "required" | "description" | "title"))
 }
 
 /// Adds `null` to a schema's type (and enum), the 2020-12 spelling of 3.0's `nullable: true`.
@@ -575,6 +635,28 @@ mod tests {
         );
         let odd = c.convert_root("/components/schemas/Odd");
         assert!(odd.get("allOf").is_some(), "additionalProperties makes merging unsafe: {odd}");
+        // A part whose own `allOf` stayed unmerged keeps the outer `allOf` too.
+        let d = doc(
+            "components:\n  schemas:\n    Odd: {allOf: [{type: object, additionalProperties: false}]}\n    Pup:\n      allOf:\n        - $ref: '#/components/schemas/Odd'\n        - {type: object, properties: {yap: {type: boolean}}}\n",
+        );
+        let pup = SchemaConverter::new(&d, SpecVersion::V30, Direction::Input).convert_root("/components/schemas/Pup");
+        assert_eq!(pup["allOf"][0], json!({"$ref": "#/$defs/Odd"}), "{pup}");
+    }
+
+    #[test]
+    fn shared_definitions_do_not_depend_on_where_a_cycle_was_entered() {
+        let d = doc(
+            "components:\n  schemas:\n    Base: {type: object, properties: {child: {$ref: '#/components/schemas/Dog'}}}\n    Dog:\n      allOf:\n        - $ref: '#/components/schemas/Base'\n        - {type: object, properties: {bark: {type: boolean}}}\nroots:\n  base: {$ref: '#/components/schemas/Base'}\n  dog: {$ref: '#/components/schemas/Dog'}\n",
+        );
+        let dog_after = |first: &str| {
+            let mut c = SchemaConverter::new(&d, SpecVersion::V30, Direction::Input);
+            let _ = c.tracked(|c| c.convert_at(first));
+            let _ = c.tracked(|c| c.convert_at("/roots/dog"));
+            c.definition("Dog").cloned().unwrap()
+        };
+        let dog = dog_after("/roots/base");
+        assert_eq!(dog, dog_after("/roots/dog"));
+        assert!(dog.get("allOf").is_none(), "merged once the cycle's parts are done: {dog}");
     }
 
     #[test]
