@@ -109,6 +109,16 @@ const B: f32 = 0.75;
 const DEPTH_PRIOR: f32 = 0.1;
 /// Score factor of a tool whose description says more than its title.
 const DESCRIBED_PRIOR: f32 = 1.5;
+/// Weight of a query word that follows a preposition, against 1 for the others: in "list the
+/// files in a folder of a drive" the agent wants files; the folder and the drive say where (in a
+/// tool, the path prefix rather than the resource). A query that starts with a preposition has
+/// all its words at this weight, which ranks as if none were.
+const CONTEXT_WEIGHT: f32 = 0.5;
+/// Prepositions that introduce such context.
+const PREPOSITIONS: &[&str] = &[
+    "about", "across", "among", "at", "between", "by", "for", "from", "in", "inside", "into", "of", "on", "over",
+    "per", "through", "to", "under", "via", "with", "within",
+];
 /// Weight of a term a query gets from the manifest's synonyms, against 1 for its own words: the
 /// words the agent typed still decide between tools that match a synonym.
 const SYNONYM_WEIGHT: f32 = 0.8;
@@ -345,14 +355,28 @@ impl Index {
         self
     }
 
-    /// The query's terms with their weights: its own words, then what their synonyms add.
+    /// The query's terms with their weights: its own words — those after a preposition count
+    /// as context, at [`CONTEXT_WEIGHT`] — then what their synonyms add.
     fn weighted_terms(&self, query: &str) -> Vec<(String, f32)> {
-        let own = query_terms(query);
-        let mut terms: Vec<(String, f32)> = own.iter().map(|t| (t.clone(), 1.0)).collect();
-        for term in &own {
+        let stemmer = Stemmer::create(Algorithm::English);
+        let mut own: Vec<(String, f32)> = Vec::new();
+        let mut context = false;
+        for word in query.split(|c: char| !c.is_alphanumeric() && c != '-') {
+            if PREPOSITIONS.contains(&word.to_lowercase().as_str()) {
+                context = true;
+                continue;
+            }
+            for term in tokens(&stemmer, word) {
+                if !own.iter().any(|(t, _)| *t == term) {
+                    own.push((term, if context { CONTEXT_WEIGHT } else { 1.0 }));
+                }
+            }
+        }
+        let mut terms = own.clone();
+        for (term, weight) in &own {
             for synonym in self.synonyms.get(term).into_iter().flatten() {
                 if !terms.iter().any(|(t, _)| t == synonym) {
-                    terms.push((synonym.clone(), SYNONYM_WEIGHT));
+                    terms.push((synonym.clone(), weight * SYNONYM_WEIGHT));
                 }
             }
         }
@@ -485,6 +509,11 @@ mod tests {
         assert_eq!(
             index.weighted_terms("bosses"),
             [("boss".to_owned(), 1.0), ("manag".to_owned(), 0.8), ("line".to_owned(), 0.8)]
+        );
+        assert_eq!(
+            index.weighted_terms("photo of the boss"),
+            [("photo".to_owned(), 1.0), ("boss".to_owned(), 0.5), ("manag".to_owned(), 0.4), ("line".to_owned(), 0.4)],
+            "words after a preposition are context"
         );
     }
 
