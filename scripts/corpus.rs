@@ -23,6 +23,9 @@ mod tables;
 
 /// Heading of the section `scripts/requests.py` writes at the end of the report.
 const REQUESTS_SECTION: &str = "## Request correctness (Prism)";
+/// Heading of the hand-measured section on generation cost (`cargo bench --bench generate`,
+/// issue 13), kept from the previous report: this runner measures only the largest spec.
+const COST_SECTION: &str = "## Generation cost of the largest specs";
 
 const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
@@ -90,6 +93,13 @@ fn main() {
     // The request-correctness section is written by scripts/requests.py after this run; a run
     // without that stage keeps the section of the previous one.
     let previous = std::fs::read_to_string(&options.out).unwrap_or_default();
+    if let Some(at) = previous.find(COST_SECTION) {
+        let section = &previous[at..];
+        let end = section[COST_SECTION.len()..].find("\n## ").map_or(section.len(), |i| i + COST_SECTION.len() + 1);
+        report.push('\n');
+        report.push_str(section[..end].trim_end());
+        report.push('\n');
+    }
     if let Some(at) = previous.find(REQUESTS_SECTION) {
         report.push('\n');
         report.push_str(&previous[at..]);
