@@ -18,6 +18,7 @@ use super::response::{self, UpstreamResponse};
 use super::secrets::Redactor;
 use super::trace::TraceContext;
 use super::upstream::{SendOptions, Sent};
+use super::validator::LazyValidator;
 
 /// What happened in a call, for logs and metrics.
 #[derive(Debug, Clone, Default)]
@@ -107,9 +108,12 @@ pub async fn run(
         .retry_after(seconds);
         return (fail(&mut report, failure), report);
     }
+    let input = match entry.input.get() {
+        Ok(validator) => validator,
+        Err(why) => return (fail(&mut report, faulty_schema(name, "input", why)), report),
+    };
     let instance = Value::Object(arguments);
-    let violations: Vec<String> = entry
-        .input
+    let violations: Vec<String> = input
         .iter_errors(&instance)
         .map(|e| {
             let at = e.instance_path().to_string();
@@ -262,7 +266,15 @@ fn map_response(
         ))
         .into_result(request_id);
     }
-    let mut result = response::to_result(upstream, &entry.http.method, &entry.http.path, entry.output.as_ref());
+    let output = match entry.output.as_ref().map(LazyValidator::get).transpose() {
+        Ok(output) => output,
+        Err(why) => {
+            let failure = faulty_schema(&entry.tool.name, "output", why);
+            report.class = Some(failure.class);
+            return failure.into_result(request_id);
+        }
+    };
+    let mut result = response::to_result(upstream, &entry.http.method, &entry.http.path, output);
     if upstream.status >= 400 {
         let class = ErrorClass::of_status(upstream.status);
         report.class = Some(class);
@@ -290,6 +302,18 @@ fn invalid_arguments(tool: &str, lines: &[String]) -> Failure {
         format!(
             "Invalid arguments for `{tool}`:\n{}\nFix these arguments to match the tool's input schema and call again.",
             super::echo::problems(lines).join("\n")
+        ),
+    )
+}
+
+/// The failure of a tool whose `which` schema does not compile: the table is at fault, not the
+/// caller, and no retry helps.
+fn faulty_schema(name: &str, which: &str, why: &str) -> Failure {
+    Failure::new(
+        ErrorClass::ServerFault,
+        format!(
+            "Tool `{name}` cannot run: its {which} schema in this server's tool table does not compile ({}). This is a fault of the generated server, not of the arguments; report it so the server is regenerated.",
+            super::echo::clip(why, super::echo::PROBLEM_CHARS)
         ),
     )
 }

@@ -47,22 +47,49 @@ impl Meta {
 }
 
 /// Which surface to serve: `requested` (`--surface`) or the table's, with `auto` decided by the
-/// size of the full `tools/list` against the budget. Returns the surface and the estimate.
-pub fn resolve(surface: &SurfaceDefinition, requested: Option<SurfaceMode>, tools: &[ToolEntry]) -> (bool, usize) {
-    let tokens = estimated_tokens(tools);
-    let discovery = match requested.unwrap_or(surface.mode) {
-        SurfaceMode::Tools => false,
-        SurfaceMode::Discovery => true,
-        SurfaceMode::Auto => tokens > surface.budget_tokens as usize,
-    };
-    (discovery, tokens)
+/// size of the full `tools/list` against the budget. Returns the surface and, for `auto`, the
+/// estimate (only `auto` needs it: measuring serialises every tool).
+pub fn resolve(
+    surface: &SurfaceDefinition,
+    requested: Option<SurfaceMode>,
+    tools: &[ToolEntry],
+) -> (bool, Option<usize>) {
+    match requested.unwrap_or(surface.mode) {
+        SurfaceMode::Tools => (false, None),
+        SurfaceMode::Discovery => (true, None),
+        SurfaceMode::Auto => {
+            let tokens = estimated_tokens(tools);
+            (tokens > surface.budget_tokens as usize, Some(tokens))
+        }
+    }
 }
 
 /// Tokens of the `tools/list` result listing `tools`, estimated as bytes / 4 of its JSON (the
-/// usual rule of thumb for English and JSON with BPE tokenizers; a budget, not a bill).
+/// usual rule of thumb for English and JSON with BPE tokenizers; a budget, not a bill). The JSON
+/// is counted as it is written, never held.
 pub fn estimated_tokens(tools: &[ToolEntry]) -> usize {
-    let listed: Vec<&Tool> = tools.iter().map(|t| &t.tool).collect();
-    serde_json::to_vec(&json!({ "tools": listed })).map_or(0, |bytes| bytes.len()) / 4
+    /// Counts the bytes written to it.
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    /// The `tools/list` result's shape, serialised straight from the tools.
+    #[derive(serde::Serialize)]
+    struct Listing<'a> {
+        tools: Vec<&'a Tool>,
+    }
+    let listing = Listing { tools: tools.iter().map(|t| &t.tool).collect() };
+    let mut counter = Counter(0);
+    match serde_json::to_writer(&mut counter, &listing) {
+        Ok(()) => counter.0 / 4,
+        Err(_) => 0,
+    }
 }
 
 /// The search index and the meta-tools of a server.

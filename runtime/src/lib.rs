@@ -36,6 +36,7 @@ pub mod stdio;
 pub mod trace;
 pub mod transport;
 pub mod upstream;
+pub mod validator;
 
 use std::process::ExitCode;
 

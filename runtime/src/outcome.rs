@@ -34,6 +34,9 @@ pub enum ErrorClass {
     Transport,
     /// The response was larger than the configured cap.
     ResponseTooLarge,
+    /// The tool table itself is faulty (a schema its validator cannot compile): only a
+    /// regenerated server fixes it.
+    ServerFault,
 }
 
 impl ErrorClass {
@@ -51,6 +54,7 @@ impl ErrorClass {
             Self::InvalidResponse => "invalid_response",
             Self::Transport => "transport",
             Self::ResponseTooLarge => "response_too_large",
+            Self::ServerFault => "server_fault",
         }
     }
 

@@ -23,6 +23,7 @@ use super::metrics::Metrics;
 use super::oauth::TokenCache;
 use super::secrets::Secrets;
 use super::upstream::ApiGuard;
+use super::validator::LazyValidator;
 
 /// One tool, ready to execute.
 pub struct ToolEntry {
@@ -38,10 +39,10 @@ pub struct ToolEntry {
     pub security: Vec<Vec<String>>,
     /// Scopes an inbound caller needs (HTTP with auth).
     pub scopes: Vec<String>,
-    /// Validator of the arguments (the tool's `inputSchema`).
-    pub input: jsonschema::Validator,
+    /// Validator of the arguments (the tool's `inputSchema`), compiled on first use.
+    pub input: LazyValidator,
     /// Validator of `structuredContent` (the tool's `outputSchema`), when it has one.
-    pub output: Option<jsonschema::Validator>,
+    pub output: Option<LazyValidator>,
     /// Timeouts, retries and the response cap (the tool's, else its API's).
     pub resilience: ResilienceDefinition,
     /// Whether failed attempts may be repeated (idempotent, or made so by an idempotency key).
@@ -184,17 +185,10 @@ impl Registry {
         for entry in std::mem::take(&mut definition.tools) {
             let raw = Value::Object(definition.served_tool(&entry)?);
             let tool: Tool =
-                serde_json::from_value(raw.clone()).map_err(|err| format!("invalid tool in the tool table: {err}"))?;
-            let compile = |key: &str| -> Result<Option<jsonschema::Validator>, String> {
-                raw.get(key)
-                    .map(|schema| {
-                        jsonschema::draft202012::new(schema)
-                            .map_err(|err| format!("tool `{}` has an invalid {key}: {err}", tool.name))
-                    })
-                    .transpose()
-            };
-            let input = compile("inputSchema")?.ok_or_else(|| format!("tool `{}` has no inputSchema", tool.name))?;
-            let output = compile("outputSchema")?;
+                serde_json::from_value(raw).map_err(|err| format!("invalid tool in the tool table: {err}"))?;
+            // Validators share the listed schemas (`Arc`) and compile on a tool's first call.
+            let input = LazyValidator::new(tool.input_schema.clone());
+            let output = tool.output_schema.clone().map(LazyValidator::new);
             let base_url = base_urls
                 .get(&entry.api)
                 .cloned()

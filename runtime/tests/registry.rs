@@ -28,8 +28,8 @@ fn tools_are_sorted_and_schemas_compiled() {
     assert_eq!(names, ["a_tool", "b_tool"]);
     let a = registry.get("a_tool").unwrap();
     assert_eq!(a.base_url, "https://t.example.com");
-    assert!(a.input.is_valid(&json!({"x": 1})));
-    assert!(!a.input.is_valid(&json!({"x": "one"})), "local $defs refs are resolved");
+    assert!(a.input.get().unwrap().is_valid(&json!({"x": 1})));
+    assert!(!a.input.get().unwrap().is_valid(&json!({"x": "one"})), "local $defs refs are resolved");
     assert!(registry.get("nope").is_none());
 }
 
@@ -71,13 +71,40 @@ fn shared_definitions_are_served_inside_each_tools_schemas() {
     let registry = common::registry(d.clone(), &[]).unwrap();
     let b = registry.get("b_tool").unwrap();
     assert_eq!(b.tool.input_schema["$defs"], json!({"Y": {"type": "integer"}}));
-    assert!(b.input.is_valid(&json!({"y": 1})) && !b.input.is_valid(&json!({"y": "one"})));
+    assert!(
+        b.input.get().unwrap().is_valid(&json!({"y": 1})) && !b.input.get().unwrap().is_valid(&json!({"y": "one"}))
+    );
     let output = b.output.as_ref().unwrap();
-    assert!(!output.is_valid(&json!({"r": {}})), "output definitions are served too");
+    assert!(!output.get().unwrap().is_valid(&json!({"r": {}})), "output definitions are served too");
     let a = registry.get("a_tool").unwrap();
     assert_eq!(a.tool.input_schema["$defs"], json!({"X": {"type": "integer"}}), "the tool's own copy wins");
 
     d.tools[1].defs = serde_json::from_value(json!({"input": {"table": "t:input", "names": ["Z"]}})).unwrap();
     let err = common::registry(d, &[]).err().unwrap();
     assert!(err.contains("no definition `Z`"), "{err}");
+}
+
+#[tokio::test]
+async fn a_schema_that_does_not_compile_fails_its_tool_only_and_at_call_time() {
+    use mcpgen_runtime::McpServer;
+    let definition: ServerDefinition = serde_json::from_value(json!({
+        "@generated": "test", "name": "t", "version": "1",
+        "apis": [{"id": "up", "baseUrlEnv": "UP_BASE_URL"}],
+        "tools": [
+            {"tool": {"name": "broken", "inputSchema": {"type": "object", "properties": {"x": {"type": "string", "pattern": "(unclosed"}}}},
+             "api": "up", "http": {"method": "GET", "path": "/broken"}},
+            {"tool": {"name": "fine", "inputSchema": {"type": "object"}}, "api": "up", "http": {"method": "GET", "path": "/fine"}}
+        ],
+        "environments": [{"name": "default", "apis": [{"id": "up", "baseUrl": "http://127.0.0.1:9"}]}]
+    }))
+    .unwrap();
+    let server =
+        McpServer::new(common::registry(definition, &[]).expect("the server starts: schemas compile on first use"));
+    let broken = server.call("broken", json!({"x": "a"})).await;
+    assert_eq!(broken.is_error, Some(true));
+    let text = common::text(&broken);
+    assert!(text.contains("its input schema in this server's tool table does not compile"), "{text}");
+    let meta = broken.meta.as_ref().unwrap().0["io.mcpgen/error"].clone();
+    assert_eq!(meta["class"], "server_fault");
+    assert!(server.registry().get("fine").unwrap().input.get().is_ok(), "other tools are unaffected");
 }
