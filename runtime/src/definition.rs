@@ -261,8 +261,8 @@ pub struct ToolDefinition {
     pub defs: ToolDefs,
     /// Search terms of the discovery surface (`search::Fields::document`), written when the
     /// manifest's surface may be discovery; empty: the runtime derives them at start.
-    #[serde(default, skip_serializing_if = "crate::search::Terms::is_empty")]
-    pub search: crate::search::Terms,
+    #[serde(default, skip_serializing_if = "super::search::Terms::is_empty")]
+    pub search: super::search::Terms,
 }
 
 /// Shared schema definitions: table key → definition name → schema (sorted, so output is stable).

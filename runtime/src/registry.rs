@@ -58,7 +58,7 @@ pub struct ToolEntry {
     /// The operation's tags (discovery search filters by them).
     pub tags: Vec<String>,
     /// Search terms shipped in the tool table (empty: derived when discovery starts).
-    pub search: crate::search::Terms,
+    pub search: super::search::Terms,
 }
 
 impl ToolEntry {
