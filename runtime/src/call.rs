@@ -113,13 +113,19 @@ pub async fn run(
         Err(why) => return (fail(&mut report, faulty_schema(name, "input", why)), report),
     };
     let instance = Value::Object(arguments);
-    let violations: Vec<String> = input
-        .iter_errors(&instance)
-        .map(|e| {
-            let at = e.instance_path().to_string();
-            if at.is_empty() { format!("- {e}") } else { format!("- `{at}`: {e}") }
-        })
-        .collect();
+    // `is_valid` stops at the first failure and builds no error values; the errors, with their
+    // paths, are collected only for arguments that fail.
+    let violations: Vec<String> = if input.is_valid(&instance) {
+        Vec::new()
+    } else {
+        input
+            .iter_errors(&instance)
+            .map(|e| {
+                let at = e.instance_path().to_string();
+                if at.is_empty() { format!("- {e}") } else { format!("- `{at}`: {e}") }
+            })
+            .collect()
+    };
     if !violations.is_empty() {
         return (fail(&mut report, invalid_arguments(name, &violations)), report);
     }
@@ -160,9 +166,11 @@ pub async fn run(
     report.status = Some(upstream.status);
     // Many APIs echo what they were sent (errors quoting the request, debug endpoints, tokens
     // introspected back): whatever the status, credentials never reach the client.
-    let redactor = Redactor::new(&applied.secrets);
-    if !redactor.is_empty() {
-        upstream.body = redactor.body(&upstream.body);
+    if !applied.secrets.is_empty() {
+        let redactor = Redactor::new(&applied.secrets);
+        if !redactor.is_empty() {
+            upstream.body = redactor.body(&upstream.body);
+        }
     }
     let result = map_response(entry, &upstream, sent.truncated, sent.retry_after, context.request_id, &mut report);
     (result, report)

@@ -54,6 +54,8 @@ pub fn to_result(
             }
         };
         return match output {
+            // The common case, without building error values (`iter_errors` is for mismatches).
+            Some(validator) if validator.is_valid(&value) => CallToolResult::structured(value),
             Some(validator) => {
                 let problems: Vec<String> = validator
                     .iter_errors(&value)

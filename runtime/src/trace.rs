@@ -51,11 +51,36 @@ fn parse(value: &str) -> Option<(String, String, bool)> {
 
 /// `bytes` random bytes as lower-case hex, never all zero (trace, span, request and idempotency ids).
 pub fn random_hex(bytes: usize) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    // Three to four ids per call: one buffer each, not one formatted `String` per byte.
+    let mut id = String::with_capacity(bytes * 2);
     loop {
-        let id: String = (0..bytes).map(|_| format!("{:02x}", fastrand::u8(..))).collect();
+        id.clear();
+        for _ in 0..bytes {
+            let byte = fastrand::u8(..);
+            id.push(char::from(DIGITS[usize::from(byte >> 4)]));
+            id.push(char::from(DIGITS[usize::from(byte & 0xf)]));
+        }
         // All-zero ids are invalid.
         if id.bytes().any(|b| b != b'0') {
             return id;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_ids_are_lower_case_hex_of_the_asked_length_and_continue_as_traceparents() {
+        for bytes in [1, 8, 16] {
+            let id = random_hex(bytes);
+            assert_eq!(id.len(), bytes * 2);
+            assert!(id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)), "{id}");
+        }
+        let trace = TraceContext::continue_or_start(None);
+        let next = TraceContext::continue_or_start(Some(&trace.traceparent()));
+        assert_eq!((next.trace_id, next.parent_id), (trace.trace_id, Some(trace.span_id)));
     }
 }
