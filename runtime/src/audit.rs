@@ -174,16 +174,30 @@ fn rotate(path: &Path, keep: usize) -> Result<(), String> {
 }
 
 /// `arguments` with secrets replaced: properties whose schema says `format: password` or
-/// `writeOnly`, and properties named in `fields`, at any depth.
-pub fn redact(arguments: &Value, schema: &Value, fields: &[String]) -> Value {
-    redact_at(arguments, Some(schema), schema, fields)
+/// `writeOnly`, and properties named in `fields`, at any depth. `schema` is the tool's input
+/// schema as listed (read in place: audited calls do not copy it).
+pub fn redact(arguments: &Value, schema: &Map<String, Value>, fields: &[String]) -> Value {
+    match schema.get("$ref").and_then(Value::as_str).and_then(|r| resolve_ref(schema, r)) {
+        Some(top) => redact_in(arguments, top.get("properties"), top.get("items"), schema, fields),
+        None => redact_in(arguments, schema.get("properties"), schema.get("items"), schema, fields),
+    }
 }
 
-fn redact_at(value: &Value, schema: Option<&Value>, root: &Value, fields: &[String]) -> Value {
+fn redact_at(value: &Value, schema: Option<&Value>, root: &Map<String, Value>, fields: &[String]) -> Value {
     let schema = schema.map(|s| resolve(root, s));
+    redact_in(value, schema.and_then(|s| s.get("properties")), schema.and_then(|s| s.get("items")), root, fields)
+}
+
+/// Redacts `value` whose schema has these `properties` (for an object) or `items` (an array).
+fn redact_in(
+    value: &Value,
+    properties: Option<&Value>,
+    items: Option<&Value>,
+    root: &Map<String, Value>,
+    fields: &[String],
+) -> Value {
     match value {
         Value::Object(map) => {
-            let properties = schema.and_then(|s| s.get("properties"));
             let out = map
                 .iter()
                 .map(|(key, child)| {
@@ -203,19 +217,25 @@ fn redact_at(value: &Value, schema: Option<&Value>, root: &Value, fields: &[Stri
                 .collect();
             Value::Object(out)
         }
-        Value::Array(items) => {
-            let item_schema = schema.and_then(|s| s.get("items"));
-            Value::Array(items.iter().map(|item| redact_at(item, item_schema, root, fields)).collect())
+        Value::Array(elements) => {
+            Value::Array(elements.iter().map(|item| redact_at(item, items, root, fields)).collect())
         }
         other => other.clone(),
     }
 }
 
-fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
-    match schema.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
-        Some(pointer) => root.pointer(pointer).unwrap_or(schema),
-        None => schema,
-    }
+/// The schema a local `$ref` in `schema` points to inside `root`, else `schema` itself.
+fn resolve<'a>(root: &'a Map<String, Value>, schema: &'a Value) -> &'a Value {
+    schema.get("$ref").and_then(Value::as_str).and_then(|r| resolve_ref(root, r)).unwrap_or(schema)
+}
+
+/// What the local reference `#/…` names inside the schema object `root`.
+fn resolve_ref<'a>(root: &'a Map<String, Value>, reference: &str) -> Option<&'a Value> {
+    let pointer = reference.strip_prefix("#/")?;
+    // A JSON pointer whose first token is a key of `root`, the rest a pointer below it.
+    let (first, rest) = pointer.split_once('/').unwrap_or((pointer, ""));
+    let value = root.get(&first.replace("~1", "/").replace("~0", "~"))?;
+    if rest.is_empty() { Some(value) } else { value.pointer(&format!("/{rest}")) }
 }
 
 /// SHA-256 (hex) of the arguments' JSON.

@@ -150,7 +150,6 @@ impl McpServer {
         let (result, report) = call::run(&self.registry, entry, arguments, &context).instrument(span.clone()).await;
         let elapsed = started.elapsed();
         if let (Some(audit), Some(arguments)) = (&self.registry.audit, audited) {
-            let schema = Value::Object((*entry.tool.input_schema).clone());
             let principal = caller.map_or("local", |p| p.subject.as_str());
             audit.record(&audit::Event {
                 request_id: &request_id,
@@ -165,7 +164,7 @@ impl McpServer {
                 arguments_digest: Some(audit::digest(&arguments)),
                 arguments: Some(echo::audit_arguments(&audit::redact(
                     &arguments,
-                    &schema,
+                    &entry.tool.input_schema,
                     &self.registry.audit_redact,
                 ))),
             });
