@@ -157,7 +157,9 @@ fn evaluate(corpus: &Path, set: &EvalSet) -> (Tally, Tally, Vec<String>) {
     let spec: Value = serde_json::from_str(&text).expect("the evaluation specs are JSON");
     let tools = generate(&spec, &text);
     let operations = operations(&spec);
+    let started = std::time::Instant::now();
     let index = Index::new(tools.iter().map(|t| &t.search));
+    eprintln!("{}: index of {} tools built in {:.1} ms", set.spec, tools.len(), started.elapsed().as_secs_f64() * 1e3);
     let keyed: Vec<String> = tools.iter().map(|t| format!("{} {}", t.http.method, t.http.path)).collect();
     let (mut ranked, mut baseline) = (Tally::default(), Tally::default());
     let mut missed = Vec::new();
@@ -183,9 +185,30 @@ fn evaluate(corpus: &Path, set: &EvalSet) -> (Tally, Tally, Vec<String>) {
                 task.task,
                 rank.map_or("-".into(), |r| (r + 1).to_string())
             ));
+            if std::env::var_os("RECALL_EXPLAIN").is_some() {
+                missed.push(explain(&index, &tools, &keyed, &expected, &task.task));
+            }
         }
     }
     (ranked, baseline, missed)
+}
+
+/// With `RECALL_EXPLAIN` set, what a miss looked like: the top hit's score and terms, and each
+/// expected tool's score (0 when no query term matched it) and terms.
+fn explain(
+    index: &Index,
+    tools: &[ToolDefinition],
+    keyed: &[String],
+    expected: &BTreeSet<String>,
+    query: &str,
+) -> String {
+    let describe = |doc: usize| {
+        let score = index.search(query, |d| d == doc, 1).first().map_or(0.0, |h| h.score);
+        format!("    {} {score:.2} {:?}", tools[doc].tool["name"].as_str().unwrap_or("?"), tools[doc].search.fields)
+    };
+    let mut lines: Vec<String> = index.search(query, |_| true, 1).iter().map(|h| describe(h.doc)).collect();
+    lines.extend((0..tools.len()).filter(|&d| expected.contains(&keyed[d])).map(describe));
+    lines.join("\n")
 }
 
 /// The spec's tools, generated as for a discovery server.

@@ -18,6 +18,9 @@ pub mod document;
 pub mod emit;
 pub mod init;
 pub mod ir;
+/// The discovery search's built-in API vocabulary, shared with generated servers.
+#[path = "../runtime/src/lexicon.rs"]
+pub mod lexicon;
 pub mod lint;
 pub mod lock;
 pub mod manifest;

@@ -19,6 +19,7 @@ pub mod echo;
 pub mod gate;
 pub mod inbound;
 pub mod introspection;
+pub mod lexicon;
 pub mod limits;
 pub mod meta_tools;
 pub mod metrics;

@@ -122,6 +122,11 @@ const PREPOSITIONS: &[&str] = &[
 /// Weight of a term a query gets from the manifest's synonyms, against 1 for its own words: the
 /// words the agent typed still decide between tools that match a synonym.
 const SYNONYM_WEIGHT: f32 = 0.8;
+/// Weight of a term a query gets from the built-in API vocabulary ([`super::lexicon`]): below the
+/// manifest's synonyms, which name this API's own words.
+const LEXICON_WEIGHT: f32 = 0.5;
+/// Shortest part a compound is split into: shorter ones (`in` + `voice`) split ordinary words.
+const COMPOUND_PART: usize = 3;
 
 /// What a tool is found by; every field comes from its definition.
 #[derive(Debug, Clone, Default)]
@@ -148,7 +153,9 @@ impl Fields<'_> {
         let stemmer = Stemmer::create(Algorithm::English);
         let mut fields: BTreeMap<Field, String> = BTreeMap::new();
         let mut add = |field: Field, text: &str| {
-            for term in tokens(&stemmer, text) {
+            // Path literals are identifiers, not prose: `/me` is about "me".
+            let keep_stop_words = matches!(field, Field::Resource | Field::Path);
+            for term in tokens(&stemmer, text, keep_stop_words) {
                 let terms = fields.entry(field).or_default();
                 if !terms.is_empty() {
                     terms.push(' ');
@@ -185,7 +192,8 @@ impl Fields<'_> {
 pub fn verbs(method: &str) -> &'static [&'static str] {
     match method {
         "GET" => &["get", "list", "fetch", "show", "read", "find", "retrieve"],
-        "POST" => &["create", "add", "new", "send", "submit", "post"],
+        // Not "send": `POST /me/getMailTips` sends nothing; the operations that send say so.
+        "POST" => &["create", "add", "new", "post"],
         "PUT" => &["update", "edit", "change", "set", "replace"],
         "PATCH" => &["update", "edit", "change", "set", "modify"],
         "DELETE" => &["delete", "remove", "cancel", "destroy"],
@@ -227,7 +235,7 @@ pub fn param_names(input_schema: &serde_json::Map<String, serde_json::Value>) ->
 /// and stems the rest. A hyphenated word with a short part (a prefix or particle of at most two
 /// letters) also gives its parts joined (`to-do` → `todo`, `e-mail` → `email`, `re-run` →
 /// `rerun`, `sign-in` → `signin`), the way specs often spell it; `get-user` stays two words.
-fn tokens(stemmer: &Stemmer, text: &str) -> Vec<String> {
+fn tokens(stemmer: &Stemmer, text: &str, keep_stop_words: bool) -> Vec<String> {
     let mut words: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric())
         .flat_map(split_case)
@@ -241,7 +249,7 @@ fn tokens(stemmer: &Stemmer, text: &str) -> Vec<String> {
             words.push(parts.concat().to_lowercase());
         }
     }
-    words.into_iter().filter(|w| !is_stop_word(w)).map(|w| stemmer.stem(&w).into_owned()).collect()
+    words.into_iter().filter(|w| keep_stop_words || !is_stop_word(w)).map(|w| stemmer.stem(&w).into_owned()).collect()
 }
 
 /// Whether `word` (lower case) is an English stop word.
@@ -279,13 +287,77 @@ fn split_case(word: &str) -> Vec<&str> {
 pub fn query_terms(query: &str) -> Vec<String> {
     let stemmer = Stemmer::create(Algorithm::English);
     let mut terms: Vec<String> = Vec::new();
-    for term in tokens(&stemmer, query) {
+    for term in tokens(&stemmer, query, false) {
         if !terms.contains(&term) {
             terms.push(term);
         }
     }
     terms
 }
+
+/// Lower-case stemmed words of `text`, stop words kept: how [`super::lexicon`] phrases and a
+/// query are compared ("log in", "who am I").
+fn phrase_words(stemmer: &Stemmer, text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .flat_map(split_case)
+        .map(|w| stemmer.stem(&w.to_lowercase()).into_owned())
+        .collect()
+}
+
+/// A term a query looks for.
+#[derive(Debug, Clone, PartialEq)]
+struct QueryTerm {
+    /// The stemmed term.
+    term: String,
+    /// How much a match counts (1 for the query's own words).
+    weight: f32,
+}
+
+/// Adds `term` to `terms` unless the query already looks for it.
+fn push_term(terms: &mut Vec<QueryTerm>, term: &str, weight: f32) {
+    if !terms.iter().any(|t| t.term == term) {
+        terms.push(QueryTerm { term: term.to_owned(), weight });
+    }
+}
+
+/// A rule of the built-in API vocabulary, processed for matching.
+struct LexiconRule {
+    /// The phrase's words ([`phrase_words`]).
+    phrase: Vec<String>,
+    /// The phrase's own search terms (stop words dropped, [`query_terms`]).
+    words: Vec<String>,
+    /// The terms it adds to a query containing it.
+    terms: Vec<String>,
+    /// Whether the phrase means something else than its words (its terms replace theirs).
+    idiom: bool,
+}
+
+/// Stemmed words of a lexicon expansion. Stop words are kept: `me` is the resource of
+/// `GET /me`, and path literals are indexed with theirs ([`Fields::document`]).
+fn expansion_terms(stemmer: &Stemmer, text: &str) -> Vec<String> {
+    text.split_whitespace().map(|w| stemmer.stem(&w.to_lowercase()).into_owned()).collect()
+}
+
+/// [`super::lexicon::RULES`], processed once.
+static LEXICON: LazyLock<Vec<LexiconRule>> = LazyLock::new(|| {
+    let stemmer = Stemmer::create(Algorithm::English);
+    super::lexicon::RULES
+        .iter()
+        .map(|(phrase, terms)| {
+            let (idiom, terms) = match terms.strip_prefix('=') {
+                Some(terms) => (true, terms),
+                None => (false, *terms),
+            };
+            LexiconRule {
+                phrase: phrase_words(&stemmer, phrase),
+                words: query_terms(phrase),
+                terms: expansion_terms(&stemmer, terms),
+                idiom,
+            }
+        })
+        .filter(|rule| !rule.phrase.is_empty())
+        .collect()
+});
 
 /// One ranked document.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -334,7 +406,51 @@ impl Index {
             let described = if terms.described { DESCRIBED_PRIOR } else { 1.0 };
             index.priors.push(described / (1.0 + DEPTH_PRIOR * terms.depth as f32));
         }
+        index.split_compounds();
         index
+    }
+
+    /// Makes a word the API writes as one compound of two of its own words (`worklog`,
+    /// `changelog`, `voicemail`, `webhook`) also count as each of its parts, so
+    /// "log time" and "voice mail" find them. Both parts must be terms of the index, which is
+    /// what keeps ordinary words whole: the spec itself says which words it combines.
+    fn split_compounds(&mut self) {
+        let stemmer = Stemmer::create(Algorithm::English);
+        let mut added: BTreeMap<String, BTreeMap<u32, f32>> = BTreeMap::new();
+        for (term, postings) in &self.postings {
+            let Some((left, right)) = self.compound_parts(&stemmer, term) else { continue };
+            for part in [left, right] {
+                let slots = added.entry(part).or_default();
+                for &(doc, tf) in postings {
+                    *slots.entry(doc).or_insert(0.0) += tf;
+                }
+            }
+        }
+        for (part, slots) in added {
+            let postings = self.postings.entry(part).or_default();
+            for (doc, tf) in slots {
+                match postings.binary_search_by_key(&doc, |&(d, _)| d) {
+                    Ok(at) => postings[at].1 += tf,
+                    Err(at) => postings.insert(at, (doc, tf)),
+                }
+            }
+        }
+    }
+
+    /// The index terms `term` is a compound of (the left part as its stem), if any: the split
+    /// with the shortest left part of at least [`COMPOUND_PART`] letters.
+    fn compound_parts(&self, stemmer: &Stemmer, term: &str) -> Option<(String, String)> {
+        if term.len() < 2 * COMPOUND_PART || !term.bytes().all(|b| b.is_ascii_lowercase()) {
+            return None;
+        }
+        (COMPOUND_PART..=term.len() - COMPOUND_PART).find_map(|at| {
+            let (left, right) = term.split_at(at);
+            if !self.postings.contains_key(right) {
+                return None;
+            }
+            let stem = if self.postings.contains_key(left) { left.to_owned() } else { stemmer.stem(left).into_owned() };
+            self.postings.contains_key(&stem).then(|| (stem, right.to_owned()))
+        })
     }
 
     /// Makes queries with a word of `synonyms` (word → the API's words for it) also look for
@@ -355,28 +471,44 @@ impl Index {
         self
     }
 
-    /// The query's terms with their weights: its own words — those after a preposition count
-    /// as context, at [`CONTEXT_WEIGHT`] — then what their synonyms add.
-    fn weighted_terms(&self, query: &str) -> Vec<(String, f32)> {
+    /// The query's terms: its own words — those after a preposition count as context, at
+    /// [`CONTEXT_WEIGHT`] — then what their synonyms add, then what the built-in vocabulary's
+    /// phrases found in the query add.
+    fn weighted_terms(&self, query: &str) -> Vec<QueryTerm> {
         let stemmer = Stemmer::create(Algorithm::English);
-        let mut own: Vec<(String, f32)> = Vec::new();
+        let mut own: Vec<QueryTerm> = Vec::new();
+        // Every word, stemmed, stop words kept, with its weight: what lexicon phrases match.
+        let mut sequence: Vec<(String, f32)> = Vec::new();
         let mut context = false;
         for word in query.split(|c: char| !c.is_alphanumeric() && c != '-') {
-            if PREPOSITIONS.contains(&word.to_lowercase().as_str()) {
-                context = true;
-                continue;
-            }
-            for term in tokens(&stemmer, word) {
-                if !own.iter().any(|(t, _)| *t == term) {
-                    own.push((term, if context { CONTEXT_WEIGHT } else { 1.0 }));
+            let preposition = PREPOSITIONS.contains(&word.to_lowercase().as_str());
+            context |= preposition;
+            let weight = if context { CONTEXT_WEIGHT } else { 1.0 };
+            sequence.extend(phrase_words(&stemmer, word).into_iter().map(|w| (w, weight)));
+            if !preposition {
+                for term in tokens(&stemmer, word, false) {
+                    push_term(&mut own, &term, weight);
                 }
             }
         }
         let mut terms = own.clone();
-        for (term, weight) in &own {
-            for synonym in self.synonyms.get(term).into_iter().flatten() {
-                if !terms.iter().any(|(t, _)| t == synonym) {
-                    terms.push((synonym.clone(), weight * SYNONYM_WEIGHT));
+        for own in &own {
+            for synonym in self.synonyms.get(&own.term).into_iter().flatten() {
+                push_term(&mut terms, synonym, own.weight * SYNONYM_WEIGHT);
+            }
+        }
+        let words: Vec<&str> = sequence.iter().map(|(w, _)| w.as_str()).collect();
+        for rule in LEXICON.iter() {
+            for (at, window) in words.windows(rule.phrase.len()).enumerate() {
+                if window != rule.phrase.as_slice() {
+                    continue;
+                }
+                if rule.idiom {
+                    // "logged in" is not about logs: the phrase's own words stop counting.
+                    terms.retain(|t| !rule.words.contains(&t.term));
+                }
+                for term in &rule.terms {
+                    push_term(&mut terms, term, sequence[at].1 * LEXICON_WEIGHT);
                 }
             }
         }
@@ -399,8 +531,8 @@ impl Index {
         let n = self.priors.len() as f32;
         let mut scores = vec![0.0f32; self.priors.len()];
         let mut touched = Vec::new();
-        for (term, weight) in self.weighted_terms(query) {
-            let Some(postings) = self.postings.get(&term) else { continue };
+        for term in self.weighted_terms(query) {
+            let Some(postings) = self.postings.get(&term.term) else { continue };
             // Robertson–Spärck Jones IDF, +1 inside the log so common terms never count against.
             let df = postings.len() as f32;
             let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
@@ -409,7 +541,7 @@ impl Index {
                 if *slot == 0.0 {
                     touched.push(doc as usize);
                 }
-                *slot += weight * idf * tf * (K1 + 1.0) / (tf + K1);
+                *slot += term.weight * idf * tf * (K1 + 1.0) / (tf + K1);
             }
         }
         let mut hits: Vec<Hit> = touched
@@ -502,19 +634,53 @@ mod tests {
             doc("get_manager", "GET", "/me/manager", "Returns the user's manager.", &[]),
             doc("get_photo", "GET", "/me/photo", "Returns the user's photo.", &[]),
         ];
-        assert!(Index::new(&docs).search("who is my boss", |_| true, 2).is_empty());
-        let synonyms = BTreeMap::from([("boss".to_owned(), vec!["manager".to_owned(), "line manager".to_owned()])]);
+        assert!(Index::new(&docs).search("who is my chief", |_| true, 2).is_empty());
+        let synonyms = BTreeMap::from([("chief".to_owned(), vec!["manager".to_owned(), "line manager".to_owned()])]);
         let index = Index::new(&docs).with_synonyms(&synonyms);
-        assert_eq!(index.search("who is my boss", |_| true, 2).iter().map(|h| h.doc).collect::<Vec<_>>(), [0]);
+        assert_eq!(index.search("who is my chief", |_| true, 2).iter().map(|h| h.doc).collect::<Vec<_>>(), [0]);
+        let terms = |query: &str| -> Vec<(String, f32)> {
+            index.weighted_terms(query).into_iter().map(|t| (t.term, t.weight)).collect()
+        };
+        assert_eq!(terms("chiefs"), [("chief".to_owned(), 1.0), ("manag".to_owned(), 0.8), ("line".to_owned(), 0.8)]);
         assert_eq!(
-            index.weighted_terms("bosses"),
-            [("boss".to_owned(), 1.0), ("manag".to_owned(), 0.8), ("line".to_owned(), 0.8)]
-        );
-        assert_eq!(
-            index.weighted_terms("photo of the boss"),
-            [("photo".to_owned(), 1.0), ("boss".to_owned(), 0.5), ("manag".to_owned(), 0.4), ("line".to_owned(), 0.4)],
+            terms("count of the chief"),
+            [("count".to_owned(), 1.0), ("chief".to_owned(), 0.5), ("manag".to_owned(), 0.4), ("line".to_owned(), 0.4)],
             "words after a preposition are context"
         );
+    }
+
+    #[test]
+    fn the_built_in_vocabulary_maps_how_people_ask_to_api_words() {
+        let docs = [
+            doc("get_manager", "GET", "/me/manager", "Returns the user's manager.", &[]),
+            doc("get_me", "GET", "/me", "Returns the signed-in user.", &[]),
+            doc("list_audit_logs", "GET", "/audit/logs", "Lists audit logs.", &[]),
+            doc("delete_message", "DELETE", "/me/messages/{id}", "Deletes a message.", &[]),
+            doc("get_mail_tips", "POST", "/me/getMailTips", "Returns mail tips.", &[]),
+        ];
+        let index = Index::new(&docs);
+        let best = |q: &str| index.search(q, |_| true, 1).first().map(|h| h.doc);
+        assert_eq!(best("who is my boss"), Some(0), "boss → manager");
+        assert_eq!(best("who am I logged in as"), Some(1), "an idiom: `me`, not logs");
+        assert_eq!(best("remove an email"), Some(3), "email → message; not `send` on every POST");
+        let terms: Vec<(String, f32)> =
+            index.weighted_terms("show me the boss").into_iter().map(|t| (t.term, t.weight)).collect();
+        assert!(terms.contains(&("boss".to_owned(), 1.0)) && terms.contains(&("manag".to_owned(), LEXICON_WEIGHT)));
+    }
+
+    #[test]
+    fn compounds_of_the_apis_own_words_also_count_as_their_parts() {
+        let docs = [
+            doc("add_worklog", "POST", "/issue/{id}/worklog", "Adds a worklog.", &[]),
+            doc("list_work_items", "GET", "/work/items", "Lists work items.", &[]),
+            doc("get_log", "GET", "/log", "Returns the log.", &[]),
+            doc("get_invoice", "GET", "/invoices/{id}", "Returns an invoice.", &[]),
+            doc("get_voice", "GET", "/voice", "Returns a voice.", &[]),
+        ];
+        let index = Index::new(&docs);
+        let hits = |q: &str| index.search(q, |_| true, 5).iter().map(|h| h.doc).collect::<Vec<_>>();
+        assert!(hits("log my work").contains(&0), "worklog = work + log, both the API's words");
+        assert!(!hits("voice").contains(&3), "parts shorter than three letters (in + voice) stay whole");
     }
 
     #[test]
