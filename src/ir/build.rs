@@ -534,12 +534,13 @@ impl McpHeaders<'_> {
                 ));
                 continue;
             };
-            let primitive =
-                matches!(schema.get("type").and_then(Value::as_str), Some("string" | "integer" | "number" | "boolean"));
+            // SEP-2243 allows the annotation on string, integer and boolean properties only; a
+            // 2026-07-28 client drops a tool annotated otherwise (`number` included).
+            let primitive = matches!(schema.get("type").and_then(Value::as_str), Some("string" | "integer" | "boolean"));
             if !primitive || !crate::manifest::is_header_token(&header) || !seen.insert(header.to_ascii_lowercase()) {
                 problem.message =
                     format!("argument `{arg}` of tool `{}` cannot be sent as header `Mcp-Param-{header}`", tool.name);
-                problems.push(problem.with_help("x-mcp-header needs a string, number or boolean argument and a unique header name of letters, digits and `-`"));
+                problems.push(problem.with_help("x-mcp-header needs a string, integer or boolean argument (not `number`: 2026-07-28 clients drop such a tool) and a unique header name of letters, digits and `-`"));
                 continue;
             }
             schema.insert("x-mcp-header".into(), Value::String(header));
