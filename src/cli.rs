@@ -111,9 +111,15 @@ struct DiffArgs {
 struct ValidateArgs {
     #[command(flatten)]
     inputs: InputArgs,
-    /// `warnings`: fail (exit 1) on warnings too, for CI.
-    #[arg(long, value_name = "LEVEL", value_parser = ["warnings"])]
-    deny: Option<String>,
+    /// `warnings`: fail (exit 1) on warnings too, for CI; `profiles`: make --profile findings errors.
+    #[arg(long, value_name = "LEVEL", value_parser = ["warnings", "profiles"])]
+    deny: Vec<String>,
+    /// Report what a client would reject in each tool (repeatable; rules and sources in docs/profiles.md).
+    #[arg(long = "profile", value_name = "NAME", value_enum)]
+    profiles: Vec<crate::profiles::Profile>,
+    /// With --profile: one finding per tool and rule (default: per rule, the first few tools).
+    #[arg(long, short)]
+    verbose: bool,
     /// `text`: diagnostics on stderr; `json`: one report object on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -312,18 +318,22 @@ fn run_check(args: &CheckArgs, color: bool) -> Result<(String, bool), Problems> 
 
 fn run_validate(args: &ValidateArgs, color: bool) -> Result<(String, bool), Problems> {
     let inputs = inputs_of(args.inputs.dir.as_ref(), args.inputs.manifest.as_ref(), &args.inputs.specs)?;
-    let (problems, tools, sizes) = match load(&inputs).and_then(|input| {
+    let deny = |level: &str| args.deny.iter().any(|d| d == level);
+    let options = crate::profiles::Options { verbose: args.verbose, deny: deny("profiles") };
+    let (problems, tools, sizes, portability) = match load(&inputs).and_then(|input| {
         let (ir, mut problems) = plan(&input)?;
         problems.extend(Problems(lint::lint(&input, &ir)));
+        let reports: Vec<_> = args.profiles.iter().map(|p| crate::profiles::check(&ir, *p)).collect();
+        problems.extend(Problems(crate::profiles::problems(&input, &ir, &reports, options)));
         let sizes = crate::measure(&input, &ir, &mut problems);
-        Ok((problems, ir.tools.len(), sizes))
+        Ok((problems, ir.tools.len(), sizes, reports))
     }) {
-        Ok((problems, tools, sizes)) => (problems, Some(tools), Some(sizes)),
-        Err(problems) => (problems, None, None),
+        Ok((problems, tools, sizes, reports)) => (problems, Some(tools), Some(sizes), reports),
+        Err(problems) => (problems, None, None, Vec::new()),
     };
     let errors = problems.error_count();
     let warnings = problems.0.len() - errors;
-    let deny_warnings = args.deny.is_some();
+    let deny_warnings = deny("warnings");
     let ok = errors == 0 && !(deny_warnings && warnings > 0);
     if args.format == Format::Json {
         let report: Vec<serde_json::Value> = problems
@@ -341,7 +351,8 @@ fn run_validate(args: &ValidateArgs, color: bool) -> Result<(String, bool), Prob
             .collect();
         println!(
             "{:#}",
-            serde_json::json!({"valid": ok, "errors": errors, "warnings": warnings, "tools": tools, "toolsList": sizes, "problems": report})
+            serde_json::json!({"valid": ok, "errors": errors, "warnings": warnings, "tools": tools, "toolsList": sizes,
+                "profiles": crate::profiles::to_json(&portability), "problems": report})
         );
     } else if !problems.0.is_empty() {
         eprint!("{}", problems.render(None, color));
@@ -350,6 +361,11 @@ fn run_validate(args: &ValidateArgs, color: bool) -> Result<(String, bool), Prob
         (true, Some(tools)) => format!("valid: {tools} tool(s), {warnings} warning(s)"),
         (false, _) if errors == 0 => format!("invalid: {warnings} warning(s) denied by --deny warnings"),
         _ => format!("invalid: {errors} error(s), {warnings} warning(s)"),
+    };
+    let verdict = if portability.is_empty() || args.format == Format::Json {
+        verdict
+    } else {
+        format!("{}\n{verdict}", crate::profiles::summary(&portability))
     };
     match sizes.filter(|_| args.format == Format::Text) {
         Some(sizes) => Ok((format!("{}\n{verdict}", sizes.render()), ok)),

@@ -27,6 +27,7 @@ pub mod manifest;
 /// The discovery surface's meta-tools, shared with generated servers (their listing's size).
 #[path = "../runtime/src/meta_tools.rs"]
 pub mod meta_tools;
+pub mod profiles;
 pub mod progress;
 /// Tool search terms, shared with generated servers (index and queries are processed alike).
 #[path = "../runtime/src/search.rs"]

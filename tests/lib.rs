@@ -15,5 +15,6 @@ mod e2e;
 mod e2e_auth;
 mod generate;
 mod mutate;
+mod profiles;
 mod remote;
 mod robustness;
