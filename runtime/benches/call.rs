@@ -3,18 +3,20 @@
 //! One loopback upstream answers a small JSON document. The baseline, measured in the same run,
 //! is a plain `reqwest` GET of it; then the same request made as a tool call — in process
 //! (argument validation, request building, resilience, response mapping, metrics and a log
-//! line) and through the Streamable HTTP transport with the official rmcp client — sequentially
-//! and with 16 concurrent callers. Figures are ratios to the baseline, so they compare across
+//! line) and through the Streamable HTTP transport with the official rmcp client, once per
+//! protocol era (a 2025-11-25 session, and 2026-07-28 stateless requests) — sequentially and with
+//! 16 concurrent callers. Figures are ratios to the baseline, so they compare across
 //! machines; absolute microseconds are printed for reference.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mcpgen_runtime::{McpServer, transport};
-use rmcp::ServiceExt as _;
-use rmcp::model::CallToolRequestParams;
+use rmcp::model::{CallToolRequestParams, ProtocolVersion};
+use rmcp::service::{ClientLifecycleMode, RoleClient, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::{ClientServiceExt as _, ServiceExt as _};
 use serde_json::json;
 
 // The integration tests' loopback helpers (serve, registry, HTTP options).
@@ -65,6 +67,22 @@ where
     started.elapsed() / CALLS as u32
 }
 
+type Client = Arc<RunningService<RoleClient, ()>>;
+
+/// Mean time per `get_pet` call through `client` over Streamable HTTP.
+async fn over_http(concurrency: usize, client: Client) -> Duration {
+    measure(concurrency, move |i| {
+        let client = client.clone();
+        async move {
+            let arguments = json!({"petId": i + 1}).as_object().cloned().expect("object");
+            let params = CallToolRequestParams::new("get_pet").with_arguments(arguments);
+            let result = client.call_tool(params).await.expect("call");
+            assert_eq!(result.is_error, Some(false));
+        }
+    })
+    .await
+}
+
 #[tokio::main]
 async fn main() {
     let upstream = common::serve(axum::Router::new().route(
@@ -77,10 +95,13 @@ async fn main() {
     let mcp = server(&upstream);
     let options = common::http_options();
     let endpoint = common::serve(transport::router(mcp.clone(), &options)).await;
-    let config = StreamableHttpClientTransportConfig::with_uri(format!("{endpoint}/mcp"));
-    let client = Arc::new(
-        ().serve(StreamableHttpClientTransport::with_client(reqwest::Client::new(), config)).await.expect("connect"),
-    );
+    let transport = || {
+        let config = StreamableHttpClientTransportConfig::with_uri(format!("{endpoint}/mcp"));
+        StreamableHttpClientTransport::with_client(reqwest::Client::new(), config)
+    };
+    let session: Client = Arc::new(().serve(transport()).await.expect("connect (2025-11-25)"));
+    let modern = ClientLifecycleMode::Discover { preferred_versions: vec![ProtocolVersion::V_2026_07_28] };
+    let stateless: Client = Arc::new(().serve_with_lifecycle(transport(), modern).await.expect("connect (2026-07-28)"));
 
     println!("per-call time over {CALLS} calls (ratio to a direct HTTP GET of the same upstream, same run)");
     for concurrency in [1, CONCURRENCY] {
@@ -106,27 +127,17 @@ async fn main() {
             })
             .await
         };
-        let over_http = {
-            let client = client.clone();
-            measure(concurrency, move |i| {
-                let client = client.clone();
-                async move {
-                    let arguments = json!({"petId": i + 1}).as_object().cloned().expect("object");
-                    let params = CallToolRequestParams::new("get_pet").with_arguments(arguments);
-                    let result = client.call_tool(params).await.expect("call");
-                    assert_eq!(result.is_error, Some(false));
-                }
-            })
-            .await
-        };
+        let session_http = over_http(concurrency, session.clone()).await;
+        let stateless_http = over_http(concurrency, stateless.clone()).await;
         println!("  {concurrency:>2} caller(s):");
         for (what, took) in [
             ("direct GET (baseline)", direct),
             ("tool call in process", in_process),
-            ("tool call over MCP HTTP", over_http),
+            ("over HTTP, 2025-11-25 session", session_http),
+            ("over HTTP, 2026-07-28", stateless_http),
         ] {
             let ratio = took.as_secs_f64() / direct.as_secs_f64();
-            println!("    {what:<26} {:>8.1} µs   {ratio:>5.2}×", took.as_secs_f64() * 1e6);
+            println!("    {what:<30} {:>8.1} µs   {ratio:>5.2}×", took.as_secs_f64() * 1e6);
         }
     }
 }
