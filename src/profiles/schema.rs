@@ -10,6 +10,9 @@ use serde_json::{Map, Value};
 use super::Finding;
 use super::rules::*;
 use crate::source_map::escape_token;
+// Keywords whose value is one schema: the converter's list (booleans there are keyword values,
+// e.g. `additionalProperties: false`, and are not walked).
+use crate::spec::schema::SUBSCHEMA as SCHEMA_ONE;
 
 /// One schema in the tree: where it is and how many objects enclose it.
 struct Node<'a> {
@@ -21,20 +24,6 @@ struct Node<'a> {
 
 /// Keywords whose value is a map of name → schema.
 const SCHEMA_MAPS: &[&str] = &["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"];
-/// Keywords whose value is one schema (booleans there are keyword values, e.g. `additionalProperties: false`).
-const SCHEMA_ONE: &[&str] = &[
-    "additionalProperties",
-    "items",
-    "additionalItems",
-    "not",
-    "if",
-    "then",
-    "else",
-    "contains",
-    "propertyNames",
-    "unevaluatedProperties",
-    "unevaluatedItems",
-];
 /// Keywords whose value is a list of schemas (`items` in its draft-4 tuple form too).
 const SCHEMA_LISTS: &[&str] = &["anyOf", "oneOf", "allOf", "prefixItems", "items"];
 

@@ -27,7 +27,7 @@ pub enum Direction {
 }
 
 /// Keywords whose value is one schema.
-const SUBSCHEMA: &[&str] = &[
+pub(crate) const SUBSCHEMA: &[&str] = &[
     "items",
     "additionalProperties",
     "not",
