@@ -536,7 +536,8 @@ impl McpHeaders<'_> {
             };
             // SEP-2243 allows the annotation on string, integer and boolean properties only; a
             // 2026-07-28 client drops a tool annotated otherwise (`number` included).
-            let primitive = matches!(schema.get("type").and_then(Value::as_str), Some("string" | "integer" | "boolean"));
+            let primitive =
+                matches!(schema.get("type").and_then(Value::as_str), Some("string" | "integer" | "boolean"));
             if !primitive || !crate::manifest::is_header_token(&header) || !seen.insert(header.to_ascii_lowercase()) {
                 problem.message =
                     format!("argument `{arg}` of tool `{}` cannot be sent as header `Mcp-Param-{header}`", tool.name);
