@@ -554,10 +554,27 @@ fn run_generate(args: &GenerateArgs) -> Result<String, Problems> {
     let inputs = inputs_of(args.dir.as_ref(), args.manifest.as_ref(), &args.specs)?;
     let progress = crate::progress::Progress::start(args.quiet);
     progress.stage("reading the spec(s) and manifest");
-    let input = load(&inputs)?;
-    let operations: usize = input.specs.iter().map(|(_, spec)| spec.api.paths.paths.len()).sum();
+    let mut input = load(&inputs)?;
+    let operations: usize = input.specs.iter().map(|(_, spec)| spec.path_count()).sum();
     progress.stage(format!("building tools from {operations} path(s)"));
-    let (tree, lock, sizes, warnings) = crate::generate_measured(&input)?;
+    // `generate_measured`, with the specs freed once the IR is built: emitting reads only the IR
+    // (located problems hold their own copy of the source text), and keeping the parsed specs
+    // through it was a third of Microsoft Graph beta's peak memory (issue 13).
+    let (ir, mut warnings) = plan(&input)?;
+    let sizes = crate::measure(&input, &ir, &mut warnings);
+    if warnings.has_errors() {
+        return Err(warnings);
+    }
+    drop(std::mem::take(&mut input.specs));
+    let tree = match crate::emit::emit(&ir) {
+        Ok(tree) => tree,
+        Err(problem) => {
+            warnings.push(problem);
+            return Err(warnings);
+        }
+    };
+    let lock = crate::lock::Lock::of(&ir);
+    drop(ir);
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from(&input.manifest.server.name));
     progress.stage(format!("writing {} file(s) to {}", tree.len(), out.display()));
     let report = write::write_tree(&out, &tree, args.force).map_err(|p| Problems(vec![p]))?;

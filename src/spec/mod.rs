@@ -11,10 +11,11 @@ pub mod operations;
 pub mod paths;
 pub mod schema;
 pub mod security;
+mod structure;
 pub mod swagger2;
 
-use openapiv3::OpenAPI;
-use serde_json::{Map, Value};
+use openapiv3::{OpenAPI, PathItem, ReferenceOr};
+use serde_json::Value;
 
 use crate::diagnostics::Problem;
 use crate::document::Document;
@@ -39,11 +40,10 @@ pub struct Spec {
     pub doc: Document,
     /// The dialect.
     pub version: SpecVersion,
-    /// The structure, with schemas replaced by `mcpgen-schema:<pointer>` references.
+    /// The structure, with schemas replaced by `mcpgen-schema:<pointer>` references, except the
+    /// items of `paths` (its extensions are there): those are read one at a time by
+    /// [`Spec::path_items`], since holding all of them was most of a large spec's memory.
     pub api: OpenAPI,
-    /// The same structure as a value, for references to places `openapiv3` does not model as
-    /// reusable (e.g. another operation's parameter).
-    pub structure: Value,
 }
 
 impl Spec {
@@ -56,36 +56,16 @@ impl Spec {
             doc
         };
         let version = detect_version(&doc)?;
-        let mut structural = structure_of(&doc.value, "", false);
-        let without_responses = operations_without_responses(&structural);
-        match (version, without_responses.first()) {
-            (SpecVersion::V30, Some(pointer)) => {
-                return Err(doc.at_key(
-                    pointer,
-                    Problem::error("mcpgen::spec::structure", "this operation has no `responses`, which OpenAPI 3.0 requires")
-                        .with_help("add `responses:` with at least one status (e.g. `\"200\": {description: OK}`), or declare `openapi: 3.1.0`, where it is optional"),
-                    "no `responses`",
-                ));
-            }
-            // 3.1 makes `responses` optional; the structural model wants it (none: no output schema).
-            _ => without_responses.iter().for_each(|pointer| {
-                if let Some(Value::Object(operation)) = structural.pointer_mut(pointer) {
-                    operation.insert("responses".into(), Value::Object(Map::new()));
-                }
-            }),
+        // 3.1 makes `responses` optional; the structural view adds an empty one (no output schema).
+        if let (SpecVersion::V30, Some(pointer)) = (version, operations_without_responses(&doc.value).first()) {
+            return Err(doc.at_key(
+                pointer,
+                Problem::error("mcpgen::spec::structure", "this operation has no `responses`, which OpenAPI 3.0 requires")
+                    .with_help("add `responses:` with at least one status (e.g. `\"200\": {description: OK}`), or declare `openapi: 3.1.0`, where it is optional"),
+                "no `responses`",
+            ));
         }
-        if let Value::Object(root) = &mut structural {
-            // 3.1 makes `paths` optional; the structural model wants it.
-            root.entry("paths").or_insert_with(|| Value::Object(Map::new()));
-            // Security schemes are read from the document by `security` (3.1's `mutualTLS` is
-            // unknown to the 3.0 structural model and would reject the whole document).
-            if let Some(Value::Object(components)) = root.get_mut("components") {
-                components.remove("securitySchemes");
-            }
-        }
-        let api: OpenAPI = serde_path_to_error::deserialize(&structural).map_err(|err| {
-            let pointer = pointer_of_error_path(err.path());
-            let inner = err.into_inner().to_string();
+        let api = parse_structure(&doc.value).map_err(|(pointer, inner)| {
             doc.at_key(
                 &pointer,
                 Problem::error("mcpgen::spec::structure", format!("invalid OpenAPI document: {inner}"))
@@ -93,8 +73,64 @@ impl Spec {
                 "here",
             )
         })?;
-        Ok(Self { doc, version, api, structure: structural })
+        Ok(Self { doc, version, api })
     }
+
+    /// The items of `paths` in document order (extension keys are not paths), each parsed into
+    /// the structural model when the iterator reaches it; `None` for one that is not a path item.
+    pub fn path_items(&self) -> impl Iterator<Item = (&String, Option<ReferenceOr<PathItem>>)> {
+        let items = self.doc.get("/paths").and_then(Value::as_object).into_iter().flatten();
+        items.filter(|(key, _)| !key.starts_with("x-")).map(|(key, raw)| {
+            // A path (leading `/`) was checked while loading; another key is not a path for
+            // `openapiv3`, and is read so that it is reported.
+            let view = structure::of(raw, &format!("/paths/{}", escape_token(key)), false);
+            (key, structure::path_item(view).ok())
+        })
+    }
+
+    /// How many paths the document has.
+    pub fn path_count(&self) -> usize {
+        self.doc
+            .get("/paths")
+            .and_then(Value::as_object)
+            .map_or(0, |items| items.keys().filter(|k| k.starts_with('/')).count())
+    }
+
+    /// The structural view of the node at `pointer`, for references to places `openapiv3` does
+    /// not model as reusable (e.g. another operation's parameter).
+    pub fn structure_at(&self, pointer: &str) -> Option<Value> {
+        structure::at(&self.doc.value, pointer)
+    }
+}
+
+/// Parses the structural view of `root`: everything but the path items at once, then each path
+/// item alone. The error is the one parsing the whole view would give first: that of a part
+/// before `paths` in document order, else that of the first path item that fails, else the rest's
+/// (one at the end, such as a missing `info`). `(pointer, message)`.
+fn parse_structure(root: &Value) -> Result<OpenAPI, (String, String)> {
+    let rest = serde_path_to_error::deserialize::<_, OpenAPI>(structure::without_path_items(root))
+        .map_err(|err| (pointer_of_error_path(err.path()), err.into_inner().to_string()));
+    let keys: Vec<&String> = root.as_object().map(|o| o.keys().collect()).unwrap_or_default();
+    let position = |key: &str| keys.iter().position(|k| k.as_str() == key);
+    let before_paths = |pointer: &str| {
+        let first = pointer.split('/').nth(1).map(|t| t.replace("~1", "/").replace("~0", "~"));
+        match (first.and_then(|key| position(&key)), position("paths")) {
+            (Some(at), Some(paths)) => at < paths,
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    };
+    if let Err((pointer, _)) = &rest
+        && before_paths(pointer)
+    {
+        return rest;
+    }
+    let items = root.get("paths").and_then(Value::as_object).into_iter().flatten();
+    for (key, item) in items.filter(|(key, _)| key.starts_with('/')) {
+        let view = structure::of(item, &format!("/paths/{}", escape_token(key)), false);
+        structure::path_item(view).map_err(|err| ("/paths".to_owned(), err.to_string()))?;
+    }
+    rest
 }
 
 /// Pointers of the operations (under `paths`, `webhooks` and `components.pathItems`) that have no
@@ -145,83 +181,6 @@ fn detect_version(doc: &Document) -> Result<SpecVersion, Problem> {
     }
 }
 
-/// Objects whose keys are names chosen by the API author, not OpenAPI field names.
-const NAME_MAPS: &[&str] = &[
-    "paths",
-    "webhooks",
-    "responses",
-    "parameters",
-    "requestBodies",
-    "headers",
-    "content",
-    "encoding",
-    "securitySchemes",
-    "links",
-    "callbacks",
-    "pathItems",
-    "examples",
-    "variables",
-];
-
-/// A copy of `value` with every schema object replaced by `{"$ref": "mcpgen-schema:<pointer>"}`, so
-/// the structural parser never sees schema syntax (which differs between 3.0 and 3.1). Built
-/// while copying rather than by cloning the whole document first: schemas are most of a large
-/// spec, and a full clone was the peak of loading Microsoft Graph beta (issue 13).
-fn structure_of(value: &Value, pointer: &str, name_map: bool) -> Value {
-    match value {
-        Value::Object(object) => {
-            let mut out = Map::with_capacity(object.len());
-            for (key, child) in object {
-                let child_pointer = format!("{pointer}/{}", escape_token(key));
-                let copy = if name_map {
-                    // Under a name map, `parameters` of a path item is an array, others are objects.
-                    structure_of(child, &child_pointer, false)
-                } else if key == bundle::BUNDLE_KEY && pointer.is_empty() {
-                    // Files bundled from relative references: each is walked like a document.
-                    structure_of(child, &child_pointer, true)
-                } else if key == "callbacks" {
-                    // Callbacks describe requests the API makes, never tools: not parsed at all, so a
-                    // malformed one cannot reject an otherwise valid spec.
-                    Value::Object(Map::new())
-                } else if key.starts_with("x-") || key == "example" || key == "examples" {
-                    // Vendor extensions and examples are free-form; leave them alone.
-                    child.clone()
-                } else if key == "schema" && child.is_object() {
-                    schema_ref(&child_pointer)
-                } else if let (true, Value::Object(schemas)) =
-                    (key == "schemas" && pointer.ends_with("/components"), child)
-                {
-                    let refs = schemas
-                        .keys()
-                        .map(|name| (name.clone(), schema_ref(&format!("{child_pointer}/{}", escape_token(name)))));
-                    Value::Object(refs.collect())
-                } else if key == "schemas" && pointer.ends_with("/components") {
-                    child.clone()
-                } else {
-                    let is_map = NAME_MAPS.contains(&key.as_str()) && child.is_object();
-                    structure_of(child, &child_pointer, is_map)
-                };
-                out.insert(key.clone(), copy);
-            }
-            Value::Object(out)
-        }
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .enumerate()
-                .map(|(index, item)| structure_of(item, &format!("{pointer}/{index}"), false))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
-}
-
-fn schema_ref(pointer: &str) -> Value {
-    let mut object = Map::new();
-    object.insert("$ref".into(), Value::String(format!("{SCHEMA_POINTER_PREFIX}{pointer}")));
-    Value::Object(object)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,7 +196,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.version, SpecVersion::V31);
-        let op = s.api.paths.paths["/a"].as_item().unwrap().get.as_ref().unwrap();
+        let item = s.path_items().find(|(key, _)| *key == "/a").and_then(|(_, item)| item).unwrap();
+        let op = item.as_item().unwrap().get.as_ref().unwrap();
         let param = op.parameters[0].as_item().unwrap().parameter_data_ref();
         match &param.format {
             openapiv3::ParameterSchemaOrContent::Schema(openapiv3::ReferenceOr::Reference { reference }) => {
@@ -263,7 +223,8 @@ mod tests {
     fn responses_are_optional_in_3_1_and_a_located_error_in_3_0() {
         let body = "info: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      operationId: a\nwebhooks:\n  w: {post: {}}\n";
         let s = spec(&format!("openapi: 3.1.0\n{body}")).unwrap();
-        let op = s.api.paths.paths["/a"].as_item().unwrap().get.as_ref().unwrap();
+        let item = s.path_items().find(|(key, _)| *key == "/a").and_then(|(_, item)| item).unwrap();
+        let op = item.as_item().unwrap().get.as_ref().unwrap();
         assert!(op.responses.responses.is_empty());
         let err = spec(&format!("openapi: 3.0.3\n{body}")).unwrap_err();
         assert!(err.message.contains("no `responses`, which OpenAPI 3.0 requires"), "{}", err.message);
@@ -277,6 +238,22 @@ mod tests {
         assert_eq!(err.code, "mcpgen::spec::structure");
         assert!(err.message.contains("nowhere"), "{}", err.message);
         assert!(err.position().unwrap().starts_with("t.yaml:"), "{:?}", err.position());
+    }
+
+    #[test]
+    fn the_first_structural_error_in_document_order_is_reported() {
+        // Path items are parsed one at a time, apart from the rest: the error must still be the
+        // one parsing the whole document reports (a part before `paths`, else a path item, else
+        // what is only found at the end, such as a missing field).
+        let bad_path = "paths:\n  /a:\n    get:\n      parameters: [{name: q, in: bogus}]\n      responses: {}\n";
+        let bad_component = "components:\n  parameters:\n    p: {name: q, in: nowhere}\n";
+        let info = "info: {title: t, version: '1'}\n";
+        let message = |text: String| spec(&text).unwrap_err().message;
+        assert!(message(format!("openapi: 3.0.3\n{info}{bad_component}{bad_path}")).contains("`nowhere`"));
+        assert!(message(format!("openapi: 3.0.3\n{info}{bad_path}{bad_component}")).contains("`bogus`"));
+        assert!(message(format!("openapi: 3.0.3\n{bad_path}")).contains("`bogus`"));
+        let good_path = "paths:\n  /a:\n    get: {responses: {}}\n";
+        assert!(message(format!("openapi: 3.0.3\n{good_path}")).contains("missing field `info`"));
     }
 
     #[test]

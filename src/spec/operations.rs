@@ -123,25 +123,18 @@ pub fn operations(spec: &Spec) -> (Vec<SpecOperation>, Vec<Problem>) {
     let mut problems = Vec::new();
     // Keys come from the raw document: the structural parser drops keys that do not start with `/`,
     // and an operation must never disappear without a diagnostic.
-    let raw_paths = spec.structure.get("paths").and_then(Value::as_object);
-    for (path, raw_item) in raw_paths.into_iter().flatten().filter(|(key, _)| !key.starts_with("x-")) {
+    for (path, entry) in spec.path_items() {
         let key_at = format!("/paths/{}", escape_token(path));
         let path_problems: Vec<Problem> =
             paths::check(path).into_iter().map(|p| spec.doc.at_key(&key_at, p, "path key")).collect();
         let path_is_refused = path_problems.iter().any(Problem::is_error);
-        let entry = match spec.api.paths.paths.get(path) {
-            Some(entry) => Cow::Borrowed(entry),
-            None => match serde_json::from_value::<ReferenceOr<PathItem>>(raw_item.clone()) {
-                Ok(item) => Cow::Owned(item),
-                Err(_) => {
-                    // Not a path item either: nothing to expose, but the key is still wrong.
-                    problems.extend(path_problems);
-                    continue;
-                }
-            },
+        let Some(entry) = entry else {
+            // Not a path item either: nothing to expose, but the key is still wrong.
+            problems.extend(path_problems);
+            continue;
         };
         // A path item may be a reference (3.1 `components/pathItems`, or another path's item).
-        let (item, item_pointer): (Cow<'_, PathItem>, String) = match entry.as_ref() {
+        let (item, item_pointer): (Cow<'_, PathItem>, String) = match &entry {
             ReferenceOr::Item(item) => (Cow::Borrowed(item), key_at.clone()),
             ReferenceOr::Reference { reference } => {
                 let mut target = reference.strip_prefix('#').map(percent_decode);
@@ -149,18 +142,17 @@ pub fn operations(spec: &Spec) -> (Vec<SpecOperation>, Vec<Problem>) {
                 for _ in 0..8 {
                     let next = target
                         .as_deref()
-                        .and_then(|p| spec.structure.pointer(p))
-                        .and_then(|v| v.get("$ref"))
-                        .and_then(Value::as_str);
-                    match next.and_then(|r| r.strip_prefix('#')) {
+                        .and_then(|p| spec.structure_at(p))
+                        .and_then(|mut v| v.get_mut("$ref").map(Value::take));
+                    match next.as_ref().and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
                         Some(fragment) => target = Some(percent_decode(fragment)),
                         None => break,
                     }
                 }
                 let resolved = target
                     .as_deref()
-                    .and_then(|p| spec.structure.pointer(p))
-                    .and_then(|v| serde_json::from_value::<PathItem>(v.clone()).ok());
+                    .and_then(|p| spec.structure_at(p))
+                    .and_then(|v| serde_json::from_value::<PathItem>(v).ok());
                 match (resolved, target) {
                     (Some(item), Some(target)) => (Cow::Owned(item), target),
                     _ => {
@@ -431,7 +423,12 @@ impl Reader<'_> {
         if self.spec.version != super::SpecVersion::V31 {
             return None; // 3.0 ignores properties next to `$ref`
         }
-        let node = self.spec.structure.pointer(at)?;
+        // The view is built only when the document has both (3.1 specs with such siblings): read
+        // for every parameter, building it each time would cost more than the rest of the read.
+        let raw = self.spec.doc.get(at)?;
+        raw.get("$ref")?;
+        raw.get("description")?;
+        let node = self.spec.structure_at(at)?;
         node.get("$ref")?;
         let description = node.get("description")?.as_str()?.trim();
         (!description.is_empty()).then(|| description.to_owned())
@@ -486,8 +483,8 @@ impl Reader<'_> {
                 None => reference
                     .strip_prefix('#')
                     .map(percent_decode)
-                    .and_then(|pointer| self.spec.structure.pointer(&pointer))
-                    .and_then(|value| serde_json::from_value::<ReferenceOr<T>>(value.clone()).ok())
+                    .and_then(|pointer| self.spec.structure_at(&pointer))
+                    .and_then(|value| serde_json::from_value::<ReferenceOr<T>>(value).ok())
                     .map(Cow::Owned),
             };
             match next {
