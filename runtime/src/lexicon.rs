@@ -7,7 +7,7 @@
 //! lowered recall on every set; these rules are narrow: each maps a word or phrase of everyday or
 //! business English to the few words APIs use for the same thing, across products (mail, files,
 //! people, calendars, payments, tickets, code hosting, devices). An expansion only matters when
-//! the API uses the word, and it counts less than the query's own words ([`super::search`]), so
+//! the API uses the word, and it counts less than the query's own words (`search`), so
 //! a rule cannot outrank what the agent actually typed. A manifest's `search_synonyms` add the
 //! words of one API on top.
 //!
