@@ -18,7 +18,6 @@ use super::response::{self, UpstreamResponse};
 use super::secrets::Redactor;
 use super::trace::TraceContext;
 use super::upstream::{SendOptions, Sent};
-use super::validator::LazyValidator;
 
 /// What happened in a call, for logs and metrics.
 #[derive(Debug, Clone, Default)]
@@ -59,7 +58,7 @@ pub async fn run(
         report.class = Some(failure.class);
         failure.into_result(context.request_id)
     };
-    let name = &entry.tool.name;
+    let name = &entry.name;
     let today = super::registry::today();
     if entry.is_retired(today) {
         let deprecation = entry.deprecation.clone();
@@ -108,7 +107,7 @@ pub async fn run(
         .retry_after(seconds);
         return (fail(&mut report, failure), report);
     }
-    let input = match entry.input.get() {
+    let input = match entry.input_validator() {
         Ok(validator) => validator,
         Err(why) => return (fail(&mut report, faulty_schema(name, "input", why)), report),
     };
@@ -266,7 +265,7 @@ fn map_response(
 ) -> CallToolResult {
     let cap = entry.resilience.max_response_bytes;
     // A cut error body still makes a useful excerpt; a cut success cannot match an output schema.
-    if truncated && upstream.status < 400 && entry.output.is_some() {
+    if truncated && upstream.status < 400 && entry.has_output_schema() {
         report.class = Some(ErrorClass::ResponseTooLarge);
         return Failure::new(ErrorClass::ResponseTooLarge, format!(
             "The upstream response to {} {} is larger than this server's {cap}-byte limit, so it cannot be returned whole. Narrow the request (filters, smaller pages) and call again.",
@@ -274,10 +273,10 @@ fn map_response(
         ))
         .into_result(request_id);
     }
-    let output = match entry.output.as_ref().map(LazyValidator::get).transpose() {
+    let output = match entry.output_validator().transpose() {
         Ok(output) => output,
         Err(why) => {
-            let failure = faulty_schema(&entry.tool.name, "output", why);
+            let failure = faulty_schema(&entry.name, "output", why);
             report.class = Some(failure.class);
             return failure.into_result(request_id);
         }

@@ -48,7 +48,10 @@ pub struct Options {
 }
 
 /// Parses `args` (including the program name) for the server described by `definition`.
-pub fn parse(definition: &ServerDefinition, args: impl IntoIterator<Item = OsString>) -> Result<Options, clap::Error> {
+pub fn parse<T>(
+    definition: &ServerDefinition<T>,
+    args: impl IntoIterator<Item = OsString>,
+) -> Result<Options, clap::Error> {
     let about = definition.title.clone().unwrap_or_else(|| definition.name.clone());
     let shown_env = definition
         .environments
@@ -184,7 +187,7 @@ pub fn parse(definition: &ServerDefinition, args: impl IntoIterator<Item = OsStr
 /// `--toolset`: serve a named subset of the tools. Names are checked when the registry is built
 /// (exit 1 with the known ones), not by clap, so the message is the same from the flag and the
 /// environment variable.
-fn toolset_arg(definition: &ServerDefinition) -> Arg {
+fn toolset_arg<T>(definition: &ServerDefinition<T>) -> Arg {
     let known = if definition.toolsets.is_empty() { "none".to_owned() } else { definition.toolsets.join(", ") };
     Arg::new("toolset")
         .long("toolset")
@@ -197,7 +200,7 @@ fn toolset_arg(definition: &ServerDefinition) -> Arg {
 }
 
 /// `--surface`: what `tools/list` offers (see `docs/surfaces.md`).
-fn surface_arg(definition: &ServerDefinition) -> Arg {
+fn surface_arg<T>(definition: &ServerDefinition<T>) -> Arg {
     let default = match definition.surface.mode {
         SurfaceMode::Tools => "tools",
         SurfaceMode::Discovery => "discovery",

@@ -6,10 +6,13 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The whole generated server: identity, upstream APIs and the tool table.
+/// The whole generated server: identity, upstream APIs and the tool table. `T` is how each tool's
+/// MCP object is held: a JSON object tree ([`ToolJson`], the generator and tests), or its raw
+/// text, which the runtime parses a tool at a time at start-up so the table is never a tree
+/// all at once (issue 13, item 3: idle memory follows the start-up peak).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ServerDefinition {
+pub struct ServerDefinition<T = ToolJson> {
     /// Marker saying the file is generated; never read for behaviour.
     #[serde(rename = "@generated")]
     pub generated: String,
@@ -26,7 +29,7 @@ pub struct ServerDefinition {
     /// Upstream HTTP APIs, sorted by `id`.
     pub apis: Vec<ApiDefinition>,
     /// Tools, sorted by name; names are unique.
-    pub tools: Vec<ToolDefinition>,
+    pub tools: Vec<ToolDefinition<T>>,
     /// The shared `$defs` of every tool schema, converted once per spec and direction: table key
     /// (`{api}:input`, `{api}:output`, `{api}:output-compact`) → definition name → JSON Schema.
     /// Tools name what they take ([`ToolDefinition::defs`]); see [`ServerDefinition::served_tool`].
@@ -214,13 +217,16 @@ pub struct RateLimitDefinition {
     pub burst: u32,
 }
 
+/// A tool's MCP object as a JSON object tree.
+pub type ToolJson = serde_json::Map<String, serde_json::Value>;
+
 /// One MCP tool and the HTTP operation it runs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ToolDefinition {
+pub struct ToolDefinition<T = ToolJson> {
     /// The MCP tool exactly as listed to clients (`name`, `title`, `description`, `inputSchema`,
     /// `outputSchema`, `annotations`), in MCP wire JSON.
-    pub tool: serde_json::Map<String, serde_json::Value>,
+    pub tool: T,
     /// Which [`ApiDefinition`] the operation belongs to.
     pub api: String,
     /// How tool arguments become an HTTP request.
@@ -299,15 +305,20 @@ pub struct DefRefs {
 impl ServerDefinition {
     /// The tool in MCP wire format as clients get it: self-contained schemas whose `$defs` hold
     /// the shared definitions they name (after any the tool carries itself), sorted by name.
-    pub fn served_tool(&self, tool: &ToolDefinition) -> Result<serde_json::Map<String, serde_json::Value>, String> {
-        let mut out = tool.tool.clone();
-        for (key, refs) in [("inputSchema", &tool.defs.input), ("outputSchema", &tool.defs.output)] {
-            if let (Some(refs), Some(schema)) = (refs, out.get_mut(key)) {
-                with_defs(schema, refs, &self.definitions)?;
-            }
-        }
-        Ok(out)
+    pub fn served_tool(&self, tool: &ToolDefinition) -> Result<ToolJson, String> {
+        assemble(tool.tool.clone(), &tool.defs, &self.definitions)
     }
+}
+
+/// [`ServerDefinition::served_tool`] of a tool object taken out of its definition, with the
+/// definition tables `tables` (those the tool names suffice).
+pub fn assemble(mut tool: ToolJson, defs: &ToolDefs, tables: &Definitions) -> Result<ToolJson, String> {
+    for (key, refs) in [("inputSchema", &defs.input), ("outputSchema", &defs.output)] {
+        if let (Some(refs), Some(schema)) = (refs, tool.get_mut(key)) {
+            with_defs(schema, refs, tables)?;
+        }
+    }
+    Ok(tool)
 }
 
 /// Adds the definitions `refs` names to `schema`'s `$defs` (kept last, sorted by name). An

@@ -65,31 +65,12 @@ pub fn resolve(
 }
 
 /// Tokens of the `tools/list` result listing `tools`, estimated as bytes / 4 of its JSON (the
-/// usual rule of thumb for English and JSON with BPE tokenizers; a budget, not a bill). The JSON
-/// is counted as it is written, never held.
+/// usual rule of thumb for English and JSON with BPE tokenizers; a budget, not a bill): the
+/// length of `{"tools":[…]}` from each tool's listed JSON, never assembled.
 pub fn estimated_tokens(tools: &[ToolEntry]) -> usize {
-    /// Counts the bytes written to it.
-    struct Counter(usize);
-    impl std::io::Write for Counter {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0 += bytes.len();
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    /// The `tools/list` result's shape, serialised straight from the tools.
-    #[derive(serde::Serialize)]
-    struct Listing<'a> {
-        tools: Vec<&'a Tool>,
-    }
-    let listing = Listing { tools: tools.iter().map(|t| &t.tool).collect() };
-    let mut counter = Counter(0);
-    match serde_json::to_writer(&mut counter, &listing) {
-        Ok(()) => counter.0 / 4,
-        Err(_) => 0,
-    }
+    let listed: usize = tools.iter().map(|t| t.listed(false).len()).sum();
+    let separators = tools.len().saturating_sub(1);
+    (r#"{"tools":[]}"#.len() + listed + separators) / 4
 }
 
 /// The search index and the meta-tools of a server.
@@ -108,7 +89,9 @@ impl Discovery {
             .iter()
             .map(|entry| {
                 if entry.search.is_empty() {
-                    Cow::Owned(fields(entry).document())
+                    // Parsed for the moment it takes: the typed tools are not kept for this.
+                    let tool: Tool = serde_json::from_str(entry.listed(false)).unwrap_or_default();
+                    Cow::Owned(fields(entry, &tool).document())
                 } else {
                     Cow::Borrowed(&entry.search)
                 }
@@ -168,7 +151,7 @@ impl Discovery {
             self.index.search(query, keep, usize::MAX).into_iter().map(|hit| hit.doc).collect()
         };
         // An agent that already knows a name (from an earlier session) gets that tool first.
-        if let Some(exact) = tools.iter().position(|t| t.tool.name == query.trim())
+        if let Some(exact) = tools.iter().position(|t| t.name == query.trim())
             && keep(exact)
         {
             found.retain(|&doc| doc != exact);
@@ -202,7 +185,8 @@ impl Discovery {
         for name in names {
             match registry.get(name).filter(|entry| registry.allows(entry, caller, today)) {
                 Some(entry) if !described.iter().any(|d: &Value| d["name"] == name) => {
-                    described.push(serde_json::to_value(&entry.tool).unwrap_or(Value::Null));
+                    // The listed JSON read as a tree: the same value as the typed tool's.
+                    described.push(serde_json::from_str(entry.listed(false)).unwrap_or(Value::Null));
                 }
                 Some(_) => {}
                 None => unknown.push(Value::String(echo::clip(name, echo::NAME_CHARS).into_owned())),
@@ -261,16 +245,25 @@ fn invalid(tool: &str, why: &str) -> CallToolResult {
     Failure::new(ErrorClass::InvalidArguments, format!("Invalid arguments for `{tool}`: {why}.")).into_result("-")
 }
 
+/// The texts of a listed tool a search result shows (its schemas are skipped, not built).
+#[derive(serde::Deserialize)]
+struct Shown<'a> {
+    #[serde(borrow, default)]
+    title: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    description: Option<Cow<'a, str>>,
+}
+
 /// What a search result says about a tool: enough to choose, not to call.
 fn summary_of(entry: &ToolEntry) -> Value {
-    let tool = &entry.tool;
+    let tool: Shown<'_> = serde_json::from_str(entry.listed(false)).unwrap_or(Shown { title: None, description: None });
     let description = tool.description.as_deref().unwrap_or_default();
     let summary = match search::summary(description) {
-        "" => tool.title.as_deref().unwrap_or(&tool.name),
+        "" => tool.title.as_deref().unwrap_or(&entry.name),
         summary => summary,
     };
     let mut out = Map::new();
-    out.insert("name".into(), json!(tool.name));
+    out.insert("name".into(), json!(entry.name));
     if let Some(title) = &tool.title {
         out.insert("title".into(), json!(title));
     }
@@ -278,16 +271,16 @@ fn summary_of(entry: &ToolEntry) -> Value {
     Value::Object(out)
 }
 
-/// A registry entry's searchable fields (for tables that ship no terms).
-pub fn fields(entry: &ToolEntry) -> Fields<'_> {
+/// A registry entry's searchable fields (for tables that ship no terms), `tool` being its tool.
+pub fn fields<'a>(entry: &'a ToolEntry, tool: &'a Tool) -> Fields<'a> {
     Fields {
-        name: &entry.tool.name,
-        title: entry.tool.title.as_deref(),
-        description: entry.tool.description.as_deref().unwrap_or_default(),
+        name: &entry.name,
+        title: tool.title.as_deref(),
+        description: tool.description.as_deref().unwrap_or_default(),
         tags: &entry.tags,
         method: &entry.http.method,
         path: &entry.http.path,
-        params: search::param_names(&entry.tool.input_schema),
+        params: search::param_names(&tool.input_schema),
     }
 }
 

@@ -26,6 +26,7 @@ pub mod metrics;
 pub mod oauth;
 pub mod otel;
 pub mod outcome;
+pub mod pages;
 pub mod progress;
 pub mod registry;
 pub mod request;
@@ -50,7 +51,9 @@ pub use server::McpServer;
 /// Exit codes: `0` clean shutdown, `1` bad configuration (arguments, environment), `2` a broken
 /// tool table (a generator bug) or a failure while serving.
 pub fn main(definition_json: &str) -> ExitCode {
-    let definition: definition::ServerDefinition = match serde_json::from_str(definition_json) {
+    // Each tool stays raw text until `Registry::from_table` reads it: the table is never one tree.
+    type Table = definition::ServerDefinition<Box<serde_json::value::RawValue>>;
+    let definition: Table = match serde_json::from_str(definition_json) {
         Ok(definition) => definition,
         Err(err) => {
             eprintln!("error: the embedded tool table is invalid ({err}); regenerate the server with mcpgen");
@@ -86,7 +89,7 @@ pub fn main(definition_json: &str) -> ExitCode {
         toolsets: options.toolsets.clone(),
     };
     let secrets = std::sync::Arc::new(secrets::Secrets::from_process());
-    let registry = match Registry::new(definition, &selection, secrets) {
+    let registry = match Registry::from_table(definition, &selection, secrets) {
         Ok(registry) => registry,
         Err(err) => {
             eprintln!("error: {err}");

@@ -4,7 +4,7 @@
 //! names the setting — never later, in the middle of a tool call.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Once, OnceLock};
 use std::time::Duration;
 
 use rmcp::model::Tool;
@@ -16,19 +16,32 @@ use super::breaker::{Circuit, CircuitBreaker};
 use super::credentials::{ClientFactory, UpstreamAuth};
 use super::definition::BreakerScope;
 use super::definition::{
-    EnvironmentDefinition, HttpMapping, ResilienceDefinition, ServerDefinition, TenancyDefinition,
+    EnvironmentDefinition, HttpMapping, ResilienceDefinition, ServerDefinition, TenancyDefinition, ToolJson,
 };
 use super::inbound::Authenticator;
 use super::metrics::Metrics;
 use super::oauth::TokenCache;
+use super::pages::{self, LazyListed};
 use super::secrets::Secrets;
 use super::upstream::ApiGuard;
 use super::validator::LazyValidator;
 
 /// One tool, ready to execute.
+///
+/// The tool is kept as its listed JSON (self-contained schemas included), made and serialised
+/// the first time it is listed or used (see [`pages`]): `tools/list` writes those bytes, and the
+/// typed tool (a `Value` tree several times their size) is parsed from them only for what needs
+/// it — a call's validators and audit redaction, rmcp's `get_tool` — and kept from then on
+/// (issue 13, item 3).
 pub struct ToolEntry {
-    /// The MCP tool as listed.
-    pub tool: Tool,
+    /// The tool's name.
+    pub name: String,
+    /// The tool as listed to peers of either protocol era, made on first use.
+    listed: LazyListed,
+    /// The typed tool, parsed from `listed` on first use.
+    typed: OnceLock<Tool>,
+    /// Whether the tool declares an `outputSchema`.
+    has_output_schema: bool,
     /// Id of the tool's API.
     pub api: String,
     /// How to call the upstream.
@@ -40,9 +53,9 @@ pub struct ToolEntry {
     /// Scopes an inbound caller needs (HTTP with auth).
     pub scopes: Vec<String>,
     /// Validator of the arguments (the tool's `inputSchema`), compiled on first use.
-    pub input: LazyValidator,
-    /// Validator of `structuredContent` (the tool's `outputSchema`), when it has one.
-    pub output: Option<LazyValidator>,
+    input: LazyValidator,
+    /// Validator of `structuredContent` (the tool's `outputSchema`), compiled on first use.
+    output: LazyValidator,
     /// Timeouts, retries and the response cap (the tool's, else its API's).
     pub resilience: ResilienceDefinition,
     /// Whether failed attempts may be repeated (idempotent, or made so by an idempotency key).
@@ -62,6 +75,36 @@ pub struct ToolEntry {
 }
 
 impl ToolEntry {
+    /// The MCP tool as listed (its schemas self-contained), parsed on first use.
+    pub fn tool(&self) -> &Tool {
+        self.typed.get_or_init(|| {
+            // The text was serialised from a `Tool` (`pages::LazyListed`); rmcp's types read
+            // back what they write.
+            serde_json::from_str(self.listed(false)).expect("a listed tool parses back into a Tool")
+        })
+    }
+
+    /// The tool's listed JSON for a peer of the era (`legacy`: before 2026-07-28).
+    pub fn listed(&self, legacy: bool) -> &str {
+        self.listed.get().json(legacy)
+    }
+
+    /// Whether the tool declares an `outputSchema` (its results carry `structuredContent`).
+    pub fn has_output_schema(&self) -> bool {
+        self.has_output_schema
+    }
+
+    /// The validator of the arguments, compiled on first use, or why the schema does not compile.
+    pub fn input_validator(&self) -> Result<&jsonschema::Validator, &str> {
+        self.input.get(|| Value::Object((*self.tool().input_schema).clone()))
+    }
+
+    /// The validator of `structuredContent`, when the tool has an output schema.
+    pub fn output_validator(&self) -> Option<Result<&jsonschema::Validator, &str>> {
+        let schema = self.has_output_schema.then(|| self.tool().output_schema.as_ref()).flatten()?;
+        Some(self.output.get(|| Value::Object((**schema).clone())))
+    }
+
     /// Whether a deprecated tool's sunset date has come (`today`: days since 1970-01-01, UTC).
     pub fn is_retired(&self, today: i64) -> bool {
         self.deprecation
@@ -137,6 +180,24 @@ impl Registry {
     /// naming what to fix: an unknown environment or tenant, a bad base URL, or — all at once —
     /// every secret of the environment that cannot be read.
     pub fn new(definition: ServerDefinition, selection: &Selection, secrets: Arc<Secrets>) -> Result<Self, String> {
+        Self::build(definition, selection, secrets)
+    }
+
+    /// [`Registry::new`] of a table whose tools are still raw text, as `main` parses the embedded
+    /// table: a tool is a tree only while it is checked here and while its listed JSON is made.
+    pub fn from_table(
+        definition: ServerDefinition<Box<serde_json::value::RawValue>>,
+        selection: &Selection,
+        secrets: Arc<Secrets>,
+    ) -> Result<Self, String> {
+        Self::build(definition, selection, secrets)
+    }
+
+    fn build<T: TableTool>(
+        definition: ServerDefinition<T>,
+        selection: &Selection,
+        secrets: Arc<Secrets>,
+    ) -> Result<Self, String> {
         let environment = choose_environment(&definition, selection)?;
         let mut definition = only_toolsets(definition, &selection.toolsets)?;
         let mut base_urls = HashMap::new();
@@ -180,15 +241,12 @@ impl Registry {
             })
             .collect();
         let mut tools = Vec::with_capacity(definition.tools.len());
-        // Each tool's schemas are made self-contained once, here (issue 13: the table keeps the
-        // shared definitions once; see docs/architecture.md for why at start-up and not lazily).
+        // Each tool's schemas are made self-contained when it is first listed or used (issue 13:
+        // the table keeps the shared definitions once; `pages`), from its text as written and the
+        // definitions as text. Here each tool is only checked, as a tree for a moment.
+        let shared = Arc::new(pages::raw_definitions(std::mem::take(&mut definition.definitions))?);
         for entry in std::mem::take(&mut definition.tools) {
-            let raw = Value::Object(definition.served_tool(&entry)?);
-            let tool: Tool =
-                serde_json::from_value(raw).map_err(|err| format!("invalid tool in the tool table: {err}"))?;
-            // Validators share the listed schemas (`Arc`) and compile on a tool's first call.
-            let input = LazyValidator::new(tool.input_schema.clone());
-            let output = tool.output_schema.clone().map(LazyValidator::new);
+            let (listed, tool) = LazyListed::new(entry.tool.into_raw()?, entry.defs, shared.clone())?;
             let base_url = base_urls
                 .get(&entry.api)
                 .cloned()
@@ -211,14 +269,17 @@ impl Registry {
                 None => None,
             };
             tools.push(ToolEntry {
-                tool,
+                name: tool.name.to_string(),
+                listed,
+                typed: OnceLock::new(),
+                has_output_schema: tool.output_schema.is_some(),
                 api: entry.api,
                 http: entry.http,
                 base_url,
                 security: entry.security,
                 scopes: entry.scopes,
-                input,
-                output,
+                input: LazyValidator::new(),
+                output: LazyValidator::new(),
                 resilience,
                 may_retry: entry.idempotent || entry.idempotency_key.is_some(),
                 idempotency_key: entry.idempotency_key,
@@ -229,12 +290,12 @@ impl Registry {
                 search: entry.search,
             });
         }
-        tools.sort_by(|a, b| a.tool.name.cmp(&b.tool.name));
+        tools.sort_by(|a, b| a.name.cmp(&b.name));
         let mut circuits: Vec<Circuit> =
             tools.iter().filter_map(|t| t.circuit.clone()).filter(|c| !c.api_wide).collect();
         circuits.extend(api_circuits.into_values());
         circuits.sort_by(|a, b| (&a.api, &a.name).cmp(&(&b.api, &b.name)));
-        let by_name = tools.iter().enumerate().map(|(i, t)| (t.tool.name.to_string(), i)).collect();
+        let by_name = tools.iter().enumerate().map(|(i, t)| (t.name.clone(), i)).collect();
         let tenant = choose_tenant(definition.tenancy.as_ref(), selection)?;
         install_crypto_provider();
         let user_agent = format!("{}/{} (mcpgen)", definition.name, definition.version);
@@ -364,7 +425,7 @@ impl Registry {
 /// `definition` with only the tools of `toolsets` (all when empty); an unknown toolset is a
 /// start-up error listing the known ones. Dropped here, the other tools do not exist for this
 /// process: not listed, not callable, not searchable.
-fn only_toolsets(mut definition: ServerDefinition, toolsets: &[String]) -> Result<ServerDefinition, String> {
+fn only_toolsets<T>(mut definition: ServerDefinition<T>, toolsets: &[String]) -> Result<ServerDefinition<T>, String> {
     if toolsets.is_empty() {
         return Ok(definition);
     }
@@ -379,7 +440,10 @@ fn only_toolsets(mut definition: ServerDefinition, toolsets: &[String]) -> Resul
     Ok(definition)
 }
 
-fn choose_environment(definition: &ServerDefinition, selection: &Selection) -> Result<EnvironmentDefinition, String> {
+fn choose_environment<T>(
+    definition: &ServerDefinition<T>,
+    selection: &Selection,
+) -> Result<EnvironmentDefinition, String> {
     let names: Vec<&str> = definition.environments.iter().map(|e| e.name.as_str()).collect();
     let wanted = match (&selection.environment, &definition.default_environment) {
         (Some(name), _) | (None, Some(name)) => name.as_str(),
@@ -450,6 +514,25 @@ fn install_crypto_provider() {
         // An error means another provider is already installed, which is just as good.
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
+}
+
+/// How a tool's MCP object comes out of a parsed table: a tree (tests, tables built in code),
+/// or the raw text `main` parses the embedded table with, kept as it is until first listed.
+pub trait TableTool {
+    /// The tool's MCP object as JSON text.
+    fn into_raw(self) -> Result<Box<serde_json::value::RawValue>, String>;
+}
+
+impl TableTool for ToolJson {
+    fn into_raw(self) -> Result<Box<serde_json::value::RawValue>, String> {
+        serde_json::value::to_raw_value(&self).map_err(|err| format!("invalid tool in the tool table: {err}"))
+    }
+}
+
+impl TableTool for Box<serde_json::value::RawValue> {
+    fn into_raw(self) -> Result<Box<serde_json::value::RawValue>, String> {
+        Ok(self)
+    }
 }
 
 /// Client rate-limit keys kept before idle ones are dropped.

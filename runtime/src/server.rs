@@ -22,6 +22,7 @@ use super::echo;
 use super::inbound::Principal;
 use super::otel;
 use super::outcome::ErrorClass;
+use super::pages::{self, Pages};
 use super::progress::Progress;
 use super::registry::{Registry, ToolEntry};
 use super::trace::{TraceContext, random_hex};
@@ -35,6 +36,9 @@ pub struct McpServer {
     registry: Arc<Registry>,
     /// The discovery surface, when served (see [`discovery`]).
     discovery: Option<Arc<Discovery>>,
+    /// Set when the transport writes `tools/list` pages from the listed JSON (see [`Pages`]);
+    /// otherwise pages are typed tools, parsed per request.
+    pages: Option<Arc<Pages>>,
 }
 
 /// What a `tools/call` comes down to once meta-tools are taken care of.
@@ -66,7 +70,14 @@ impl McpServer {
             "tool surface"
         );
         let discovery = served.then(|| Arc::new(Discovery::new(&registry)));
-        Self { registry: Arc::new(registry), discovery }
+        Self { registry: Arc::new(registry), discovery, pages: None }
+    }
+
+    /// This server, answering `tools/list` with placeholders that the transport replaces with
+    /// the pages' listed JSON; the transport must pass its output through `pages`.
+    pub fn with_pages(&self) -> (Self, Arc<Pages>) {
+        let pages = Arc::new(Pages::new(self.registry.clone()));
+        (Self { pages: Some(pages.clone()), ..self.clone() }, pages)
     }
 
     /// The discovery surface, when it is served.
@@ -133,7 +144,7 @@ impl McpServer {
         // failed or deprecated call would lose its tool, API and request id.
         let span = tracing::error_span!(
             "tool_call",
-            tool = %entry.tool.name,
+            tool = %entry.name,
             api = %entry.api,
             method = %entry.http.method,
             route = %entry.http.path,
@@ -156,7 +167,7 @@ impl McpServer {
                 trace_id: &trace.trace_id,
                 principal,
                 tenant: report.tenant.as_deref(),
-                tool: Some(&entry.tool.name),
+                tool: Some(&entry.name),
                 decision: if report.class == Some(ErrorClass::Forbidden) { "denied" } else { "allowed" },
                 outcome: report.class.map_or("ok", |c| c.as_str()),
                 upstream_status: report.status,
@@ -164,13 +175,13 @@ impl McpServer {
                 arguments_digest: Some(audit::digest(&arguments)),
                 arguments: Some(echo::audit_arguments(&audit::redact(
                     &arguments,
-                    &entry.tool.input_schema,
+                    &entry.tool().input_schema,
                     &self.registry.audit_redact,
                 ))),
             });
         }
         let outcome = report.class.map_or("ok", |c| c.as_str());
-        self.registry.metrics.call(&entry.tool.name, &entry.api, outcome, elapsed.as_secs_f64());
+        self.registry.metrics.call(&entry.name, &entry.api, outcome, elapsed.as_secs_f64());
         let _entered = span.enter();
         let tenant = report.tenant.as_deref().unwrap_or("-");
         let status = report.status.map_or_else(|| "-".to_owned(), |s| s.to_string());
@@ -297,25 +308,44 @@ impl ServerHandler for McpServer {
         let caller = caller(&context);
         // Discovery lists its meta-tools only (the same for every caller: what each may call
         // shows in search results); the paging below works for both.
-        let tools: Vec<&Tool> = match &self.discovery {
-            Some(discovery) => discovery.tools().iter().collect(),
-            None => self.visible_tools(caller.as_ref()).map(|t| &t.tool).collect(),
+        let listed: Vec<usize> = match &self.discovery {
+            Some(discovery) => (0..discovery.tools().len()).collect(),
+            None => {
+                let today = super::registry::today();
+                let tools = self.registry.tools().iter().enumerate();
+                tools.filter(|(_, entry)| self.registry.allows(entry, caller.as_ref(), today)).map(|(i, _)| i).collect()
+            }
         };
         // The cursor is the index of the first tool of the page: opaque to clients, stable across
         // replicas because every replica serves the same sorted table.
         let start = match request.and_then(|r| r.cursor) {
             None => 0,
-            Some(cursor) => cursor.parse::<usize>().ok().filter(|i| *i < tools.len()).ok_or_else(|| {
+            Some(cursor) => cursor.parse::<usize>().ok().filter(|i| *i < listed.len()).ok_or_else(|| {
                 McpError::invalid_params("invalid cursor: pass back a nextCursor from tools/list", None)
             })?,
         };
-        let end = (start + PAGE_SIZE).min(tools.len());
+        let end = (start + PAGE_SIZE).min(listed.len());
+        let page_tools = &listed[start..end];
+        let tools: Vec<Tool> = match (&self.discovery, &self.pages) {
+            (Some(discovery), _) => page_tools.iter().map(|&i| discovery.tools()[i].clone()).collect(),
+            // The transport writes the tools' listed JSON in place of this one (see `pages`);
+            // a tool's first listing makes its JSON here, so the writer only copies bytes.
+            (None, Some(pages)) => {
+                for &i in page_tools {
+                    self.registry.tools()[i].listed(false);
+                }
+                vec![pages.placeholder(pages::is_legacy(context.protocol_version().as_ref()), page_tools)]
+            }
+            (None, None) => page_tools
+                .iter()
+                .map(|&i| serde_json::from_str(self.registry.tools()[i].listed(false)))
+                .collect::<Result<_, _>>()
+                .map_err(|err| McpError::internal_error(format!("a listed tool does not parse: {err}"), None))?,
+        };
         // What a caller sees depends on its scopes when auth is on: shared caches must not reuse it.
         let scope = if self.registry.inbound.is_some() { CacheScope::Private } else { CacheScope::Public };
-        let mut page = ListToolsResult::with_all_items(tools[start..end].iter().map(|t| (*t).clone()).collect())
-            .with_ttl_ms(300_000)
-            .with_cache_scope(scope);
-        if end < tools.len() {
+        let mut page = ListToolsResult::with_all_items(tools).with_ttl_ms(300_000).with_cache_scope(scope);
+        if end < listed.len() {
             page.next_cursor = Some(end.to_string());
         }
         Ok(page)
@@ -325,7 +355,7 @@ impl ServerHandler for McpServer {
         if let Some(meta) = self.discovery.as_deref().and_then(|d| d.tool(name)) {
             return Some(meta.clone());
         }
-        self.registry.get(name).map(|entry| entry.tool.clone())
+        self.registry.get(name).map(|entry| entry.tool().clone())
     }
 
     async fn call_tool(
@@ -377,7 +407,7 @@ impl ServerHandler for McpServer {
         let outcome = tokio::select! {
             result = self.execute(entry, arguments, caller.as_ref(), peer(&context), &trace, &progress) => Ok(result.into()),
             () = context.ct.cancelled() => {
-                tracing::info!(tool = %entry.tool.name, "tool call cancelled by the client");
+                tracing::info!(tool = %entry.name, "tool call cancelled by the client");
                 Err(McpError::internal_error("the request was cancelled", None))
             }
         };

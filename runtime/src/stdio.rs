@@ -1,15 +1,20 @@
-//! The stdio transport's output: one JSON-RPC message per line, with U+2028 and U+2029 escaped.
+//! The stdio transport's output: one JSON-RPC message per line, with U+2028 and U+2029 escaped,
+//! and `tools/list` pages written in place of their placeholders (see [`super::pages`]).
 //!
 //! Both are legal unescaped inside JSON strings, but many line readers (JavaScript's, editors',
 //! naive `split` on Unicode line breaks) treat them as line ends and would cut a message in two.
 //! In JSON they can only occur inside strings, where `\u2028` means the same character, so
-//! rewriting them is invisible to a JSON parser.
+//! rewriting them is invisible to a JSON parser. Pages are spliced first, so their text is
+//! escaped too.
 
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use tokio::io::AsyncWrite;
+
+use super::pages::Pages;
 
 /// UTF-8 of U+2028 (LINE SEPARATOR) and U+2029 (PARAGRAPH SEPARATOR) share these two bytes.
 const PREFIX: [u8; 2] = [0xE2, 0x80];
@@ -21,12 +26,25 @@ pub struct LineSafe<W> {
     pending: Vec<u8>,
     /// The end of the last write when it may be the start of a separator split across writes.
     carry: Vec<u8>,
+    /// The pages to splice, and the end of the last write when it may start a placeholder.
+    pages: Option<(Arc<Pages>, Vec<u8>)>,
 }
 
 impl<W> LineSafe<W> {
     /// Escaping writes to `inner`.
     pub fn new(inner: W) -> Self {
-        Self { inner, pending: Vec::new(), carry: Vec::new() }
+        Self { inner, pending: Vec::new(), carry: Vec::new(), pages: None }
+    }
+
+    /// The writer wrapped (what was written reached it once flushed).
+    pub fn into_inner(self) -> W {
+        self.inner
+    }
+
+    /// Also writes the `tools/list` pages of `pages` in place of their placeholders.
+    pub fn with_pages(mut self, pages: Arc<Pages>) -> Self {
+        self.pages = Some((pages, Vec::new()));
+        self
     }
 }
 
@@ -55,7 +73,10 @@ impl<W: AsyncWrite + Unpin> AsyncWrite for LineSafe<W> {
         // At most one write is buffered: the next waits until it is out.
         ready!(this.drain(cx))?;
         let mut input = std::mem::take(&mut this.carry);
-        input.extend_from_slice(buf);
+        match &mut this.pages {
+            Some((pages, held)) => pages.feed(held, buf, &mut input),
+            None => input.extend_from_slice(buf),
+        }
         let keep = if input.ends_with(&PREFIX) {
             2
         } else if input.ends_with(&PREFIX[..1]) {
@@ -75,9 +96,13 @@ impl<W: AsyncWrite + Unpin> AsyncWrite for LineSafe<W> {
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = &mut *self;
-        // A flush ends the output so far: a carried partial sequence is not a separator.
-        let carry = std::mem::take(&mut this.carry);
-        this.pending.extend_from_slice(&carry);
+        // A flush ends the output so far: a carried partial sequence is not a separator, nor
+        // a held partial placeholder (rmcp flushes after whole messages only).
+        let mut carry = std::mem::take(&mut this.carry);
+        if let Some((_, held)) = &mut this.pages {
+            carry.append(held);
+        }
+        escape(&carry, &mut this.pending);
         ready!(this.drain(cx))?;
         Pin::new(&mut this.inner).poll_flush(cx)
     }

@@ -62,8 +62,9 @@ pub async fn serve(registry: Registry, options: &Options) -> anyhow::Result<()> 
     }
     match options.transport {
         Transport::Stdio => {
+            let (server, pages) = server.with_pages();
             let running = server
-                .serve((tokio::io::stdin(), super::stdio::stdout()))
+                .serve((tokio::io::stdin(), super::stdio::stdout().with_pages(pages)))
                 .await
                 .context("MCP handshake over stdio failed")?;
             running.waiting().await.context("stdio session ended with an error")?;
@@ -119,12 +120,13 @@ pub fn router(server: McpServer, options: &Options) -> axum::Router {
                 .tools()
                 .iter()
                 .filter(|t| !t.scopes.is_empty())
-                .map(|t| (t.tool.name.to_string(), t.scopes.clone()))
+                .map(|t| (t.name.clone(), t.scopes.clone()))
                 .collect(),
             tenants: server.registry().tenancy.as_ref().map(|t| t.tenants.clone()),
-            tool_roles: server.registry().rbac.then(|| {
-                server.registry().tools().iter().map(|t| (t.tool.name.to_string(), t.roles.clone())).collect()
-            }),
+            tool_roles: server
+                .registry()
+                .rbac
+                .then(|| server.registry().tools().iter().map(|t| (t.name.clone(), t.roles.clone())).collect()),
             metrics: server.registry().metrics.clone(),
             audit: server.registry().audit.clone(),
             discovery: server.discovery().is_some(),
@@ -132,9 +134,13 @@ pub fn router(server: McpServer, options: &Options) -> axum::Router {
     });
     // With --metrics-listen, /metrics lives there only; readiness stays here for load balancers.
     let operations = operations_router(&server, options.metrics_listen.is_none());
+    let (server, pages) = server.with_pages();
     let service =
         StreamableHttpService::new(move || Ok(server.clone()), Arc::new(LocalSessionManager::default()), config);
-    let mcp = axum::Router::new().nest_service("/mcp", service);
+    // rmcp serialises every answer; the layer writes `tools/list` pages into them (`pages`).
+    let mcp = axum::Router::new()
+        .nest_service("/mcp", service)
+        .layer(axum::middleware::from_fn_with_state(pages, super::pages::splice_http));
     let mut app = axum::Router::new().route("/healthz", axum::routing::get(|| async { "ok" }));
     app = app.merge(operations);
     match (gate, inbound) {

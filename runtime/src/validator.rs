@@ -3,32 +3,31 @@
 //! A large table has thousands of tools, most of which a server never calls; compiling every input
 //! and output schema at start-up took most of the start time of a GitHub-sized server and held
 //! ~100 MB of validators (issue 13, item 3). A validator is compiled by the first call that needs
-//! it, once, and kept.
+//! it, once, and kept. It holds no schema of its own: the caller passes the tool's schema, which
+//! the registry also materialises only on first use (see `registry::ToolEntry::tool`).
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
-use rmcp::model::JsonObject;
 use serde_json::Value;
 
-/// A tool's schema and, once a call has needed it, its compiled validator.
+/// A tool's compiled validator, once a call has needed it.
+#[derive(Default)]
 pub struct LazyValidator {
-    schema: Arc<JsonObject>,
     compiled: OnceLock<Result<jsonschema::Validator, String>>,
 }
 
 impl LazyValidator {
-    /// A validator of `schema` (JSON Schema 2020-12), not compiled yet.
-    pub fn new(schema: Arc<JsonObject>) -> Self {
-        Self { schema, compiled: OnceLock::new() }
+    /// A validator not compiled yet.
+    pub fn new() -> Self {
+        Self::default()
     }
 
-    /// The compiled validator, or why the schema does not compile (the tool table is faulty: the
-    /// generator wrote a schema this runtime's validator cannot read).
-    pub fn get(&self) -> Result<&jsonschema::Validator, &str> {
+    /// The validator of `schema` (JSON Schema 2020-12; always the same schema for one
+    /// validator), or why it does not compile (the tool table is faulty: the generator wrote a
+    /// schema this runtime's validator cannot read).
+    pub fn get(&self, schema: impl FnOnce() -> Value) -> Result<&jsonschema::Validator, &str> {
         self.compiled
-            .get_or_init(|| {
-                jsonschema::draft202012::new(&Value::Object((*self.schema).clone())).map_err(|err| err.to_string())
-            })
+            .get_or_init(|| jsonschema::draft202012::new(&schema()).map_err(|err| err.to_string()))
             .as_ref()
             .map_err(String::as_str)
     }

@@ -48,7 +48,7 @@ fn caller(roles: &[&str], scopes: &[&str]) -> Principal {
 }
 
 fn visible(server: &McpServer, principal: Option<&Principal>) -> Vec<String> {
-    server.visible_tools(principal).map(|t| t.tool.name.to_string()).collect()
+    server.visible_tools(principal).map(|t| t.name.clone()).collect()
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -17,6 +17,7 @@ mod inbound_auth;
 mod introspection;
 mod mutual_tls;
 mod observability;
+mod pages;
 mod registry;
 mod request;
 mod resilience;

@@ -24,12 +24,12 @@ fn definition(base_url: &str) -> ServerDefinition {
 #[test]
 fn tools_are_sorted_and_schemas_compiled() {
     let registry = common::registry(definition("https://t.example.com/"), &[]).unwrap();
-    let names: Vec<_> = registry.tools().iter().map(|t| t.tool.name.to_string()).collect();
+    let names: Vec<_> = registry.tools().iter().map(|t| t.name.clone()).collect();
     assert_eq!(names, ["a_tool", "b_tool"]);
     let a = registry.get("a_tool").unwrap();
     assert_eq!(a.base_url, "https://t.example.com");
-    assert!(a.input.get().unwrap().is_valid(&json!({"x": 1})));
-    assert!(!a.input.get().unwrap().is_valid(&json!({"x": "one"})), "local $defs refs are resolved");
+    assert!(a.input_validator().unwrap().is_valid(&json!({"x": 1})));
+    assert!(!a.input_validator().unwrap().is_valid(&json!({"x": "one"})), "local $defs refs are resolved");
     assert!(registry.get("nope").is_none());
 }
 
@@ -70,14 +70,15 @@ fn shared_definitions_are_served_inside_each_tools_schemas() {
     d.tools[1].defs = serde_json::from_value(json!({"input": {"table": "t:input", "names": ["X"]}})).unwrap();
     let registry = common::registry(d.clone(), &[]).unwrap();
     let b = registry.get("b_tool").unwrap();
-    assert_eq!(b.tool.input_schema["$defs"], json!({"Y": {"type": "integer"}}));
+    assert_eq!(b.tool().input_schema["$defs"], json!({"Y": {"type": "integer"}}));
     assert!(
-        b.input.get().unwrap().is_valid(&json!({"y": 1})) && !b.input.get().unwrap().is_valid(&json!({"y": "one"}))
+        b.input_validator().unwrap().is_valid(&json!({"y": 1}))
+            && !b.input_validator().unwrap().is_valid(&json!({"y": "one"}))
     );
-    let output = b.output.as_ref().unwrap();
-    assert!(!output.get().unwrap().is_valid(&json!({"r": {}})), "output definitions are served too");
+    let output = b.output_validator().unwrap();
+    assert!(!output.unwrap().is_valid(&json!({"r": {}})), "output definitions are served too");
     let a = registry.get("a_tool").unwrap();
-    assert_eq!(a.tool.input_schema["$defs"], json!({"X": {"type": "integer"}}), "the tool's own copy wins");
+    assert_eq!(a.tool().input_schema["$defs"], json!({"X": {"type": "integer"}}), "the tool's own copy wins");
 
     d.tools[1].defs = serde_json::from_value(json!({"input": {"table": "t:input", "names": ["Z"]}})).unwrap();
     let err = common::registry(d, &[]).err().unwrap();
@@ -106,5 +107,5 @@ async fn a_schema_that_does_not_compile_fails_its_tool_only_and_at_call_time() {
     assert!(text.contains("its input schema in this server's tool table does not compile"), "{text}");
     let meta = broken.meta.as_ref().unwrap().0["io.mcpgen/error"].clone();
     assert_eq!(meta["class"], "server_fault");
-    assert!(server.registry().get("fine").unwrap().input.get().is_ok(), "other tools are unaffected");
+    assert!(server.registry().get("fine").unwrap().input_validator().is_ok(), "other tools are unaffected");
 }

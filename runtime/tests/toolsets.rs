@@ -37,7 +37,7 @@ fn start(toolsets: &[&str]) -> Result<Registry, String> {
 }
 
 fn listed(registry: Registry) -> Vec<String> {
-    McpServer::new(registry).visible_tools(None).map(|t| t.tool.name.to_string()).collect()
+    McpServer::new(registry).visible_tools(None).map(|t| t.name.clone()).collect()
 }
 
 #[test]

@@ -11,7 +11,7 @@ use crate::ir::{ServerIr, ToolIr};
 /// Renders the definition as JSON (`json::to_string`'s layout); the header goes into its
 /// `@generated` key (JSON has no comments).
 pub(super) fn tools_json(ir: &ServerIr, header: &str) -> Result<String, Problem> {
-    let definition = ServerDefinition {
+    let definition: ServerDefinition = ServerDefinition {
         generated: header.to_owned(),
         name: ir.name.clone(),
         title: ir.title.clone(),
