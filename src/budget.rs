@@ -138,7 +138,7 @@ impl<'a> DefSizes<'a> {
     }
 
     /// Bytes that the definitions `refs` names add to `schema` (an object) when it is served
-    /// (`definition::with_defs`): their entries and commas, and `,"$defs":{}` unless the schema
+    /// (`assembly::with_defs`): their entries and commas, and `,"$defs":{}` unless the schema
     /// has `$defs` of its own already.
     pub(crate) fn extra(&self, schema: &Value, refs: Option<&DefRefs>) -> usize {
         let Some(refs) = refs else { return 0 };

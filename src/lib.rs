@@ -5,6 +5,9 @@
 //! function of the inputs, which is what makes the output byte-for-byte reproducible and lets
 //! `check`-style uses run the same code without writing.
 
+/// How stored tools become served ones, shared with generated servers.
+#[path = "../runtime/src/assembly.rs"]
+pub mod assembly;
 /// The audit trail's hash chain, shared with generated servers (for `mcpgen audit verify`).
 #[path = "../runtime/src/audit_chain.rs"]
 pub mod audit_chain;

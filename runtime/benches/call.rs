@@ -35,8 +35,7 @@ fn server(upstream: &str) -> McpServer {
                      "properties": {"petId": {"type": "integer", "minimum": 1}}}},
             "api": "pets",
             "http": {"method": "GET", "path": "/pets/{petId}",
-                     "params": [{"arg": "petId", "name": "petId", "location": "path", "required": true,
-                                 "style": "simple", "explode": false}]}
+                     "params": [{"path": "petId"}]}
         }],
         "environments": [{"name": "default", "apis": [{"id": "pets", "baseUrl": upstream}]}]
     }))

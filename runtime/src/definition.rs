@@ -31,8 +31,9 @@ pub struct ServerDefinition<T = ToolJson> {
     /// Tools, sorted by name; names are unique.
     pub tools: Vec<ToolDefinition<T>>,
     /// The shared `$defs` of every tool schema, converted once per spec and direction: table key
-    /// (`{api}:input`, `{api}:output`, `{api}:output-compact`) → definition name → JSON Schema.
-    /// Tools name what they take ([`ToolDefinition::defs`]); see [`ServerDefinition::served_tool`].
+    /// (`{api}:input`, `{api}:output`, `{api}:output-compact`) → definition name → JSON Schema;
+    /// and whole schemas several tools use (`{api}:shared`). Tools name what they take
+    /// ([`ToolDefinition::defs`]); see [`ServerDefinition::served_tool`].
     #[serde(default, skip_serializing_if = "Definitions::is_empty")]
     pub definitions: Definitions,
     /// Deployment environments (base URLs, credentials, inbound auth), sorted by name; at least one.
@@ -284,11 +285,15 @@ pub struct ToolDefs {
     /// Definitions of the output schema.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<DefRefs>,
+    /// The tool's `outputSchema`, when it is a whole schema of the API's shared table that other
+    /// tools use too (the tool object then has none of its own; see `assembly`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_schema: Option<String>,
 }
 
 impl ToolDefs {
     fn is_empty(&self) -> bool {
-        self.input.is_none() && self.output.is_none()
+        self.input.is_none() && self.output.is_none() && self.output_schema.is_none()
     }
 }
 
@@ -303,41 +308,11 @@ pub struct DefRefs {
 }
 
 impl ServerDefinition {
-    /// The tool in MCP wire format as clients get it: self-contained schemas whose `$defs` hold
-    /// the shared definitions they name (after any the tool carries itself), sorted by name.
+    /// The tool in MCP wire format as clients get it: self-contained schemas (see
+    /// `assembly::assemble`).
     pub fn served_tool(&self, tool: &ToolDefinition) -> Result<ToolJson, String> {
-        assemble(tool.tool.clone(), &tool.defs, &self.definitions)
+        super::assembly::assemble(tool.tool.clone(), &tool.defs, &self.definitions, &tool.api)
     }
-}
-
-/// [`ServerDefinition::served_tool`] of a tool object taken out of its definition, with the
-/// definition tables `tables` (those the tool names suffice).
-pub fn assemble(mut tool: ToolJson, defs: &ToolDefs, tables: &Definitions) -> Result<ToolJson, String> {
-    for (key, refs) in [("inputSchema", &defs.input), ("outputSchema", &defs.output)] {
-        if let (Some(refs), Some(schema)) = (refs, tool.get_mut(key)) {
-            with_defs(schema, refs, tables)?;
-        }
-    }
-    Ok(tool)
-}
-
-/// Adds the definitions `refs` names to `schema`'s `$defs` (kept last, sorted by name). An
-/// unknown table or name is an error: the tool table is generated, so it means a broken file.
-pub fn with_defs(schema: &mut serde_json::Value, refs: &DefRefs, tables: &Definitions) -> Result<(), String> {
-    let table = tables.get(&refs.table).ok_or_else(|| format!("no definition table `{}`", refs.table))?;
-    let serde_json::Value::Object(object) = schema else { return Err("a schema with `$defs` is no object".into()) };
-    let mut defs = match object.remove("$defs") {
-        Some(serde_json::Value::Object(own)) => own.into_iter().collect(),
-        _ => std::collections::BTreeMap::new(),
-    };
-    for name in &refs.names {
-        let def = table.get(name).ok_or_else(|| format!("no definition `{name}` in table `{}`", refs.table))?;
-        defs.entry(name.clone()).or_insert_with(|| def.clone());
-    }
-    if !defs.is_empty() {
-        object.insert("$defs".into(), serde_json::Value::Object(defs.into_iter().collect()));
-    }
-    Ok(())
 }
 
 /// A deprecated tool's retirement.
@@ -429,9 +404,12 @@ pub enum ParamStyle {
     DeepObject,
 }
 
-/// One parameter: tool argument `arg` → HTTP parameter `name` at `location`.
+/// One parameter: tool argument `arg` → HTTP parameter `name` at `location`. The table writes it
+/// as `{"query": "per_page"}`: the location as key and the wire name as value, then only what
+/// differs from OpenAPI's defaults (`arg` when it is not the name, `required` when it is not
+/// `true` for path and `false` for other parameters, `style` and `explode` likewise).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(try_from = "ParamForm", into = "ParamForm")]
 pub struct ParamMapping {
     /// Property name in the tool's input schema.
     pub arg: String,
@@ -445,6 +423,77 @@ pub struct ParamMapping {
     pub style: ParamStyle,
     /// Whether arrays are exploded into repeated parameters.
     pub explode: bool,
+}
+
+impl ParamLocation {
+    /// OpenAPI's default style of a parameter here.
+    pub fn default_style(self) -> ParamStyle {
+        match self {
+            Self::Path | Self::Header => ParamStyle::Simple,
+            Self::Query | Self::Cookie => ParamStyle::Form,
+        }
+    }
+}
+
+/// [`ParamMapping`] as the table writes it.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParamForm {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    query: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    header: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cookie: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    arg: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    required: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    style: Option<ParamStyle>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    explode: Option<bool>,
+}
+
+impl TryFrom<ParamForm> for ParamMapping {
+    type Error = &'static str;
+
+    fn try_from(form: ParamForm) -> Result<Self, Self::Error> {
+        let (location, name) = match (form.path, form.query, form.header, form.cookie) {
+            (Some(name), None, None, None) => (ParamLocation::Path, name),
+            (None, Some(name), None, None) => (ParamLocation::Query, name),
+            (None, None, Some(name), None) => (ParamLocation::Header, name),
+            (None, None, None, Some(name)) => (ParamLocation::Cookie, name),
+            _ => return Err("a parameter names exactly one of `path`, `query`, `header` and `cookie`"),
+        };
+        let style = form.style.unwrap_or(location.default_style());
+        Ok(Self {
+            arg: form.arg.unwrap_or_else(|| name.clone()),
+            required: form.required.unwrap_or(location == ParamLocation::Path),
+            explode: form.explode.unwrap_or(style == ParamStyle::Form),
+            style,
+            location,
+            name,
+        })
+    }
+}
+
+impl From<ParamMapping> for ParamForm {
+    fn from(m: ParamMapping) -> Self {
+        let name = |at: ParamLocation| (m.location == at).then(|| m.name.clone());
+        Self {
+            path: name(ParamLocation::Path),
+            query: name(ParamLocation::Query),
+            header: name(ParamLocation::Header),
+            cookie: name(ParamLocation::Cookie),
+            arg: (m.arg != m.name).then_some(m.arg),
+            required: (m.required != (m.location == ParamLocation::Path)).then_some(m.required),
+            style: (m.style != m.location.default_style()).then_some(m.style),
+            explode: (m.explode != (m.style == ParamStyle::Form)).then_some(m.explode),
+        }
+    }
 }
 
 /// The request body of a tool.

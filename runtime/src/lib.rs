@@ -6,6 +6,7 @@
 //! here, once, and is tested in this crate. The sources are copied verbatim into every generated
 //! crate as its `runtime` module, so modules refer to each other with `super::` only.
 
+pub mod assembly;
 pub mod audit;
 pub mod audit_chain;
 pub mod breaker;

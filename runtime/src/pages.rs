@@ -34,7 +34,8 @@ use rmcp::model::{JsonObject, Tool};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::definition::{self, Definitions, ToolDefs, ToolJson};
+use super::assembly;
+use super::definition::{Definitions, ToolDefs, ToolJson};
 use super::registry::Registry;
 
 /// Placeholder names start with this, then the nonce, `:`, the era and the tool ranges.
@@ -105,20 +106,30 @@ pub fn raw_definitions(definitions: Definitions) -> Result<RawDefinitions, Strin
 pub struct LazyListed {
     /// The tool as the table writes it, and the definitions it names; taken by the first use.
     source: Mutex<Option<(Box<RawValue>, ToolDefs)>>,
+    /// Its API: whole schemas it shares with other tools are in that API's table.
+    api: Arc<str>,
     shared: Arc<RawDefinitions>,
     listed: OnceLock<Listed>,
 }
 
 impl LazyListed {
-    /// Checks `tool` (as the table writes it) as start-up always has — it must read as an MCP
-    /// tool, and every definition it names must exist — and keeps it to list later.
-    pub fn new(tool: Box<RawValue>, defs: ToolDefs, shared: Arc<RawDefinitions>) -> Result<(Self, Tool), String> {
+    /// Checks `tool` of API `api` (as the table writes it) as start-up always has — it must read
+    /// as an MCP tool, and every definition and shared schema it names must exist — and keeps it
+    /// to list later. Returns the checked tool and whether it has an output schema.
+    pub fn new(
+        tool: Box<RawValue>,
+        defs: ToolDefs,
+        api: Arc<str>,
+        shared: Arc<RawDefinitions>,
+    ) -> Result<(Self, Tool, bool), String> {
         let checked: Tool =
             serde_json::from_str(tool.get()).map_err(|err| format!("invalid tool in the tool table: {err}"))?;
-        // Adding `$defs` to its schemas keeps a tool readable, so this check holds for the
-        // assembled tool too. References count only where the schema exists (as in `assemble`).
+        // Putting shared schemas in place and adding `$defs` keeps a tool readable, so this check
+        // holds for the assembled tool too (a shared schema is an object like the one it stands
+        // for). References count only where the schema exists (as in `assemble`).
+        let has_output_schema = checked.output_schema.is_some() || defs.output_schema.is_some();
         let mut named = vec![&defs.input];
-        if checked.output_schema.is_some() {
+        if has_output_schema {
             named.push(&defs.output);
         }
         for refs in named.into_iter().flatten() {
@@ -127,8 +138,14 @@ impl LazyListed {
                 return Err(format!("no definition `{name}` in table `{}`", refs.table));
             }
         }
-        let lazy = Self { source: Mutex::new(Some((tool, defs))), shared, listed: OnceLock::new() };
-        Ok((lazy, checked))
+        let whole = shared.get(&assembly::shared_table(&api));
+        if let Some(name) = assembly::shared_names(&checked.input_schema, &defs)
+            .find(|name| !whole.is_some_and(|table| table.contains_key(*name)))
+        {
+            return Err(format!("tool `{}` names shared schema `{name}`, which API `{api}` lacks", checked.name));
+        }
+        let lazy = Self { source: Mutex::new(Some((tool, defs))), api, shared, listed: OnceLock::new() };
+        Ok((lazy, checked, has_output_schema))
     }
 
     /// The listed JSON, made now if this is the tool's first use.
@@ -143,18 +160,25 @@ impl LazyListed {
 
     fn make(&self, tool: &RawValue, defs: &ToolDefs) -> Result<Listed, String> {
         let object: ToolJson = serde_json::from_str(tool.get()).map_err(|err| err.to_string())?;
-        // Only the definitions this tool names are parsed.
+        // Only the definitions and shared schemas this tool names are parsed.
+        let whole = assembly::shared_table(&self.api);
+        let input = object.get("inputSchema").and_then(Value::as_object);
+        let shared_names: Vec<&str> = match input {
+            Some(schema) => assembly::shared_names(schema, defs).collect(),
+            None => defs.output_schema.as_deref().into_iter().collect(),
+        };
+        let named = [&defs.input, &defs.output]
+            .into_iter()
+            .flatten()
+            .flat_map(|refs| refs.names.iter().map(move |name| (refs.table.as_str(), name.as_str())))
+            .chain(shared_names.iter().map(|name| (whole.as_str(), *name)));
         let mut tables = Definitions::new();
-        for refs in [&defs.input, &defs.output].into_iter().flatten() {
-            let Some(shared) = self.shared.get(&refs.table) else { continue };
-            let table = tables.entry(refs.table.clone()).or_default();
-            for name in &refs.names {
-                if let Some(def) = shared.get(name) {
-                    table.insert(name.clone(), serde_json::from_str(def.get()).map_err(|err| err.to_string())?);
-                }
-            }
+        for (key, name) in named {
+            let Some(def) = self.shared.get(key).and_then(|table| table.get(name)) else { continue };
+            let parsed = serde_json::from_str(def.get()).map_err(|err| err.to_string())?;
+            tables.entry(key.to_owned()).or_default().insert(name.to_owned(), parsed);
         }
-        let assembled = Value::Object(definition::assemble(object, defs, &tables)?);
+        let assembled = Value::Object(assembly::assemble(object, defs, &tables, &self.api)?);
         let tool: Tool = serde_json::from_value(assembled).map_err(|err| err.to_string())?;
         Listed::of(&tool)
     }

@@ -246,7 +246,9 @@ impl Registry {
         // definitions as text. Here each tool is only checked, as a tree for a moment.
         let shared = Arc::new(pages::raw_definitions(std::mem::take(&mut definition.definitions))?);
         for entry in std::mem::take(&mut definition.tools) {
-            let (listed, tool) = LazyListed::new(entry.tool.into_raw()?, entry.defs, shared.clone())?;
+            let api: Arc<str> = Arc::from(entry.api.as_str());
+            let (listed, tool, has_output_schema) =
+                LazyListed::new(entry.tool.into_raw()?, entry.defs, api, shared.clone())?;
             let base_url = base_urls
                 .get(&entry.api)
                 .cloned()
@@ -272,7 +274,7 @@ impl Registry {
                 name: tool.name.to_string(),
                 listed,
                 typed: OnceLock::new(),
-                has_output_schema: tool.output_schema.is_some(),
+                has_output_schema,
                 api: entry.api,
                 http: entry.http,
                 base_url,

@@ -36,7 +36,7 @@ fn definition(base: &str) -> ServerDefinition {
             tool("cancel_order", "DELETE", "Cancels an order that has not shipped.", json!({
                 "roles": ["support"], "scopes": ["orders:destructive"], "tags": ["orders"],
                 "http": {"method": "DELETE", "path": "/ok", "params": [
-                    {"arg": "orderId", "name": "orderId", "location": "query", "required": true, "style": "form", "explode": true}
+                    {"query": "orderId", "required": true}
                 ]}
             })),
             tool("get_inventory", "GET", "Returns stock levels per product.", json!({"roles": ["support", "viewer"], "tags": ["store"]})),

@@ -47,7 +47,7 @@ async fn start() -> (String, Recorded) {
     let upstream = axum::Router::new().fallback(record).with_state(seen.clone());
     let base = format!("{}{BASE_PATH}", common::serve(upstream).await);
     let string = json!({"type": "string"});
-    let param = |arg: &str, name: &str, location: &str, style: &str| json!({"arg": arg, "name": name, "location": location, "required": arg == "id", "style": style, "explode": false});
+    let param = |arg: &str, name: &str, location: &str, style: &str| json!({location: name, "arg": arg, "required": arg == "id", "style": style, "explode": false});
     let definition = serde_json::from_value(json!({
         "@generated": "test", "name": "hostile", "version": "1.0.0",
         "apis": [{"id": "up", "baseUrlEnv": "UP_BASE_URL"}],

@@ -362,7 +362,7 @@ async fn a_callers_unsendable_arguments_never_reach_the_upstream_nor_open_its_ci
         "circuitBreaker": {"scope": "api", "failureRate": 0.5, "windowSeconds": 30, "minimumCalls": 4, "openSeconds": 30}
     });
     let by_id = json!({"http": {"method": "GET", "path": "/{id}", "params": [
-        {"arg": "id", "name": "id", "location": "path", "required": true, "style": "simple", "explode": false}
+        {"path": "id"}
     ]}});
     let s = server(&base, &[("item", "unused", by_id), ("healthy", "healthy", json!({}))], api);
     // A 1 MB path parameter makes a URL longer than the HTTP stack can send.

@@ -10,6 +10,7 @@ mod files;
 mod json;
 mod runtime;
 mod rust;
+mod shared;
 mod table;
 
 pub(crate) use table::mcp_tool;

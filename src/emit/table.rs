@@ -3,7 +3,10 @@
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Value, json};
 
+use std::collections::BTreeMap;
+
 use super::internal;
+use super::shared::SharedSchemas;
 use crate::definition::{ApiDefinition, HttpMapping, ServerDefinition, SurfaceMode, ToolDefinition};
 use crate::diagnostics::Problem;
 use crate::ir::{ServerIr, ToolIr};
@@ -65,18 +68,22 @@ impl Serialize for Table<'_> {
                 map.serialize_entry(key, value)?;
                 continue;
             }
-            map.serialize_entry(key, &Tools(self.ir))?;
-            // `ServerDefinition` declares `definitions` right after `tools`.
-            if !self.ir.definitions.is_empty() {
-                map.serialize_entry("definitions", &self.ir.definitions)?;
+            let shared = SharedSchemas::of(self.ir);
+            map.serialize_entry(key, &Tools(self.ir, &shared))?;
+            // `ServerDefinition` declares `definitions` right after `tools`; the shared tables'
+            // keys (`{api}:shared`) differ from the others', so one sorted map holds both.
+            let tables: BTreeMap<&String, &BTreeMap<String, Value>> =
+                self.ir.definitions.iter().chain(&shared.tables).collect();
+            if !tables.is_empty() {
+                map.serialize_entry("definitions", &tables)?;
             }
         }
         map.end()
     }
 }
 
-/// The tool definitions of the table, built one at a time.
-struct Tools<'a>(&'a ServerIr);
+/// The tool definitions of the table, built one at a time, with the shared schemas named.
+struct Tools<'a>(&'a ServerIr, &'a SharedSchemas);
 
 impl Serialize for Tools<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -84,11 +91,12 @@ impl Serialize for Tools<'_> {
         // stays lean (started with `--surface discovery`, the runtime derives the same terms).
         let with_search = self.0.surface.mode != SurfaceMode::Tools;
         let mut seq = serializer.serialize_seq(Some(self.0.tools.len()))?;
-        for tool in &self.0.tools {
+        for (index, tool) in self.0.tools.iter().enumerate() {
             let mut definition = tool_definition(tool);
             if with_search {
                 definition.search = search_terms(&definition);
             }
+            share(&mut definition, index, self.1);
             seq.serialize_element(&definition)?;
         }
         seq.end()
@@ -117,6 +125,23 @@ fn tool_definition(tool: &ToolIr) -> ToolDefinition {
         toolsets: tool.toolsets.clone(),
         defs: tool.defs.clone(),
         search: Default::default(),
+    }
+}
+
+/// Writes the names of the shared schemas the `index`-th tool uses in their places.
+fn share(definition: &mut ToolDefinition, index: usize, shared: &SharedSchemas) {
+    if let Some(Value::Object(properties)) =
+        definition.tool.get_mut("inputSchema").and_then(|schema| schema.get_mut("properties"))
+    {
+        for (position, schema) in properties.values_mut().enumerate() {
+            if let Some(name) = shared.property(index, position) {
+                *schema = Value::String(name.to_owned());
+            }
+        }
+    }
+    if let Some(name) = shared.output(index) {
+        definition.tool.shift_remove("outputSchema");
+        definition.defs.output_schema = Some(name.to_owned());
     }
 }
 

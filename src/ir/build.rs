@@ -475,7 +475,7 @@ fn build_tool(
         headers: op.headers.clone(),
         input_schema,
         output_schema,
-        defs: ToolDefs { input: input_defs, output: output_defs },
+        defs: ToolDefs { input: input_defs, output: output_defs, output_schema: None },
         annotations,
         deprecated: op.deprecated,
         security: Vec::new(),

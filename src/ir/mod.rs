@@ -183,7 +183,7 @@ impl ServerIr {
         let mut out = schema.clone();
         if let Some(refs) = refs {
             // Built together with the table, so every named definition is in it.
-            let _ = crate::definition::with_defs(&mut out, refs, &self.definitions);
+            let _ = crate::assembly::with_defs(&mut out, refs, &self.definitions);
         }
         out
     }

@@ -1,0 +1,75 @@
+//! How a tool as the table stores it becomes the tool clients get (issue 13).
+//!
+//! The table keeps every schema that several tools use once: the `$defs` a schema refers to
+//! (tables `{api}:input`, `{api}:output`, `{api}:output-compact`), and whole schemas that tools
+//! repeat verbatim — the same header parameter on every operation of an AWS API, the same
+//! response object returned by twenty operations — in the API's `{api}:shared` table. Where a
+//! tool uses a shared whole schema, the table writes the entry's name instead: as the value of an
+//! `inputSchema` property (a JSON Schema is never a string, so a string there can only be a
+//! name), and as the tool's `defs.outputSchema`. Assembling puts the schemas back: the result is
+//! the self-contained MCP tool, equal to the tool before the table shared anything.
+
+use serde_json::{Map, Value};
+
+use super::definition::{DefRefs, Definitions, ToolDefs, ToolJson};
+
+/// Key of the table of whole schemas shared by the tools of API `api`.
+pub fn shared_table(api: &str) -> String {
+    format!("{api}:shared")
+}
+
+/// The tool `tool` of API `api` in MCP wire format: shared whole schemas put in place, and the
+/// shared definitions its schemas name added to their `$defs` (after any the tool carries
+/// itself), sorted by name. `tables` must hold what the tool names (more does no harm).
+pub fn assemble(mut tool: ToolJson, defs: &ToolDefs, tables: &Definitions, api: &str) -> Result<ToolJson, String> {
+    let shared = tables.get(&shared_table(api));
+    let entry = |name: &str| {
+        shared
+            .and_then(|table| table.get(name))
+            .cloned()
+            .ok_or_else(|| format!("no shared schema `{name}` for API `{api}`"))
+    };
+    if let Some(Value::Object(properties)) = tool.get_mut("inputSchema").and_then(|schema| schema.get_mut("properties"))
+    {
+        for schema in properties.values_mut() {
+            if let Value::String(name) = schema {
+                *schema = entry(name)?;
+            }
+        }
+    }
+    if let Some(name) = &defs.output_schema {
+        tool.insert("outputSchema".into(), entry(name)?);
+    }
+    for (key, refs) in [("inputSchema", &defs.input), ("outputSchema", &defs.output)] {
+        if let (Some(refs), Some(schema)) = (refs, tool.get_mut(key)) {
+            with_defs(schema, refs, tables)?;
+        }
+    }
+    Ok(tool)
+}
+
+/// Names of the shared whole schemas the stored `tool` uses (see the module docs), for checking
+/// a table at start-up and for reading only those.
+pub fn shared_names<'a>(input_schema: &'a Map<String, Value>, defs: &'a ToolDefs) -> impl Iterator<Item = &'a str> {
+    let properties = input_schema.get("properties").and_then(Value::as_object);
+    properties.into_iter().flat_map(|p| p.values().filter_map(Value::as_str)).chain(defs.output_schema.as_deref())
+}
+
+/// Adds the definitions `refs` names to `schema`'s `$defs` (kept last, sorted by name). An
+/// unknown table or name is an error: the tool table is generated, so it means a broken file.
+pub fn with_defs(schema: &mut Value, refs: &DefRefs, tables: &Definitions) -> Result<(), String> {
+    let table = tables.get(&refs.table).ok_or_else(|| format!("no definition table `{}`", refs.table))?;
+    let Value::Object(object) = schema else { return Err("a schema with `$defs` is no object".into()) };
+    let mut defs = match object.remove("$defs") {
+        Some(Value::Object(own)) => own.into_iter().collect(),
+        _ => std::collections::BTreeMap::new(),
+    };
+    for name in &refs.names {
+        let def = table.get(name).ok_or_else(|| format!("no definition `{name}` in table `{}`", refs.table))?;
+        defs.entry(name.clone()).or_insert_with(|| def.clone());
+    }
+    if !defs.is_empty() {
+        object.insert("$defs".into(), Value::Object(defs.into_iter().collect()));
+    }
+    Ok(())
+}
