@@ -73,6 +73,42 @@ fn tool_tables_parse_as_runtime_definitions_with_valid_names() {
     }
 }
 
+/// The table writes whole schemas several tools share once, and leaves out annotations the HTTP
+/// method implies (issue 13); assembled, every tool is what the IR built, schema for schema.
+#[test]
+fn tools_assembled_from_the_table_equal_the_tools_the_ir_built() {
+    let mut shared = 0;
+    for fixture in fixtures() {
+        let inputs = mcpgen::Inputs::from_dir(&fixture).unwrap();
+        let input = mcpgen::load(&inputs).unwrap();
+        let (ir, _) = mcpgen::plan(&input).unwrap();
+        let tree = generate(&fixture);
+        shared += tree["src/tools.json"].matches(":shared\"").count();
+        let table: mcpgen::definition::ServerDefinition = serde_json::from_str(&tree["src/tools.json"]).unwrap();
+        for tool in &table.tools {
+            let served = table.served_tool(tool).unwrap();
+            let name = served["name"].as_str().unwrap();
+            let built = ir.tools.iter().find(|t| t.name == name).unwrap();
+            assert_eq!(served["inputSchema"], ir.input_schema(built), "{name}: inputSchema");
+            assert_eq!(served.get("outputSchema").cloned(), ir.output_schema(built), "{name}: outputSchema");
+            let hints = &served["annotations"];
+            let a = built.annotations;
+            assert_eq!(
+                (hints["readOnlyHint"].as_bool(), hints["destructiveHint"].as_bool()),
+                (Some(a.read_only), Some(a.destructive)),
+                "{name}"
+            );
+            assert_eq!(
+                (hints["idempotentHint"].as_bool(), hints["openWorldHint"].as_bool()),
+                (Some(a.idempotent), Some(a.open_world)),
+                "{name}"
+            );
+            assert_eq!(hints.get("title"), served.get("title"), "{name}: annotations title");
+        }
+    }
+    assert!(shared > 0, "no fixture shares a schema: the test checks nothing");
+}
+
 #[test]
 fn generated_text_outside_json_holds_no_control_characters() {
     // Issue 6: a NUL in a spec or manifest string reached Cargo.toml (and rustc refused the crate);

@@ -7,7 +7,9 @@
 //! tool uses a shared whole schema, the table writes the entry's name instead: as the value of an
 //! `inputSchema` property (a JSON Schema is never a string, so a string there can only be a
 //! name), and as the tool's `defs.outputSchema`. Assembling puts the schemas back: the result is
-//! the self-contained MCP tool, equal to the tool before the table shared anything.
+//! the self-contained MCP tool, equal to the tool before the table shared anything. A property
+//! whose shared schema has the property's own name writes the empty name `""`, and a tool whose
+//! annotations are the ones its HTTP method implies ([`implied_annotations`]) writes none.
 
 use serde_json::{Map, Value};
 
@@ -21,7 +23,13 @@ pub fn shared_table(api: &str) -> String {
 /// The tool `tool` of API `api` in MCP wire format: shared whole schemas put in place, and the
 /// shared definitions its schemas name added to their `$defs` (after any the tool carries
 /// itself), sorted by name. `tables` must hold what the tool names (more does no harm).
-pub fn assemble(mut tool: ToolJson, defs: &ToolDefs, tables: &Definitions, api: &str) -> Result<ToolJson, String> {
+pub fn assemble(
+    mut tool: ToolJson,
+    defs: &ToolDefs,
+    tables: &Definitions,
+    api: &str,
+    method: &str,
+) -> Result<ToolJson, String> {
     let shared = tables.get(&shared_table(api));
     let entry = |name: &str| {
         shared
@@ -31,11 +39,15 @@ pub fn assemble(mut tool: ToolJson, defs: &ToolDefs, tables: &Definitions, api: 
     };
     if let Some(Value::Object(properties)) = tool.get_mut("inputSchema").and_then(|schema| schema.get_mut("properties"))
     {
-        for schema in properties.values_mut() {
+        for (arg, schema) in properties.iter_mut() {
             if let Value::String(name) = schema {
-                *schema = entry(name)?;
+                *schema = entry(if name.is_empty() { arg } else { name })?;
             }
         }
+    }
+    if !tool.contains_key("annotations") {
+        let title = tool.get("title").and_then(Value::as_str);
+        tool.insert("annotations".into(), implied_annotations(method, title));
     }
     if let Some(name) = &defs.output_schema {
         tool.insert("outputSchema".into(), entry(name)?);
@@ -52,7 +64,24 @@ pub fn assemble(mut tool: ToolJson, defs: &ToolDefs, tables: &Definitions, api: 
 /// a table at start-up and for reading only those.
 pub fn shared_names<'a>(input_schema: &'a Map<String, Value>, defs: &'a ToolDefs) -> impl Iterator<Item = &'a str> {
     let properties = input_schema.get("properties").and_then(Value::as_object);
-    properties.into_iter().flat_map(|p| p.values().filter_map(Value::as_str)).chain(defs.output_schema.as_deref())
+    let named = |(arg, schema): (&'a String, &'a Value)| schema.as_str().map(|n| if n.is_empty() { arg } else { n });
+    properties.into_iter().flat_map(move |p| p.iter().filter_map(named)).chain(defs.output_schema.as_deref())
+}
+
+/// The MCP annotations HTTP semantics imply for a tool of this method and title (DESIGN.md
+/// decision 6): GET, HEAD and OPTIONS read only; PUT and DELETE idempotent; DELETE destructive;
+/// every tool open-world. The generator writes annotations only where they differ.
+pub fn implied_annotations(method: &str, title: Option<&str>) -> Value {
+    let read_only = matches!(method, "GET" | "HEAD" | "OPTIONS");
+    let mut hints = Map::new();
+    if let Some(title) = title {
+        hints.insert("title".into(), Value::from(title));
+    }
+    hints.insert("readOnlyHint".into(), Value::Bool(read_only));
+    hints.insert("destructiveHint".into(), Value::Bool(method == "DELETE"));
+    hints.insert("idempotentHint".into(), Value::Bool(read_only || matches!(method, "PUT" | "DELETE")));
+    hints.insert("openWorldHint".into(), Value::Bool(true));
+    Value::Object(hints)
 }
 
 /// Adds the definitions `refs` names to `schema`'s `$defs` (kept last, sorted by name). An

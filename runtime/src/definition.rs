@@ -311,7 +311,7 @@ impl ServerDefinition {
     /// The tool in MCP wire format as clients get it: self-contained schemas (see
     /// `assembly::assemble`).
     pub fn served_tool(&self, tool: &ToolDefinition) -> Result<ToolJson, String> {
-        super::assembly::assemble(tool.tool.clone(), &tool.defs, &self.definitions, &tool.api)
+        super::assembly::assemble(tool.tool.clone(), &tool.defs, &self.definitions, &tool.api, &tool.http.method)
     }
 }
 

@@ -108,6 +108,8 @@ pub struct LazyListed {
     source: Mutex<Option<(Box<RawValue>, ToolDefs)>>,
     /// Its API: whole schemas it shares with other tools are in that API's table.
     api: Arc<str>,
+    /// Its HTTP method, which implies its annotations unless the table writes them.
+    method: Box<str>,
     shared: Arc<RawDefinitions>,
     listed: OnceLock<Listed>,
 }
@@ -120,6 +122,7 @@ impl LazyListed {
         tool: Box<RawValue>,
         defs: ToolDefs,
         api: Arc<str>,
+        method: &str,
         shared: Arc<RawDefinitions>,
     ) -> Result<(Self, Tool, bool), String> {
         let checked: Tool =
@@ -144,7 +147,13 @@ impl LazyListed {
         {
             return Err(format!("tool `{}` names shared schema `{name}`, which API `{api}` lacks", checked.name));
         }
-        let lazy = Self { source: Mutex::new(Some((tool, defs))), api, shared, listed: OnceLock::new() };
+        let lazy = Self {
+            source: Mutex::new(Some((tool, defs))),
+            api,
+            method: method.into(),
+            shared,
+            listed: OnceLock::new(),
+        };
         Ok((lazy, checked, has_output_schema))
     }
 
@@ -178,7 +187,7 @@ impl LazyListed {
             let parsed = serde_json::from_str(def.get()).map_err(|err| err.to_string())?;
             tables.entry(key.to_owned()).or_default().insert(name.to_owned(), parsed);
         }
-        let assembled = Value::Object(assembly::assemble(object, defs, &tables, &self.api)?);
+        let assembled = Value::Object(assembly::assemble(object, defs, &tables, &self.api, &self.method)?);
         let tool: Tool = serde_json::from_value(assembled).map_err(|err| err.to_string())?;
         Listed::of(&tool)
     }

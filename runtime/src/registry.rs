@@ -248,7 +248,7 @@ impl Registry {
         for entry in std::mem::take(&mut definition.tools) {
             let api: Arc<str> = Arc::from(entry.api.as_str());
             let (listed, tool, has_output_schema) =
-                LazyListed::new(entry.tool.into_raw()?, entry.defs, api, shared.clone())?;
+                LazyListed::new(entry.tool.into_raw()?, entry.defs, api, &entry.http.method, shared.clone())?;
             let base_url = base_urls
                 .get(&entry.api)
                 .cloned()

@@ -128,20 +128,26 @@ fn tool_definition(tool: &ToolIr) -> ToolDefinition {
     }
 }
 
-/// Writes the names of the shared schemas the `index`-th tool uses in their places.
+/// Writes the names of the shared schemas the `index`-th tool uses in their places, and leaves
+/// out annotations its method implies (`assembly`).
 fn share(definition: &mut ToolDefinition, index: usize, shared: &SharedSchemas) {
     if let Some(Value::Object(properties)) =
         definition.tool.get_mut("inputSchema").and_then(|schema| schema.get_mut("properties"))
     {
-        for (position, schema) in properties.values_mut().enumerate() {
+        for (position, (arg, schema)) in properties.iter_mut().enumerate() {
             if let Some(name) = shared.property(index, position) {
-                *schema = Value::String(name.to_owned());
+                *schema = Value::String(if name == arg { String::new() } else { name.to_owned() });
             }
         }
     }
     if let Some(name) = shared.output(index) {
         definition.tool.shift_remove("outputSchema");
         definition.defs.output_schema = Some(name.to_owned());
+    }
+    let title = definition.tool.get("title").and_then(Value::as_str);
+    if definition.tool.get("annotations") == Some(&crate::assembly::implied_annotations(&definition.http.method, title))
+    {
+        definition.tool.shift_remove("annotations");
     }
 }
 
