@@ -148,6 +148,9 @@ impl miette::SourceCode for SourceFile {
 #[derive(Debug, Clone, Default)]
 pub struct Problems(pub Vec<Problem>);
 
+/// How many warnings with the same code and advice [`Problems::render`] shows before counting the rest.
+pub const SIMILAR_WARNINGS_SHOWN: usize = 3;
+
 impl Problems {
     /// Adds a problem.
     pub fn push(&mut self, problem: Problem) {
@@ -182,10 +185,29 @@ impl Problems {
             handler = handler.with_width(width);
         }
         let mut out = String::new();
+        // Warnings that say the same thing (code and advice) are shown a few times, then counted:
+        // an AWS JSON spec has one fragment path per operation, and 80 identical warnings hide
+        // everything else. Errors are all shown: each one needs fixing.
+        let mut seen: std::collections::BTreeMap<(&str, Option<&str>), usize> = Default::default();
         for problem in &self.0 {
+            if !problem.is_error() {
+                let count = seen.entry((problem.code, problem.help.as_deref())).or_default();
+                *count += 1;
+                if *count > SIMILAR_WARNINGS_SHOWN {
+                    continue;
+                }
+            }
             // Writing into a String cannot fail.
             let _ = handler.render_report(&mut out, problem);
             out.push('\n');
+        }
+        for ((code, _), count) in seen {
+            if count > SIMILAR_WARNINGS_SHOWN {
+                let more = count - SIMILAR_WARNINGS_SHOWN;
+                out.push_str(&format!(
+                    "… and {more} more `{code}` warning(s) like the ones above (`mcpgen validate --format json` lists every one)\n\n"
+                ));
+            }
         }
         out
     }
@@ -205,6 +227,19 @@ mod tests {
         let p = Problem::error("c", "bad").at(&f, SourceSpan::from((9, 1)), "here");
         let out = Problems(vec![p]).render(Some(80), false);
         assert!(out.contains("╭─[f.json:2:8]") && out.contains("× bad"), "{out}");
+    }
+
+    #[test]
+    fn similar_warnings_are_shown_a_few_times_then_counted_and_errors_always_shown() {
+        let warning = |n: usize| Problem::warning("w", format!("path {n} is odd")).with_help("same advice");
+        let mut all: Vec<Problem> = (0..10).map(warning).collect();
+        all.push(Problem::warning("w", "other advice").with_help("different"));
+        all.extend((0..5).map(|n| Problem::error("e", format!("error {n}"))));
+        let out = Problems(all).render(Some(80), false);
+        assert!(out.contains("path 2 is odd") && !out.contains("path 3 is odd"), "{out}");
+        assert!(out.contains("… and 7 more `w` warning(s)"), "{out}");
+        assert!(out.contains("other advice"), "{out}");
+        assert!((0..5).all(|n| out.contains(&format!("error {n}"))), "{out}");
     }
 
     #[test]
