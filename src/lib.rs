@@ -35,6 +35,9 @@ pub mod progress;
 /// Tool search terms, shared with generated servers (index and queries are processed alike).
 #[path = "../runtime/src/search.rs"]
 pub mod search;
+/// The response-shaping plan of a tool, shared with generated servers (part of the tool table).
+#[path = "../runtime/src/shaping_plan.rs"]
+pub mod shaping_plan;
 pub mod source_map;
 pub mod spec;
 pub mod write;

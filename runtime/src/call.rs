@@ -16,6 +16,8 @@ use super::registry::{Registry, ToolEntry};
 use super::request::{self, PreparedRequest};
 use super::response::{self, UpstreamResponse};
 use super::secrets::Redactor;
+use super::shaping;
+use super::shaping_plan::ShapingDefinition;
 use super::trace::TraceContext;
 use super::upstream::{SendOptions, Sent};
 
@@ -112,23 +114,29 @@ pub async fn run(
         Err(why) => return (fail(&mut report, faulty_schema(name, "input", why)), report),
     };
     let instance = Value::Object(arguments);
-    // `is_valid` stops at the first failure and builds no error values; the errors, with their
-    // paths, are collected only for arguments that fail.
-    let violations: Vec<String> = if input.is_valid(&instance) {
-        Vec::new()
-    } else {
-        input
-            .iter_errors(&instance)
-            .map(|e| {
-                let at = e.instance_path().to_string();
-                if at.is_empty() { format!("- {e}") } else { format!("- `{at}`: {e}") }
-            })
-            .collect()
-    };
-    if !violations.is_empty() {
-        return (fail(&mut report, invalid_arguments(name, &violations)), report);
+    let problems = violations(input, &instance);
+    if !problems.is_empty() {
+        return (fail(&mut report, invalid_arguments(name, &problems)), report);
     }
     let Value::Object(arguments) = instance else { unreachable!("constructed as an object above") };
+    // Shaping arguments: a continuation handle stands for the arguments it holds (validated
+    // again, like any caller's), and `fields` is checked against the response's fields before
+    // anything is sent.
+    let (arguments, shaping) = match entry.shaping.as_ref() {
+        None => (arguments, None),
+        Some(plan) => match shaping::take_arguments(name, plan, arguments) {
+            Ok((arguments, taken)) => {
+                let instance = Value::Object(arguments);
+                let problems = if taken.resumed { violations(input, &instance) } else { Vec::new() };
+                if !problems.is_empty() {
+                    return (fail(&mut report, invalid_arguments(name, &problems)), report);
+                }
+                let Value::Object(arguments) = instance else { unreachable!("constructed as an object above") };
+                (arguments, Some((plan, taken)))
+            }
+            Err(why) => return (fail(&mut report, Failure::new(ErrorClass::InvalidArguments, why)), report),
+        },
+    };
     let mut prepared = match request::build(&entry.http, &entry.base_url, &arguments) {
         Ok(prepared) => prepared,
         Err(problems) => {
@@ -171,8 +179,84 @@ pub async fn run(
     if !redactor.is_empty() {
         upstream.body = redactor.body(&upstream.body);
     }
+    if let Some((plan, taken)) = &shaping
+        && !sent.truncated
+        && let Some(result) = shaped(entry, plan, taken, &arguments, &upstream, &redactor, context.request_id, &mut report)
+    {
+        return (result, report);
+    }
     let result = map_response(entry, &upstream, sent.truncated, sent.retry_after, context.request_id, &mut report);
     (result, report)
+}
+
+/// The failed checks of `instance` against `input`, one line each. `is_valid` stops at the first
+/// failure and builds no error values; the errors, with their paths, are collected only for
+/// arguments that fail.
+fn violations(input: &jsonschema::Validator, instance: &Value) -> Vec<String> {
+    if input.is_valid(instance) {
+        return Vec::new();
+    }
+    input
+        .iter_errors(instance)
+        .map(|e| {
+            let at = e.instance_path().to_string();
+            if at.is_empty() { format!("- {e}") } else { format!("- `{at}`: {e}") }
+        })
+        .collect()
+}
+
+/// The shaped result of a successful JSON response that matches the output schema; `None`
+/// for anything else (errors, other media, a schema mismatch), which `map_response` words.
+#[allow(clippy::too_many_arguments)]
+fn shaped(
+    entry: &ToolEntry,
+    plan: &ShapingDefinition,
+    taken: &shaping::Taken,
+    arguments: &serde_json::Map<String, Value>,
+    upstream: &UpstreamResponse,
+    redactor: &Redactor,
+    request_id: &str,
+    report: &mut Report,
+) -> Option<CallToolResult> {
+    let value = response::json_value(upstream)?;
+    let output = entry.output_validator().transpose().ok()?;
+    if output.is_some_and(|v| !v.is_valid(&value)) {
+        return None;
+    }
+    let properties = entry.tool().input_schema.get("properties").and_then(Value::as_object);
+    let is_secret = |text: &str| !redactor.is_empty() && redactor.text(text) != text;
+    let call = shaping::Call {
+        tool: &entry.name,
+        plan,
+        arguments,
+        skip: taken.skip,
+        fields: taken.fields.as_ref(),
+        params: &entry.http.params,
+        properties,
+        base_url: &entry.base_url,
+        link: upstream.link.as_deref(),
+        is_secret: &is_secret,
+    };
+    match shaping::shape(&call, value) {
+        Ok((value, note)) => {
+            if let Some(validator) = output
+                && !validator.is_valid(&value)
+            {
+                // The generator declares shaped tools' schemas so that this cannot happen.
+                let failure = Failure::new(
+                    ErrorClass::ServerFault,
+                    format!("Tool `{}` cut its result so that it no longer matches its declared output schema. This is a fault of the generated server; call again without `fields`, and report it.", entry.name),
+                );
+                report.class = Some(failure.class);
+                return Some(failure.into_result(request_id));
+            }
+            Some(shaping::to_result(value, note, output.is_some()))
+        }
+        Err(why) => {
+            report.class = Some(ErrorClass::ResponseTooLarge);
+            Some(Failure::new(ErrorClass::ResponseTooLarge, why).into_result(request_id))
+        }
+    }
 }
 
 /// The tenant a call runs for: the caller's (inbound token or API key), else the one configured at

@@ -270,6 +270,10 @@ pub struct ToolDefinition<T = ToolJson> {
     /// manifest's surface may be discovery; empty: the runtime derives them at start.
     #[serde(default, skip_serializing_if = "super::search::Terms::is_empty")]
     pub search: super::search::Terms,
+    /// How results are shaped after the upstream call (projection, item cap, size budget,
+    /// paging); `None`: returned as the upstream sent them (docs/response-shaping.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shaping: Option<super::shaping_plan::ShapingDefinition>,
 }
 
 /// Shared schema definitions: table key → definition name → schema (sorted, so output is stable).

@@ -72,6 +72,8 @@ pub struct ToolEntry {
     pub tags: Vec<String>,
     /// Search terms shipped in the tool table (empty: derived when discovery starts).
     pub search: super::search::Terms,
+    /// How results are shaped (projection, item cap, budget, paging).
+    pub shaping: Option<super::shaping_plan::ShapingDefinition>,
 }
 
 impl ToolEntry {
@@ -290,6 +292,7 @@ impl Registry {
                 circuit,
                 tags: entry.tags,
                 search: entry.search,
+                shaping: entry.shaping,
             });
         }
         tools.sort_by(|a, b| a.name.cmp(&b.name));

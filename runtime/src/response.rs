@@ -19,6 +19,25 @@ pub struct UpstreamResponse {
     pub content_type: Option<String>,
     /// The body.
     pub body: Vec<u8>,
+    /// The `Link` header (RFC 8288; several joined with `, `), which pages some lists.
+    pub link: Option<String>,
+}
+
+/// The body of a successful JSON response, parsed; `None` for anything else.
+pub fn json_value(response: &UpstreamResponse) -> Option<Value> {
+    if !(200..300).contains(&response.status) || response.body.is_empty() {
+        return None;
+    }
+    let media =
+        response.content_type.as_deref().map(|c| c.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
+    let media = media.as_deref().unwrap_or("");
+    let is_json = media == "application/json"
+        || media.ends_with("+json")
+        || (media.is_empty() && looks_like_json(&response.body));
+    if !is_json {
+        return None;
+    }
+    serde_json::from_slice(&response.body).ok()
 }
 
 /// Maps a response of `method route` to a tool result.

@@ -297,6 +297,9 @@ async fn attempt(
     let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let content_type = header(reqwest::header::CONTENT_TYPE);
     let retry_after = header(reqwest::header::RETRY_AFTER).and_then(|v| parse_retry_after(&v));
+    let links: Vec<&str> =
+        response.headers().get_all(reqwest::header::LINK).iter().filter_map(|v| v.to_str().ok()).collect();
+    let link = (!links.is_empty()).then(|| links.join(", "));
     let mut body = Vec::new();
     let mut truncated = false;
     while let Some(chunk) = response.chunk().await.map_err(|err| Attempt::Other(describe(&err)))? {
@@ -308,7 +311,7 @@ async fn attempt(
         }
         body.extend_from_slice(&chunk);
     }
-    Ok((UpstreamResponse { status, content_type, body }, retry_after, truncated))
+    Ok((UpstreamResponse { status, content_type, body, link }, retry_after, truncated))
 }
 
 /// `Retry-After` as seconds or an HTTP date.

@@ -5,7 +5,7 @@ use rmcp::model::CallToolResult;
 use serde_json::json;
 
 fn response(status: u16, content_type: Option<&str>, body: &[u8]) -> UpstreamResponse {
-    UpstreamResponse { status, content_type: content_type.map(str::to_owned), body: body.to_vec() }
+    UpstreamResponse { status, content_type: content_type.map(str::to_owned), body: body.to_vec(), link: None }
 }
 
 fn text(result: &CallToolResult) -> String {

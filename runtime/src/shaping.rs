@@ -1,0 +1,430 @@
+//! Response shaping: a successful JSON response cut down to what the agent asked for and what
+//! its context can take — projected to the requested fields, capped to a number of items, kept
+//! under a byte budget — with a note, never a silent cut, and a continuation handle when more
+//! items follow. Runs after the upstream call and before `structuredContent` and text are made.
+//!
+//! Every cut is at a JSON boundary (whole items, whole members), so a shaped result is still
+//! JSON, and still matches the declared output schema: the generator declares the schema of
+//! tools that project without `required` and `minItems` (docs/response-shaping.md).
+
+use std::collections::BTreeMap;
+
+use rmcp::model::{CallToolResult, ContentBlock, MetaObject};
+use serde_json::{Map, Value, json};
+
+use super::continuation::{self, Continuation};
+use super::definition::ParamMapping;
+use super::paging::{self, Next, Page};
+use super::shaping_plan::{FieldsDefinition, ShapingDefinition};
+
+/// Bytes of the budget kept for the shaping note besides the handle (which is measured).
+const NOTE_BYTES: usize = 600;
+
+/// Most known fields named in an error about an unknown one.
+const LISTED_FIELDS: usize = 60;
+
+/// Requested fields as a tree: a leaf keeps the member whole.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Projection(BTreeMap<String, Projection>);
+
+/// Reads the `fields` argument against the paths the response schema defines. The error names
+/// the unknown path and the known ones, for the agent to fix the call.
+pub fn parse_fields(tool: &str, plan: &FieldsDefinition, text: &str) -> Result<Projection, String> {
+    let mut tree = Projection::default();
+    let requested: Vec<&str> = text.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
+    if requested.is_empty() {
+        return Err(format!(
+            "`{}` names no field. Give a comma-separated list such as `{}`, or leave it out for every field.",
+            plan.arg,
+            example(plan)
+        ));
+    }
+    for path in requested {
+        let known = plan.paths.binary_search_by(|p| p.as_str().cmp(path)).is_ok()
+            || plan.open.iter().any(|open| path.strip_prefix(open.as_str()).is_some_and(|rest| rest.starts_with('.')));
+        if !known {
+            return Err(unknown_field(tool, plan, path));
+        }
+        let mut node = &mut tree;
+        for key in path.split('.') {
+            node = node.0.entry(key.to_owned()).or_default();
+        }
+    }
+    Ok(tree)
+}
+
+fn unknown_field(tool: &str, plan: &FieldsDefinition, path: &str) -> String {
+    let path = super::echo::clip(path, super::echo::NAME_CHARS);
+    // Members of the longest known prefix, else the top-level fields.
+    let mut parent: &str = &path;
+    let children = loop {
+        let Some((head, _)) = parent.rsplit_once('.') else { break None };
+        parent = head;
+        let prefix = format!("{head}.");
+        let below: Vec<&str> = plan
+            .paths
+            .iter()
+            .filter(|p| p.strip_prefix(&prefix).is_some_and(|rest| !rest.contains('.')))
+            .map(String::as_str)
+            .collect();
+        if !below.is_empty() {
+            break Some((head.to_owned(), below));
+        }
+    };
+    let (scope, names) = match children {
+        Some((head, below)) => (format!("Fields of `{head}`"), below),
+        None => ("Top-level fields".to_owned(), plan.paths.iter().filter(|p| !p.contains('.')).map(String::as_str).collect()),
+    };
+    let more = if names.len() > LISTED_FIELDS { format!(" (and {} more)", names.len() - LISTED_FIELDS) } else { String::new() };
+    let listed: Vec<&str> = names.into_iter().take(LISTED_FIELDS).collect();
+    format!(
+        "`{}` of `{tool}` names `{path}`, which the response does not have. {scope}: {}{more}. Nested fields are dotted (`{}`). Fix `{}` and call again.",
+        plan.arg,
+        listed.join(", "),
+        example(plan),
+        plan.arg,
+    )
+}
+
+/// Up to three known paths, the first nested one among them, as an example value.
+fn example(plan: &FieldsDefinition) -> String {
+    let mut picks: Vec<&str> = plan.paths.iter().filter(|p| !p.contains('.')).take(2).map(String::as_str).collect();
+    picks.extend(plan.paths.iter().find(|p| p.contains('.')).map(String::as_str));
+    picks.join(",")
+}
+
+/// The shaping arguments of a call, taken out of its arguments.
+#[derive(Debug, Default)]
+pub struct Taken {
+    /// Whether the arguments came from a continuation handle.
+    pub resumed: bool,
+    /// Items of the page already returned (from the handle).
+    pub skip: u64,
+    /// The requested fields.
+    pub fields: Option<Projection>,
+}
+
+/// The call's arguments without the continuation argument (a handle is replaced by the
+/// arguments it holds; `fields` given with it still applies), and what shaping takes from them.
+pub fn take_arguments(
+    tool: &str,
+    plan: &ShapingDefinition,
+    mut arguments: Map<String, Value>,
+) -> Result<(Map<String, Value>, Taken), String> {
+    let mut taken = Taken::default();
+    if let Some(paging) = &plan.paging
+        && let Some(handle) = arguments.remove(&paging.arg)
+    {
+        let Value::String(handle) = handle else {
+            return Err(format!("`{}` must be the string from a previous result's `continuation`.", paging.arg));
+        };
+        let resume = continuation::decode(tool, &handle)?;
+        let fields_arg = plan.fields.as_ref().map(|f| f.arg.as_str());
+        if let Some(other) = arguments.keys().find(|k| Some(k.as_str()) != fields_arg) {
+            return Err(format!(
+                "`{}` continues an earlier call with that call's arguments, so `{}` cannot be given with it (only `{}` may change). Call with `{}` alone, or without it to start a new listing.",
+                paging.arg,
+                super::echo::clip(other, super::echo::NAME_CHARS),
+                fields_arg.unwrap_or("fields"),
+                paging.arg,
+            ));
+        }
+        let fields = fields_arg.and_then(|f| arguments.remove(f).map(|v| (f, v)));
+        arguments = resume.arguments;
+        if let Some((arg, value)) = fields {
+            arguments.insert(arg.to_owned(), value);
+        }
+        taken.resumed = true;
+        taken.skip = resume.skip;
+    }
+    if let Some(plan) = &plan.fields
+        && let Some(value) = arguments.get(&plan.arg)
+    {
+        let Value::String(text) = value else {
+            return Err(format!("`{}` must be a comma-separated string of field names, e.g. `{}`.", plan.arg, example(plan)));
+        };
+        taken.fields = Some(parse_fields(tool, plan, text)?);
+    }
+    Ok((arguments, taken))
+}
+
+/// Everything shaping needs about the call besides the response.
+pub struct Call<'a> {
+    /// The tool's name (continuation handles are bound to it).
+    pub tool: &'a str,
+    /// The tool's plan.
+    pub plan: &'a ShapingDefinition,
+    /// The arguments of this call, continuation argument excluded.
+    pub arguments: &'a Map<String, Value>,
+    /// Items of this page already returned by earlier calls.
+    pub skip: u64,
+    /// The requested fields, if any.
+    pub fields: Option<&'a Projection>,
+    /// The operation's parameters.
+    pub params: &'a [ParamMapping],
+    /// Properties of the tool's input schema.
+    pub properties: Option<&'a Map<String, Value>>,
+    /// Base URL of the API.
+    pub base_url: &'a str,
+    /// The response's `Link` header.
+    pub link: Option<&'a str>,
+    /// Values that must never appear in a handle (the call's credentials).
+    pub is_secret: &'a dyn Fn(&str) -> bool,
+}
+
+/// What shaping did, reported in the note (and in `_meta` as `io.mcpgen/shaping`).
+#[derive(Debug, Default)]
+struct Report {
+    returned: Option<usize>,
+    skipped: u64,
+    truncated: bool,
+    total: Option<u64>,
+    omitted: Vec<String>,
+    continuation: Option<String>,
+    advice: Vec<String>,
+}
+
+/// The shaped value and the note to add to the result, if anything is worth saying. `Err`: the
+/// response cannot be brought under the budget; the message says how to ask for less.
+pub fn shape(call: &Call<'_>, mut value: Value) -> Result<(Value, Option<Value>), String> {
+    let plan = call.plan;
+    let mut report = Report { total: plan.total.as_deref().and_then(|p| paging::lookup(&value, p)).and_then(Value::as_u64), ..Report::default() };
+    let items_path = plan.items.as_deref().filter(|p| paging::lookup(&value, p).is_some_and(Value::is_array));
+    // The next page is found on the response as the API sent it, before anything is cut.
+    let next = plan.paging.as_ref().map(|paging| {
+        let page = Page {
+            style: &paging.style,
+            arguments: call.arguments,
+            params: call.params,
+            properties: call.properties,
+            base_url: call.base_url,
+            body: &value,
+            items: items_path.and_then(|p| paging::lookup(&value, p)).and_then(Value::as_array).map(Vec::as_slice),
+            link: call.link,
+            total: report.total,
+        };
+        paging::next(&page, call.is_secret)
+    });
+    let budget = (plan.max_result_bytes as usize).saturating_sub(NOTE_BYTES + handle_bytes(call));
+    let mut page_len = 0;
+    if let Some(path) = items_path {
+        let items = items_mut(&mut value, path).expect("checked to be an array above");
+        page_len = items.len();
+        let skip = (call.skip as usize).min(page_len);
+        items.drain(..skip);
+        report.skipped = skip as u64;
+        if let Some(cap) = plan.max_items.map(|m| m as usize)
+            && items.len() > cap
+        {
+            items.truncate(cap);
+            report.truncated = true;
+            report.advice.push(format!("at most {cap} items are returned per call"));
+        }
+        if let Some(fields) = call.fields {
+            for item in items.iter_mut() {
+                project(item, fields);
+            }
+        }
+    } else if let Some(fields) = call.fields {
+        project(&mut value, fields);
+    }
+    let size = serialized_len(&value);
+    if size > budget {
+        if let Some(path) = items_path {
+            let envelope = size - serialized_len(paging::lookup(&value, path).expect("an array"));
+            let items = items_mut(&mut value, path).expect("an array");
+            // `[` `]` and the commas between items, then each item as serialised.
+            let mut used = envelope + 2;
+            let fit = items
+                .iter()
+                .map(serialized_len)
+                .take_while(|len| {
+                    used += len + 1;
+                    used <= budget + 1
+                })
+                .count();
+            if fit == 0 {
+                return Err(over_budget(call, size));
+            }
+            items.truncate(fit);
+            report.truncated = true;
+            report.advice.push(format!("the result was cut to this tool's {}-byte budget", plan.max_result_bytes));
+        } else {
+            drop_largest_members(&mut value, budget, &mut report.omitted).map_err(|()| over_budget(call, size))?;
+            report.truncated = true;
+            report.advice.push(format!(
+                "members were left out to stay within this tool's {}-byte budget",
+                plan.max_result_bytes
+            ));
+        }
+    }
+    if let Some(path) = items_path {
+        let returned = paging::lookup(&value, path).and_then(Value::as_array).map_or(0, Vec::len);
+        report.returned = Some(returned);
+        let end = report.skipped as usize + returned;
+        let resume = if end < page_len {
+            Some(Continuation { arguments: call.arguments.clone(), skip: end as u64 })
+        } else {
+            match next {
+                Some(Next::Page(arguments)) => Some(Continuation { arguments, skip: 0 }),
+                Some(Next::Refused(why)) => {
+                    report.advice.push(format!("{why}; no continuation is offered"));
+                    None
+                }
+                Some(Next::End) | None => None,
+            }
+        };
+        if let Some(resume) = resume {
+            match continuation::encode(call.tool, &resume) {
+                Some(handle) => report.continuation = Some(handle),
+                None => report.advice.push("the next page's arguments are too long for a handle; page with the operation's own paging arguments".into()),
+            }
+        }
+    }
+    Ok((value, note(call, report)))
+}
+
+/// The result of a shaped call: the value as `structuredContent` (when the tool declares an
+/// output schema) or as text, then the note as a second text block and in `_meta`.
+pub fn to_result(value: Value, note: Option<Value>, structured: bool) -> CallToolResult {
+    let mut result = if structured {
+        CallToolResult::structured(value)
+    } else {
+        CallToolResult::success(vec![ContentBlock::text(value.to_string())])
+    };
+    if let Some(note) = note {
+        result.content.push(ContentBlock::text(note.to_string()));
+        let mut meta = MetaObject::new();
+        meta.0.insert("io.mcpgen/shaping".to_owned(), note);
+        result.meta = Some(meta);
+    }
+    result
+}
+
+fn note(call: &Call<'_>, report: Report) -> Option<Value> {
+    if !report.truncated && report.continuation.is_none() && report.advice.is_empty() {
+        return None;
+    }
+    let mut note = Map::new();
+    note.insert("truncated".into(), Value::Bool(report.truncated));
+    if let Some(returned) = report.returned {
+        note.insert("returned".into(), json!(returned));
+    }
+    if report.skipped > 0 {
+        note.insert("skipped".into(), json!(report.skipped));
+    }
+    if let Some(total) = report.total {
+        note.insert("total".into(), json!(total));
+    }
+    if !report.omitted.is_empty() {
+        note.insert("omitted".into(), json!(report.omitted));
+    }
+    let mut how = Vec::new();
+    if let (Some(handle), Some(paging)) = (&report.continuation, &call.plan.paging) {
+        note.insert("continuation".into(), Value::String(handle.clone()));
+        how.push(format!("For more, call `{}` with `{}` set to the `continuation` value above (nothing else is needed; it keeps your arguments)", call.tool, paging.arg));
+    }
+    if let Some(fields) = &call.plan.fields
+        && call.fields.is_none()
+        && report.truncated
+    {
+        how.push(format!("ask for only the fields you need with `{}` (e.g. `{}`) to get more per call", fields.arg, example(fields)));
+    }
+    let mut message = String::new();
+    if !report.advice.is_empty() {
+        message.push_str(&capitalised(&report.advice.join("; ")));
+        message.push_str(". ");
+    }
+    if !how.is_empty() {
+        message.push_str(&capitalised(&how.join("; ")));
+        message.push('.');
+    }
+    note.insert("note".into(), Value::String(message.trim_end().to_owned()));
+    Some(Value::Object(note))
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
+}
+
+fn over_budget(call: &Call<'_>, size: usize) -> String {
+    let budget = call.plan.max_result_bytes;
+    let ask = match &call.plan.fields {
+        Some(fields) => format!("Ask for fewer fields with `{}` (e.g. `{}`)", fields.arg, example(fields)),
+        None => "Narrow the request (filters, a smaller page)".to_owned(),
+    };
+    format!(
+        "The response of `{}` is {size} bytes; even cut at JSON boundaries it does not fit this tool's {budget}-byte result budget. {ask} and call again.",
+        call.tool
+    )
+}
+
+/// Keeps only the requested members (arrays: of each element).
+fn project(value: &mut Value, fields: &Projection) {
+    match value {
+        Value::Array(items) => items.iter_mut().for_each(|item| project(item, fields)),
+        Value::Object(members) => {
+            members.retain(|key, _| fields.0.contains_key(key));
+            for (key, member) in members.iter_mut() {
+                if let Some(below) = fields.0.get(key).filter(|b| !b.0.is_empty()) {
+                    project(member, below);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Leaves out the largest top-level members until `value` fits `budget`; `Err` if it cannot.
+fn drop_largest_members(value: &mut Value, budget: usize, omitted: &mut Vec<String>) -> Result<(), ()> {
+    let Value::Object(members) = value else { return Err(()) };
+    let mut sizes: Vec<(usize, String)> = members.iter().map(|(k, v)| (serialized_len(v) + k.len() + 4, k.clone())).collect();
+    sizes.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let mut size = serialized_len(&Value::Object(members.clone()));
+    for (len, key) in sizes {
+        if size <= budget {
+            break;
+        }
+        members.shift_remove(&key);
+        size = size.saturating_sub(len);
+        omitted.push(key);
+    }
+    omitted.sort();
+    if members.is_empty() || serialized_len(&Value::Object(members.clone())) > budget { Err(()) } else { Ok(()) }
+}
+
+fn items_mut<'v>(value: &'v mut Value, path: &str) -> Option<&'v mut Vec<Value>> {
+    let mut at = value;
+    if !path.is_empty() {
+        for key in path.split('.') {
+            at = at.get_mut(key)?;
+        }
+    }
+    at.as_array_mut()
+}
+
+/// Bytes of a handle for this call's arguments (the next one's are about as long).
+fn handle_bytes(call: &Call<'_>) -> usize {
+    if call.plan.paging.is_none() {
+        return 0;
+    }
+    serialized_len(&Value::Object(call.arguments.clone())) * 4 / 3 + call.tool.len() * 2 + 64
+}
+
+/// Length of the compact JSON text, without building it.
+fn serialized_len(value: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
+}

@@ -1,0 +1,106 @@
+//! A tool's response-shaping plan: the part of the tool table that says how a result is cut
+//! down after the upstream call (projection, item cap, size budget) and how its next page is
+//! asked for. The generator derives it from the spec and the manifest; the runtime applies it.
+//! Shared by both sides like the rest of the table (see docs/response-shaping.md).
+
+use serde::{Deserialize, Serialize};
+
+/// How one tool's results are shaped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ShapingDefinition {
+    /// Most bytes of a result's JSON text (and its shaping note) returned; over it, list items
+    /// (else the largest members) are left out, at JSON boundaries, with a note.
+    pub max_result_bytes: u64,
+    /// Most items of the list array returned per call (`None`: no cap besides the budget).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_items: Option<u32>,
+    /// Dotted path of the list array in the response: `""` for a response that is an array,
+    /// `data` for `{"data": [...]}`; `None`: not a list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<String>,
+    /// Dotted path of the response member holding the total number of items, when the spec has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<String>,
+    /// The projection argument, when the tool offers one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<FieldsDefinition>,
+    /// The continuation argument and how the next page is found, when the tool pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paging: Option<PagingDefinition>,
+}
+
+/// The projection argument: a comma-separated list of dotted paths, relative to each list item
+/// (list tools) or to the response (others).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FieldsDefinition {
+    /// Name of the argument (`fields`, or `mcp_fields` when the operation has a `fields` of its own).
+    pub arg: String,
+    /// Every path the response schema defines, sorted; deeper paths below a path marked here as
+    /// the depth limit are accepted too (see [`FieldsDefinition::open`]).
+    pub paths: Vec<String>,
+    /// Paths at the depth limit whose values are objects: their members are not listed, and any
+    /// path below them is accepted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub open: Vec<String>,
+}
+
+/// Paging of a list tool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PagingDefinition {
+    /// Name of the argument taking a continuation handle (`continuation`, or `mcp_continuation`).
+    pub arg: String,
+    /// How the spec pages.
+    pub style: PagingStyle,
+}
+
+/// The paging styles detected in specs. In every style a `Link: <…>; rel="next"` header in the
+/// response, when present, is followed first (its query parameters become the next call's
+/// arguments), because it is the API's own statement of the next page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "style", rename_all = "camelCase", deny_unknown_fields)]
+pub enum PagingStyle {
+    /// The next page starts after the last item's id (Stripe's `starting_after`), while the
+    /// `has_more` member (if the response has one) is true.
+    AfterLast {
+        /// Argument taking the id.
+        param: String,
+        /// Path of the id in an item.
+        id: String,
+        /// Path of the boolean saying whether more items follow.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        has_more: Option<String>,
+    },
+    /// The response carries an opaque token (`next_cursor`, `nextPageToken`) the argument takes.
+    Cursor {
+        /// Argument taking the token.
+        param: String,
+        /// Path of the token in the response.
+        token: String,
+    },
+    /// The response carries the next page's URL; its query parameters become arguments.
+    NextUrl {
+        /// Path of the URL in the response.
+        next: String,
+    },
+    /// Numbered pages (`page` and `per_page`).
+    Page {
+        /// Argument taking the page number.
+        param: String,
+        /// Argument taking the page size, when the operation has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        size: Option<String>,
+    },
+    /// An offset into the whole list (`offset` and `limit`).
+    Offset {
+        /// Argument taking the offset.
+        param: String,
+        /// Argument taking the page size, when the operation has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<String>,
+    },
+    /// Only a `Link` header (declared by the response) says where the next page is.
+    Link,
+}
