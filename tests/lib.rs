@@ -18,3 +18,4 @@ mod mutate;
 mod profiles;
 mod remote;
 mod robustness;
+mod shaping;

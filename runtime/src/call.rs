@@ -113,30 +113,22 @@ pub async fn run(
         Ok(validator) => validator,
         Err(why) => return (fail(&mut report, faulty_schema(name, "input", why)), report),
     };
+    // Shaping arguments first: a continuation handle stands for the arguments it holds, which
+    // are then validated like any caller's, and `fields` is checked against the response's
+    // fields before anything is sent.
+    let (arguments, shaping) = match entry.shaping.as_ref() {
+        None => (arguments, None),
+        Some(plan) => match shaping::take_arguments(name, plan, arguments) {
+            Ok((arguments, taken)) => (arguments, Some((plan, taken))),
+            Err(why) => return (fail(&mut report, Failure::new(ErrorClass::InvalidArguments, why)), report),
+        },
+    };
     let instance = Value::Object(arguments);
     let problems = violations(input, &instance);
     if !problems.is_empty() {
         return (fail(&mut report, invalid_arguments(name, &problems)), report);
     }
     let Value::Object(arguments) = instance else { unreachable!("constructed as an object above") };
-    // Shaping arguments: a continuation handle stands for the arguments it holds (validated
-    // again, like any caller's), and `fields` is checked against the response's fields before
-    // anything is sent.
-    let (arguments, shaping) = match entry.shaping.as_ref() {
-        None => (arguments, None),
-        Some(plan) => match shaping::take_arguments(name, plan, arguments) {
-            Ok((arguments, taken)) => {
-                let instance = Value::Object(arguments);
-                let problems = if taken.resumed { violations(input, &instance) } else { Vec::new() };
-                if !problems.is_empty() {
-                    return (fail(&mut report, invalid_arguments(name, &problems)), report);
-                }
-                let Value::Object(arguments) = instance else { unreachable!("constructed as an object above") };
-                (arguments, Some((plan, taken)))
-            }
-            Err(why) => return (fail(&mut report, Failure::new(ErrorClass::InvalidArguments, why)), report),
-        },
-    };
     let mut prepared = match request::build(&entry.http, &entry.base_url, &arguments) {
         Ok(prepared) => prepared,
         Err(problems) => {
@@ -230,6 +222,7 @@ fn shaped(
         plan,
         arguments,
         skip: taken.skip,
+        arguments_resumed: taken.resumed,
         fields: taken.fields.as_ref(),
         params: &entry.http.params,
         properties,

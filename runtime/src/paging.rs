@@ -153,7 +153,7 @@ pub fn next_link(header: &str) -> Option<String> {
         let is_next = params.split(';').any(|p| {
             let Some((key, value)) = p.split_once('=') else { return false };
             key.trim().eq_ignore_ascii_case("rel")
-                && value.trim().trim_matches('"').split_ascii_whitespace().any(|r| r.eq_ignore_ascii_case("next"))
+                && value.trim().trim_end_matches(',').trim().trim_matches('"').split_ascii_whitespace().any(|r| r.eq_ignore_ascii_case("next"))
         });
         if is_next {
             return Some(target.to_owned());

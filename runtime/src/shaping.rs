@@ -86,10 +86,23 @@ fn unknown_field(tool: &str, plan: &FieldsDefinition, path: &str) -> String {
     )
 }
 
-/// Up to three known paths, the first nested one among them, as an example value.
+/// Fields preferred in examples, when the response has them (the generator's list too).
+const TYPICAL: &[&str] = &["id", "name", "full_name", "title", "number", "key", "state", "status", "login", "email", "url"];
+/// Members preferred for the nested field of an example, in order.
+const NESTED: &[&str] = &["login", "name", "id", "key"];
+
+/// Two top-level fields (typical ones first) and one nested one, as an example value.
 fn example(plan: &FieldsDefinition) -> String {
-    let mut picks: Vec<&str> = plan.paths.iter().filter(|p| !p.contains('.')).take(2).map(String::as_str).collect();
-    picks.extend(plan.paths.iter().find(|p| p.contains('.')).map(String::as_str));
+    let known = |p: &&str| plan.paths.binary_search_by(|k| k.as_str().cmp(p)).is_ok();
+    let mut picks: Vec<&str> = TYPICAL.iter().copied().filter(known).take(2).collect();
+    let top = plan.paths.iter().map(String::as_str).filter(|p| !p.contains('.'));
+    let rest: Vec<&str> = top.filter(|p| !picks.contains(p)).take(2 - picks.len()).collect();
+    picks.extend(rest);
+    // `owner.login` rather than `code_of_conduct.key`: the most typical member first.
+    let nested = NESTED.iter().find_map(|wanted| {
+        plan.paths.iter().map(String::as_str).find(|p| p.split_once('.').is_some_and(|(head, tail)| tail == *wanted && !head.contains('.')))
+    });
+    picks.extend(nested.or_else(|| plan.paths.iter().map(String::as_str).find(|p| p.contains('.'))));
     picks.join(",")
 }
 
@@ -118,6 +131,8 @@ pub fn take_arguments(
         let Value::String(handle) = handle else {
             return Err(format!("`{}` must be the string from a previous result's `continuation`.", paging.arg));
         };
+        // A handle is read before the arguments are validated (it stands for them); give it
+        // with other arguments and the call is refused below, so nothing is merged unnoticed.
         let resume = continuation::decode(tool, &handle)?;
         let fields_arg = plan.fields.as_ref().map(|f| f.arg.as_str());
         if let Some(other) = arguments.keys().find(|k| Some(k.as_str()) != fields_arg) {
@@ -134,15 +149,13 @@ pub fn take_arguments(
         if let Some((arg, value)) = fields {
             arguments.insert(arg.to_owned(), value);
         }
-        taken.resumed = true;
         taken.skip = resume.skip;
+        taken.resumed = true;
     }
+    // A `fields` that is not a string is left to the input schema's validation, in its words.
     if let Some(plan) = &plan.fields
-        && let Some(value) = arguments.get(&plan.arg)
+        && let Some(Value::String(text)) = arguments.get(&plan.arg)
     {
-        let Value::String(text) = value else {
-            return Err(format!("`{}` must be a comma-separated string of field names, e.g. `{}`.", plan.arg, example(plan)));
-        };
         taken.fields = Some(parse_fields(tool, plan, text)?);
     }
     Ok((arguments, taken))
@@ -158,6 +171,8 @@ pub struct Call<'a> {
     pub arguments: &'a Map<String, Value>,
     /// Items of this page already returned by earlier calls.
     pub skip: u64,
+    /// Whether the call came with a continuation handle.
+    pub arguments_resumed: bool,
     /// The requested fields, if any.
     pub fields: Option<&'a Projection>,
     /// The operation's parameters.
@@ -302,7 +317,9 @@ pub fn to_result(value: Value, note: Option<Value>, structured: bool) -> CallToo
 }
 
 fn note(call: &Call<'_>, report: Report) -> Option<Value> {
-    if !report.truncated && report.continuation.is_none() && report.advice.is_empty() {
+    // Said when something was left out or follows, and on every page reached by a handle.
+    let resumed = report.skipped > 0 || call.arguments_resumed;
+    if !report.truncated && report.continuation.is_none() && report.advice.is_empty() && !resumed {
         return None;
     }
     let mut note = Map::new();
@@ -323,6 +340,9 @@ fn note(call: &Call<'_>, report: Report) -> Option<Value> {
     if let (Some(handle), Some(paging)) = (&report.continuation, &call.plan.paging) {
         note.insert("continuation".into(), Value::String(handle.clone()));
         how.push(format!("For more, call `{}` with `{}` set to the `continuation` value above (nothing else is needed; it keeps your arguments)", call.tool, paging.arg));
+    }
+    if report.continuation.is_none() && report.returned.is_some() && !report.truncated {
+        how.push("this is the end of the list".to_owned());
     }
     if let Some(fields) = &call.plan.fields
         && call.fields.is_none()

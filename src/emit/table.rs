@@ -125,6 +125,7 @@ fn tool_definition(tool: &ToolIr) -> ToolDefinition {
         toolsets: tool.toolsets.clone(),
         defs: tool.defs.clone(),
         search: Default::default(),
+        shaping: tool.shaping.clone(),
     }
 }
 

@@ -12,6 +12,7 @@ use super::names::{arg_name, tool_name, unique};
 use super::payload;
 use super::policy;
 use super::selection::{self, ApiSelection};
+use super::shaping;
 use super::{Annotations, ApiIr, ServerIr, ToolIr};
 use crate::definition::{
     BodyEncoding, BodyMapping, DefRefs, FieldEncoding, ParamLocation, ParamMapping, ResilienceDefinition, ToolDefs,
@@ -127,6 +128,11 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
             };
             let (mut tool, tool_problems, limits) = build_tool(shared, id, op, name, over, &mut outputs);
             payload::apply(&input.manifest, section, over, &mut tool);
+            let shaping = crate::manifest::ShapingSettings::default()
+                .with(input.manifest.shaping.as_ref())
+                .with(section.shaping.as_ref())
+                .with(over.and_then(|o| o.shaping.as_ref()));
+            shaping::apply(spec, op, shaping, &mut tool);
             auth::apply_security(spec, op, over, &mut tool);
             let api_policy = policy::apply(&top_policy, section.resilience.as_ref());
             if let Some(own) = over.and_then(|o| o.resilience.as_ref()) {
@@ -252,6 +258,7 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
     governance::finish(&input.manifest_doc, input.manifest.governance.as_ref(), &mut ir, &mut problems);
     // Only what the served tools name (selection and governance may have dropped some).
     ir.definitions = defs::table(&ir.tools, &spec_defs);
+    shaping::open_output_schemas(&mut ir);
     if problems.has_errors() {
         return (None, problems);
     }
@@ -487,6 +494,7 @@ fn build_tool(
         owner: None,
         deprecation: None,
         roles: Vec::new(),
+        shaping: None,
         documented: over.is_some_and(|o| o.description.is_some()) || op.description.is_some() || op.summary.is_some(),
         renamed_from: None,
     };

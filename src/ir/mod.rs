@@ -12,6 +12,7 @@ mod names;
 mod payload;
 mod policy;
 mod selection;
+mod shaping;
 
 pub use build::{Input, build};
 
@@ -153,6 +154,8 @@ pub struct ToolIr {
     pub deprecation: Option<DeprecationDefinition>,
     /// Roles that may use the tool (RBAC).
     pub roles: Vec<String>,
+    /// How its results are shaped (`None`: shaping off, or no JSON response).
+    pub shaping: Option<crate::shaping_plan::ShapingDefinition>,
 }
 
 /// MCP tool annotations (hints for clients; never trusted for security).

@@ -10,6 +10,7 @@ mod governance;
 mod payload;
 mod resilience;
 mod select;
+mod shaping;
 mod surface;
 
 use indexmap::IndexMap;
@@ -23,6 +24,7 @@ pub use governance::{DefaultPolicy, DestructiveSection, GovernanceSection, RoleS
 pub use payload::{BudgetSection, DEFAULT_MAX_DESCRIPTION_CHARS, OutputSchemas};
 pub use resilience::{CircuitBreakerSection, RateLimitSection, ResilienceSection};
 pub use select::{Candidate, Matcher, Selector, has_prefix, matches_operation};
+pub use shaping::{DEFAULT_MAX_ITEMS, DEFAULT_MAX_RESULT_BYTES, ShapingSection, ShapingSettings};
 
 use crate::diagnostics::Problem;
 use crate::document::Document;
@@ -74,6 +76,9 @@ pub struct Manifest {
     /// Longest tool description taken from a spec, in characters (default 1000).
     #[serde(default)]
     pub max_description_chars: Option<usize>,
+    /// How tool results are shaped (projection, item cap, budget, paging); on by default.
+    #[serde(default)]
+    pub shaping: Option<ShapingSection>,
 }
 
 /// `audit:` — where the generated server writes its hash-chained audit trail.
@@ -188,6 +193,9 @@ pub struct ApiSection {
     /// `max_description_chars` for this API's tools (over the top-level one).
     #[serde(default)]
     pub max_description_chars: Option<usize>,
+    /// `shaping` for this API's tools (each key over the top-level one's).
+    #[serde(default)]
+    pub shaping: Option<ShapingSection>,
 }
 
 /// `apis.<id>.tools.<operation>:` — how one operation is presented as a tool.
@@ -238,6 +246,9 @@ pub struct ToolOverride {
     /// `output_schemas` for this tool (over its API's).
     #[serde(default)]
     pub output_schema: Option<OutputSchemas>,
+    /// `shaping` for this tool (each key over its API's).
+    #[serde(default)]
+    pub shaping: Option<ShapingSection>,
 }
 
 /// Overrides of MCP tool annotations.
@@ -433,6 +444,7 @@ fn check(doc: &Document, manifest: &Manifest) -> Vec<Problem> {
     governance::check(doc, manifest, &mut problems);
     surface::check(doc, manifest, &mut problems);
     payload::check(doc, manifest, &mut problems);
+    shaping::check(doc, manifest, &mut problems);
     problems
 }
 

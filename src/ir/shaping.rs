@@ -1,0 +1,408 @@
+//! Response shaping, generator side: from an operation's response schema and query parameters,
+//! the tool's shaping plan (`tools.json`), its `fields` and `continuation` arguments, and an
+//! output schema that describes shaped results. See docs/response-shaping.md.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use indexmap::IndexMap;
+use serde_json::{Map, Value, json};
+
+use super::{ServerIr, ToolIr};
+use crate::definition::ParamLocation;
+use crate::manifest::ShapingSettings;
+use crate::shaping_plan::{FieldsDefinition, PagingDefinition, PagingStyle, ShapingDefinition};
+use crate::spec::Spec;
+use crate::spec::operations::SpecOperation;
+
+/// How deep field paths are listed (`owner.login` is 2, `license.spdx.id` 3); objects at this
+/// depth accept any path below them.
+const MAX_DEPTH: usize = 3;
+/// Most field paths listed per tool: a bound on the table, not on what can be asked for.
+const MAX_PATHS: usize = 400;
+/// Most characters of top-level field names quoted in the `fields` description.
+const DESCRIBED_NAMES_CHARS: usize = 200;
+/// Fields preferred in the example of the `fields` description, when the response has them.
+const TYPICAL: &[&str] = &["id", "name", "full_name", "title", "number", "key", "state", "status", "login", "email", "url"];
+/// Members preferred for the nested field of an example, in order.
+const NESTED: &[&str] = &["login", "name", "id", "key"];
+
+/// Names of the list array in an envelope object, most common first.
+const ITEM_ARRAYS: &[&str] =
+    &["data", "items", "results", "value", "records", "entries", "elements", "nodes", "objects", "rows", "hits", "list"];
+/// Members holding the total number of items.
+const TOTALS: &[&str] =
+    &["total_count", "totalCount", "total", "total_results", "totalResults", "total_size", "totalSize", "count"];
+/// Query parameters taking an opaque cursor.
+const CURSOR_PARAMS: &[&str] = &[
+    "cursor",
+    "page_token",
+    "pageToken",
+    "next_token",
+    "nextToken",
+    "continuation_token",
+    "continuationToken",
+    "page_cursor",
+    "after",
+    "marker",
+];
+/// Response members holding the next cursor.
+const CURSOR_TOKENS: &[&str] = &[
+    "next_cursor",
+    "nextCursor",
+    "next_page_token",
+    "nextPageToken",
+    "next_token",
+    "nextToken",
+    "continuation_token",
+    "continuationToken",
+    "next_marker",
+    "nextMarker",
+    "cursor",
+    "response_metadata.next_cursor",
+    "meta.next_cursor",
+    "pagination.next_cursor",
+    "metadata.next_cursor",
+];
+/// Response members holding the next page's URL.
+const NEXT_URLS: &[&str] = &[
+    "next",
+    "next_url",
+    "nextUrl",
+    "next_page_url",
+    "nextLink",
+    "@odata.nextLink",
+    "links.next",
+    "_links.next.href",
+    "meta.next",
+    "pagination.next",
+];
+/// Page-size parameters.
+const SIZES: &[&str] = &["per_page", "page_size", "pageSize", "perPage", "limit", "size", "count", "pagesize", "max"];
+
+/// Derives `tool`'s shaping plan and adds its arguments to the input schema.
+pub(super) fn apply(spec: &Spec, op: &SpecOperation, settings: ShapingSettings, tool: &mut ToolIr) {
+    if !settings.enabled {
+        return;
+    }
+    let Some(pointer) = op.success.as_ref().and_then(|s| s.schema.as_deref()) else { return };
+    let schemas = Schemas { spec };
+    let root = schemas.merged(pointer, 0);
+    let (items, item) = list_of(&schemas, &root);
+    let shape_of = item.as_ref().unwrap_or(&root);
+    let mut paths = BTreeSet::new();
+    let mut open = BTreeSet::new();
+    schemas.collect(shape_of, "", 1, &mut paths, &mut open);
+    let top: Vec<String> = shape_of.properties.keys().filter(|k| paths.contains(*k)).cloned().collect();
+    let total = items.as_ref().and_then(|i| (!i.is_empty()).then_some(())).and_then(|()| {
+        TOTALS.iter().find(|t| root.properties.get(**t).is_some_and(|s| schemas.is_type(s, "integer"))).map(|t| (*t).to_owned())
+    });
+    let properties = tool.input_schema.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
+    let free = |name: &str| {
+        [name.to_owned(), format!("mcp_{name}")].into_iter().find(|n| !properties.contains_key(n.as_str()))
+    };
+    let fields = (settings.fields && op.method == "GET" && !paths.is_empty())
+        .then(|| free("fields"))
+        .flatten()
+        .map(|arg| FieldsDefinition { arg, paths: paths.iter().cloned().collect(), open: open.into_iter().collect() });
+    let paging = (settings.paging && items.is_some())
+        .then(|| detect_paging(&schemas, tool, &root, item.as_ref(), pointer))
+        .flatten()
+        .and_then(|style| free("continuation").map(|arg| PagingDefinition { arg, style }));
+    let list = items.is_some();
+    add_arguments(tool, fields.as_ref(), &top, paging.as_ref(), list);
+    tool.shaping = Some(ShapingDefinition {
+        max_result_bytes: settings.max_result_bytes,
+        max_items: list.then_some(settings.max_items),
+        items,
+        total,
+        fields,
+        paging,
+    });
+}
+
+fn add_arguments(
+    tool: &mut ToolIr,
+    fields: Option<&FieldsDefinition>,
+    top: &[String],
+    paging: Option<&PagingDefinition>,
+    list: bool,
+) {
+    let Some(Value::Object(schema)) = Some(&mut tool.input_schema) else { return };
+    let properties = schema.entry("properties").or_insert_with(|| Value::Object(Map::new()));
+    let Value::Object(properties) = properties else { return };
+    if let Some(fields) = fields {
+        let mut names = String::new();
+        for name in top {
+            if names.len() + name.len() > DESCRIBED_NAMES_CHARS {
+                names.push_str(", …");
+                break;
+            }
+            if !names.is_empty() {
+                names.push_str(", ");
+            }
+            names.push_str(name);
+        }
+        let whose = if list { "of each item " } else { "" };
+        let description = format!(
+            "Only these fields {whose}are returned: comma-separated, dotted for nested ones (e.g. `{}`). Omit for all. Fields: {names}.",
+            example(top, &fields.paths)
+        );
+        properties.insert(fields.arg.clone(), json!({"type": "string", "description": description}));
+    }
+    if let Some(paging) = paging {
+        let description = "The `continuation` value of a previous result of this tool: returns the next items, with that call's arguments. Give it alone (or with `fields`).";
+        properties.insert(paging.arg.clone(), json!({"type": "string", "description": description}));
+    }
+}
+
+/// Two top-level fields (typical ones first) and one nested one, as `id,name,owner.login`.
+fn example(top: &[String], paths: &[String]) -> String {
+    let mut picks: Vec<&str> = TYPICAL.iter().copied().filter(|t| top.iter().any(|n| n == t)).take(2).collect();
+    let rest: Vec<&str> = top.iter().map(String::as_str).filter(|n| !picks.contains(n)).take(2 - picks.len()).collect();
+    picks.extend(rest);
+    // `owner.login` rather than `code_of_conduct.key`: the most typical member first.
+    let nested = NESTED.iter().find_map(|wanted| {
+        paths.iter().find(|p| p.split_once('.').is_some_and(|(head, tail)| tail == *wanted && top.iter().any(|t| t == head)))
+    });
+    picks.extend(nested.or_else(|| paths.iter().find(|p| p.contains('.'))).map(String::as_str));
+    picks.join(",")
+}
+
+/// The list array of a response: `("", item)` for an array, `("data", item)` for an envelope.
+fn list_of(schemas: &Schemas<'_>, root: &Merged) -> (Option<String>, Option<Merged>) {
+    if let Some(items) = &root.items {
+        return (Some(String::new()), Some(schemas.merged_value(items, 0)));
+    }
+    let arrays: Vec<(&String, Merged)> = root
+        .properties
+        .iter()
+        .map(|(name, schema)| (name, schemas.merged_value(schema, 0)))
+        .filter(|(_, merged)| merged.items.is_some())
+        .collect();
+    let chosen = ITEM_ARRAYS
+        .iter()
+        .find_map(|name| arrays.iter().find(|(n, _)| n.as_str() == *name))
+        .or_else(|| (arrays.len() == 1).then(|| &arrays[0]));
+    match chosen {
+        Some((name, merged)) => {
+            let item = merged.items.as_ref().map(|i| schemas.merged_value(i, 0));
+            (Some((*name).clone()), item)
+        }
+        None => (None, None),
+    }
+}
+
+fn detect_paging(
+    schemas: &Schemas<'_>,
+    tool: &ToolIr,
+    root: &Merged,
+    item: Option<&Merged>,
+    pointer: &str,
+) -> Option<PagingStyle> {
+    let arg = |names: &[&str]| {
+        names.iter().find_map(|name| {
+            tool.params.iter().find(|p| p.location == ParamLocation::Query && p.name == *name).map(|p| p.arg.clone())
+        })
+    };
+    let string_at = |path: &str| schemas.at_path(root, path).is_some_and(|s| schemas.is_type(&s, "string"));
+    if let Some(param) = arg(&["starting_after"])
+        && item.is_some_and(|i| i.properties.contains_key("id"))
+    {
+        let has_more = root.properties.get("has_more").filter(|s| schemas.is_type(s, "boolean")).map(|_| "has_more".to_owned());
+        return Some(PagingStyle::AfterLast { param, id: "id".into(), has_more });
+    }
+    if let Some(param) = arg(CURSOR_PARAMS)
+        && let Some(token) = CURSOR_TOKENS.iter().find(|t| string_at(t))
+    {
+        return Some(PagingStyle::Cursor { param, token: (*token).to_owned() });
+    }
+    if let Some(next) = NEXT_URLS.iter().find(|n| string_at(n)) {
+        return Some(PagingStyle::NextUrl { next: (*next).to_owned() });
+    }
+    if let Some(param) = arg(&["page"]) {
+        return Some(PagingStyle::Page { param, size: arg(SIZES) });
+    }
+    if let Some(param) = arg(&["offset", "skip", "start"]) {
+        return Some(PagingStyle::Offset { param, limit: arg(SIZES) });
+    }
+    let declares_link = response_of(pointer)
+        .and_then(|response| schemas.spec.doc.get(&format!("{response}/headers")))
+        .and_then(Value::as_object)
+        .is_some_and(|headers| headers.keys().any(|k| k.eq_ignore_ascii_case("link")));
+    declares_link.then_some(PagingStyle::Link)
+}
+
+/// The response object holding the schema at `pointer` (`…/responses/200`).
+fn response_of(pointer: &str) -> Option<&str> {
+    pointer.rfind("/content/").map(|at| &pointer[..at])
+}
+
+/// A schema with its `allOf` parts merged and `oneOf`/`anyOf` variants joined: what members a
+/// value may have, not what it must have.
+#[derive(Debug, Default, Clone)]
+struct Merged {
+    /// In schema order (the description lists fields as the spec does).
+    properties: IndexMap<String, Value>,
+    items: Option<Value>,
+    types: BTreeSet<String>,
+    /// Objects whose members are not listed (`additionalProperties`, free-form).
+    free_form: bool,
+}
+
+struct Schemas<'a> {
+    spec: &'a Spec,
+}
+
+impl Schemas<'_> {
+    fn merged(&self, pointer: &str, depth: usize) -> Merged {
+        match self.spec.doc.get(pointer) {
+            Some(schema) => self.merged_value(schema, depth),
+            None => Merged::default(),
+        }
+    }
+
+    /// Follows `$ref`s (local, as bundling left them) and merges the parts.
+    fn merged_value(&self, schema: &Value, depth: usize) -> Merged {
+        let mut out = Merged::default();
+        if depth > 16 {
+            return out;
+        }
+        if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+            if let Some(fragment) = reference.strip_prefix('#') {
+                let target = crate::spec::schema::percent_decode(fragment);
+                return self.merged(&target, depth + 1);
+            }
+            return out;
+        }
+        match schema.get("type") {
+            Some(Value::String(t)) => {
+                out.types.insert(t.clone());
+            }
+            Some(Value::Array(ts)) => out.types.extend(ts.iter().filter_map(Value::as_str).map(str::to_owned)),
+            _ => {}
+        }
+        if let Some(Value::Object(properties)) = schema.get("properties") {
+            for (name, value) in properties {
+                out.properties.entry(name.clone()).or_insert_with(|| value.clone());
+            }
+        }
+        if let Some(items) = schema.get("items").filter(|i| i.is_object()) {
+            out.items = Some(items.clone());
+        }
+        out.free_form = schema.get("additionalProperties").is_some_and(|a| a != &Value::Bool(false))
+            && out.properties.is_empty();
+        for key in ["allOf", "oneOf", "anyOf"] {
+            for part in schema.get(key).and_then(Value::as_array).into_iter().flatten() {
+                let part = self.merged_value(part, depth + 1);
+                for (name, value) in part.properties {
+                    out.properties.entry(name).or_insert(value);
+                }
+                out.items = out.items.take().or(part.items);
+                out.types.extend(part.types);
+                out.free_form |= part.free_form;
+            }
+        }
+        out
+    }
+
+    fn is_type(&self, schema: &Value, kind: &str) -> bool {
+        self.merged_value(schema, 0).types.contains(kind)
+    }
+
+    /// The schema of the member at a dotted `path` below `root`.
+    fn at_path(&self, root: &Merged, path: &str) -> Option<Value> {
+        let mut keys = path.split('.');
+        let mut schema = root.properties.get(keys.next()?)?.clone();
+        for key in keys {
+            schema = self.merged_value(&schema, 0).properties.get(key)?.clone();
+        }
+        Some(schema)
+    }
+
+    /// Every member path of `schema` (arrays are looked through) up to [`MAX_DEPTH`].
+    fn collect(&self, schema: &Merged, prefix: &str, depth: usize, paths: &mut BTreeSet<String>, open: &mut BTreeSet<String>) {
+        for (name, member) in &schema.properties {
+            if paths.len() >= MAX_PATHS || name.is_empty() || name.contains([',', '.']) {
+                continue;
+            }
+            let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+            paths.insert(path.clone());
+            let mut merged = self.merged_value(member, 0);
+            while let Some(items) = merged.items.take() {
+                merged = self.merged_value(&items, 0);
+            }
+            if merged.properties.is_empty() {
+                continue;
+            }
+            if depth >= MAX_DEPTH {
+                open.insert(path);
+            } else {
+                self.collect(&merged, &path, depth + 1, paths, open);
+            }
+        }
+    }
+}
+
+/// Output schemas of shaped tools describe shaped results: projection and the budget may leave
+/// out any member and the item cap any item, so `required` and `minItems` go, in the tool's
+/// schema and in its definitions (copied into a `…-shaped` table when unshaped tools share them).
+pub(super) fn open_output_schemas(ir: &mut ServerIr) {
+    let mut copies: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for tool in ir.tools.iter_mut().filter(|t| t.shaping.is_some()) {
+        let Some(schema) = tool.output_schema.as_mut() else { continue };
+        open(schema);
+        if let Some(refs) = tool.defs.output.as_mut() {
+            copies.entry(refs.table.clone()).or_default().extend(refs.names.iter().cloned());
+            refs.table = format!("{}-shaped", refs.table);
+        }
+    }
+    for (table, names) in copies {
+        let Some(source) = ir.definitions.get(&table) else { continue };
+        let shaped: BTreeMap<String, Value> = names
+            .into_iter()
+            .filter_map(|name| source.get(&name).map(|d| (name, d.clone())))
+            .map(|(name, mut definition)| {
+                open(&mut definition);
+                (name, definition)
+            })
+            .collect();
+        ir.definitions.insert(format!("{table}-shaped"), shaped);
+    }
+    // Tables (and definitions) no unshaped tool names any more are dropped.
+    let mut named: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for tool in &ir.tools {
+        for refs in [&tool.defs.input, &tool.defs.output].into_iter().flatten() {
+            named.entry(refs.table.clone()).or_default().extend(refs.names.iter().cloned());
+        }
+    }
+    ir.definitions.retain(|table, definitions| {
+        let Some(names) = named.get(table) else { return false };
+        definitions.retain(|name, _| names.contains(name));
+        true
+    });
+}
+
+/// Drops `required` and `minItems` from every schema inside `schema` (never from the names of
+/// properties, which may be called `required`).
+fn open(schema: &mut Value) {
+    let Value::Object(map) = schema else { return };
+    map.remove("required");
+    map.remove("minItems");
+    for (key, value) in map.iter_mut() {
+        match key.as_str() {
+            "properties" | "patternProperties" | "$defs" | "definitions" | "dependentSchemas" => {
+                if let Value::Object(members) = value {
+                    members.values_mut().for_each(open);
+                }
+            }
+            "allOf" | "anyOf" | "oneOf" | "prefixItems" => {
+                if let Value::Array(parts) = value {
+                    parts.iter_mut().for_each(open);
+                }
+            }
+            "items" | "additionalProperties" | "not" | "if" | "then" | "else" | "contains" | "unevaluatedProperties"
+            | "unevaluatedItems" | "propertyNames" => open(value),
+            _ => {}
+        }
+    }
+}
