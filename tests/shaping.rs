@@ -69,7 +69,10 @@ async fn list_repos(
     let mut links = vec![format!("<{origin}/organizations/4242/repos?per_page={per_page}&page=1>; rel=\"first\"")];
     if start + per_page < REPOS {
         let next = if org == "elsewhere" { "http://127.0.0.2:9".to_owned() } else { origin };
-        links.insert(0, format!("<{next}/organizations/4242/repos?per_page={per_page}&page={}>; rel=\"next\"", page + 1));
+        links.insert(
+            0,
+            format!("<{next}/organizations/4242/repos?per_page={per_page}&page={}>; rel=\"next\"", page + 1),
+        );
     }
     let mut headers = HeaderMap::new();
     headers.insert("link", HeaderValue::from_str(&links.join(", ")).unwrap());
@@ -77,10 +80,18 @@ async fn list_repos(
 }
 
 /// `GET /search/repositories`: an envelope with `total_count`.
-async fn search(State(up): State<Upstream>, Query(query): Query<Vec<(String, String)>>, uri: axum::http::Uri) -> impl IntoResponse {
+async fn search(
+    State(up): State<Upstream>,
+    Query(query): Query<Vec<(String, String)>>,
+    uri: axum::http::Uri,
+) -> impl IntoResponse {
     up.seen.lock().unwrap().push(uri.query().unwrap_or_default().to_owned());
     let per_page = query.iter().find(|(k, _)| k == "per_page").and_then(|(_, v)| v.parse().ok()).unwrap_or(30);
-    let items: Vec<Value> = (0..per_page).map(|i| numbered(&up.found, i + 1)).collect();
+    let mut items: Vec<Value> = (0..per_page).map(|i| numbered(&up.found, i + 1)).collect();
+    if query.iter().any(|(k, v)| k == "q" && v == "broken") {
+        // The spec requires `full_name`: the upstream breaking its contract must still show.
+        items[1].as_object_mut().unwrap().remove("full_name");
+    }
     axum::Json(json!({"total_count": 4321, "incomplete_results": false, "items": items}))
 }
 
@@ -166,7 +177,8 @@ async fn a_github_list_comes_back_under_the_budget_projected_and_pages_with_its_
 
     // Unprojected, 100 items of ~5 KB: cut to the budget at an item boundary, with a note.
     let whole = call(&client, "repos_list_for_org", json!({"org": "acme", "per_page": 100})).await;
-    let upstream_bytes = serde_json::to_vec(&Value::Array((1..=REPOS).map(|i| numbered(&up.repo, i)).collect())).unwrap().len();
+    let upstream_bytes =
+        serde_json::to_vec(&Value::Array((1..=REPOS).map(|i| numbered(&up.repo, i)).collect())).unwrap().len();
     let (items, note) = parts(&whole);
     let note = note.expect("a cut result says so");
     assert!(text_bytes(&whole) <= 60_000, "{} bytes", text_bytes(&whole));
@@ -241,7 +253,11 @@ async fn a_projected_envelope_keeps_its_total_and_matches_the_declared_output_sc
     let validator = jsonschema::validator_for(&schema).unwrap();
     let result = call(&client, "search_repos", json!({"q": "mcp", "fields": "id,full_name,owner.login"})).await;
     let structured = result.structured_content.clone().unwrap();
-    assert!(validator.is_valid(&structured), "{:?}", validator.iter_errors(&structured).map(|e| e.to_string()).collect::<Vec<_>>());
+    assert!(
+        validator.is_valid(&structured),
+        "{:?}",
+        validator.iter_errors(&structured).map(|e| e.to_string()).collect::<Vec<_>>()
+    );
     assert_eq!(structured["total_count"], json!(4321));
     let mut kept: Vec<&String> = structured["items"][0].as_object().unwrap().keys().collect();
     kept.sort();
@@ -251,6 +267,17 @@ async fn a_projected_envelope_keeps_its_total_and_matches_the_declared_output_sc
     assert_eq!(note["total"], json!(4321));
     let meta = result.meta.clone().unwrap();
     assert_eq!(meta.0.get("io.mcpgen/shaping"), Some(&note));
+
+    // The declared schema requires nothing (a projection leaves members out), yet an upstream
+    // that leaves out what the spec requires is still caught, projected or not.
+    for fields in [json!("id"), Value::Null] {
+        let mut arguments = json!({"q": "broken"});
+        if !fields.is_null() {
+            arguments["fields"] = fields;
+        }
+        let broken = error_text(&call(&client, "search_repos", arguments).await);
+        assert!(broken.contains("\"full_name\" is a required property at `/items/1`"), "{broken}");
+    }
     client.cancel().await.unwrap();
 }
 

@@ -173,7 +173,8 @@ pub async fn run(
     }
     if let Some((plan, taken)) = &shaping
         && !sent.truncated
-        && let Some(result) = shaped(entry, plan, taken, &arguments, &upstream, &redactor, context.request_id, &mut report)
+        && let Some(result) =
+            shaped(entry, plan, taken, &arguments, &upstream, &redactor, context.request_id, &mut report)
     {
         return (result, report);
     }
@@ -215,6 +216,15 @@ fn shaped(
     if output.is_some_and(|v| !v.is_valid(&value)) {
         return None;
     }
+    // The declared schema of a shaped tool requires nothing; the spec's `required` still hold
+    // for what the upstream sends.
+    let missing = shaping::missing_required(&value, &plan.required);
+    if !missing.is_empty() {
+        report.class = Some(ErrorClass::InvalidResponse);
+        let mut result = response::schema_mismatch(upstream, &entry.http.method, &entry.http.path, &missing);
+        result.meta = Some(error_meta(ErrorClass::InvalidResponse, None, request_id));
+        return Some(result);
+    }
     let properties = entry.tool().input_schema.get("properties").and_then(Value::as_object);
     let is_secret = |text: &str| !redactor.is_empty() && redactor.text(text) != text;
     let call = shaping::Call {
@@ -238,7 +248,10 @@ fn shaped(
                 // The generator declares shaped tools' schemas so that this cannot happen.
                 let failure = Failure::new(
                     ErrorClass::ServerFault,
-                    format!("Tool `{}` cut its result so that it no longer matches its declared output schema. This is a fault of the generated server; call again without `fields`, and report it.", entry.name),
+                    format!(
+                        "Tool `{}` cut its result so that it no longer matches its declared output schema. This is a fault of the generated server; call again without `fields`, and report it.",
+                        entry.name
+                    ),
                 );
                 report.class = Some(failure.class);
                 return Some(failure.into_result(request_id));

@@ -64,7 +64,8 @@ pub fn decode(tool: &str, handle: &str) -> Result<Continuation, String> {
     let (Some(PREFIX), Some(body), Some(check), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(damaged("it is not a handle this server issued"));
     };
-    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(body).map_err(|_| damaged("it is cut or altered"))?;
+    let json =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(body).map_err(|_| damaged("it is cut or altered"))?;
     let payload: Payload = serde_json::from_slice(&json).map_err(|_| damaged("it is cut or altered"))?;
     if payload.t != tool {
         return Err(format!(
@@ -111,13 +112,9 @@ mod tests {
     #[test]
     fn damaged_and_altered_handles_are_refused_with_advice() {
         let handle = encode("list_repos", &next()).unwrap();
-        for bad in [
-            "",
-            "page=2",
-            &handle[..handle.len() - 3],
-            &handle.replacen("c1.", "c2.", 1),
-            &format!("{handle}.x"),
-        ] {
+        for bad in
+            ["", "page=2", &handle[..handle.len() - 3], &handle.replacen("c1.", "c2.", 1), &format!("{handle}.x")]
+        {
             let why = decode("list_repos", bad).unwrap_err();
             assert!(why.contains("not valid") && why.contains("exactly as it was given"), "{bad}: {why}");
         }

@@ -153,7 +153,13 @@ pub fn next_link(header: &str) -> Option<String> {
         let is_next = params.split(';').any(|p| {
             let Some((key, value)) = p.split_once('=') else { return false };
             key.trim().eq_ignore_ascii_case("rel")
-                && value.trim().trim_end_matches(',').trim().trim_matches('"').split_ascii_whitespace().any(|r| r.eq_ignore_ascii_case("next"))
+                && value
+                    .trim()
+                    .trim_end_matches(',')
+                    .trim()
+                    .trim_matches('"')
+                    .split_ascii_whitespace()
+                    .any(|r| r.eq_ignore_ascii_case("next"))
         });
         if is_next {
             return Some(target.to_owned());
@@ -272,7 +278,9 @@ mod tests {
             Self {
                 arguments: object(arguments),
                 params: vec![query("page", "page"), query("per_page", "per_page"), query("org", "org")],
-                properties: object(json!({"page": {"type": "integer", "default": 1}, "per_page": {"type": "integer", "default": 30}})),
+                properties: object(
+                    json!({"page": {"type": "integer", "default": 1}, "per_page": {"type": "integer", "default": 30}}),
+                ),
                 body: json!({}),
                 items: (0..items).map(|i| json!({"id": i})).collect(),
             }
@@ -344,7 +352,10 @@ mod tests {
         assert_eq!(full.next(&style, None, None), Next::Page(object(json!({"per_page": 2, "page": 2}))));
         assert_eq!(full.next(&style, None, Some(2)), Next::End);
         assert_eq!(Fixture::new(json!({"per_page": 2}), 1).next(&style, None, None), Next::End);
-        assert_eq!(Fixture::new(json!({"page": 4}), 30).next(&style, None, None), Next::Page(object(json!({"page": 5}))));
+        assert_eq!(
+            Fixture::new(json!({"page": 4}), 30).next(&style, None, None),
+            Next::Page(object(json!({"page": 5})))
+        );
     }
 
     #[test]
@@ -356,7 +367,11 @@ mod tests {
         fixture.body = json!({"meta": {"next_cursor": "abc"}, "has_more": true});
         let cursor = PagingStyle::Cursor { param: "cursor".into(), token: "meta.next_cursor".into() };
         assert_eq!(fixture.next(&cursor, None, None), Next::Page(object(json!({"limit": 2, "cursor": "abc"}))));
-        let after = PagingStyle::AfterLast { param: "starting_after".into(), id: "id".into(), has_more: Some("has_more".into()) };
+        let after = PagingStyle::AfterLast {
+            param: "starting_after".into(),
+            id: "id".into(),
+            has_more: Some("has_more".into()),
+        };
         assert_eq!(fixture.next(&after, None, None), Next::Page(object(json!({"limit": 2, "starting_after": 1}))));
         fixture.body = json!({"meta": {"next_cursor": null}, "has_more": false});
         assert_eq!(fixture.next(&after, None, None), Next::End);

@@ -84,11 +84,7 @@ pub fn to_result(
                 if problems.is_empty() {
                     CallToolResult::structured(value)
                 } else {
-                    CallToolResult::error(vec![ContentBlock::text(format!(
-                        "The upstream API answered {method} {route} with HTTP {status}, but the response does not match the tool's declared output schema: {}. The API and its OpenAPI document disagree; report it to the server's maintainers.{}",
-                        problems.join("; "),
-                        body_excerpt(&response.body)
-                    ))])
+                    schema_mismatch(response, method, route, &problems)
                 }
             }
             None => {
@@ -137,6 +133,16 @@ pub fn to_result(
             if media.is_empty() { "binary data" } else { media }
         ))]),
     }
+}
+
+/// The result of a success whose body does not match the tool's output schema (`problems`).
+pub fn schema_mismatch(response: &UpstreamResponse, method: &str, route: &str, problems: &[String]) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(format!(
+        "The upstream API answered {method} {route} with HTTP {}, but the response does not match the tool's declared output schema: {}. The API and its OpenAPI document disagree; report it to the server's maintainers.{}",
+        response.status,
+        problems.join("; "),
+        body_excerpt(&response.body)
+    ))])
 }
 
 /// The largest binary response returned as an embedded resource.

@@ -73,9 +73,16 @@ fn unknown_field(tool: &str, plan: &FieldsDefinition, path: &str) -> String {
     };
     let (scope, names) = match children {
         Some((head, below)) => (format!("Fields of `{head}`"), below),
-        None => ("Top-level fields".to_owned(), plan.paths.iter().filter(|p| !p.contains('.')).map(String::as_str).collect()),
+        None => (
+            "Top-level fields".to_owned(),
+            plan.paths.iter().filter(|p| !p.contains('.')).map(String::as_str).collect(),
+        ),
     };
-    let more = if names.len() > LISTED_FIELDS { format!(" (and {} more)", names.len() - LISTED_FIELDS) } else { String::new() };
+    let more = if names.len() > LISTED_FIELDS {
+        format!(" (and {} more)", names.len() - LISTED_FIELDS)
+    } else {
+        String::new()
+    };
     let listed: Vec<&str> = names.into_iter().take(LISTED_FIELDS).collect();
     format!(
         "`{}` of `{tool}` names `{path}`, which the response does not have. {scope}: {}{more}. Nested fields are dotted (`{}`). Fix `{}` and call again.",
@@ -87,7 +94,8 @@ fn unknown_field(tool: &str, plan: &FieldsDefinition, path: &str) -> String {
 }
 
 /// Fields preferred in examples, when the response has them (the generator's list too).
-const TYPICAL: &[&str] = &["id", "name", "full_name", "title", "number", "key", "state", "status", "login", "email", "url"];
+const TYPICAL: &[&str] =
+    &["id", "name", "full_name", "title", "number", "key", "state", "status", "login", "email", "url"];
 /// Members preferred for the nested field of an example, in order.
 const NESTED: &[&str] = &["login", "name", "id", "key"];
 
@@ -100,7 +108,10 @@ fn example(plan: &FieldsDefinition) -> String {
     picks.extend(rest);
     // `owner.login` rather than `code_of_conduct.key`: the most typical member first.
     let nested = NESTED.iter().find_map(|wanted| {
-        plan.paths.iter().map(String::as_str).find(|p| p.split_once('.').is_some_and(|(head, tail)| tail == *wanted && !head.contains('.')))
+        plan.paths
+            .iter()
+            .map(String::as_str)
+            .find(|p| p.split_once('.').is_some_and(|(head, tail)| tail == *wanted && !head.contains('.')))
     });
     picks.extend(nested.or_else(|| plan.paths.iter().map(String::as_str).find(|p| p.contains('.'))));
     picks.join(",")
@@ -203,7 +214,10 @@ struct Report {
 /// response cannot be brought under the budget; the message says how to ask for less.
 pub fn shape(call: &Call<'_>, mut value: Value) -> Result<(Value, Option<Value>), String> {
     let plan = call.plan;
-    let mut report = Report { total: plan.total.as_deref().and_then(|p| paging::lookup(&value, p)).and_then(Value::as_u64), ..Report::default() };
+    let mut report = Report {
+        total: plan.total.as_deref().and_then(|p| paging::lookup(&value, p)).and_then(Value::as_u64),
+        ..Report::default()
+    };
     let items_path = plan.items.as_deref().filter(|p| paging::lookup(&value, p).is_some_and(Value::is_array));
     // The next page is found on the response as the API sent it, before anything is cut.
     let next = plan.paging.as_ref().map(|paging| {
@@ -348,7 +362,11 @@ fn note(call: &Call<'_>, report: Report) -> Option<Value> {
         && call.fields.is_none()
         && report.truncated
     {
-        how.push(format!("ask for only the fields you need with `{}` (e.g. `{}`) to get more per call", fields.arg, example(fields)));
+        how.push(format!(
+            "ask for only the fields you need with `{}` (e.g. `{}`) to get more per call",
+            fields.arg,
+            example(fields)
+        ));
     }
     let mut message = String::new();
     if !report.advice.is_empty() {
@@ -380,6 +398,51 @@ fn over_budget(call: &Call<'_>, size: usize) -> String {
     )
 }
 
+/// The first few `required` paths (see `ShapingDefinition::required`) the response leaves out,
+/// worded like the validator's errors. A path is checked only where its parent is an object.
+pub fn missing_required(value: &Value, required: &[String]) -> Vec<String> {
+    const MOST: usize = 10;
+    fn walk(value: &Value, keys: &[&str], at: &mut String, out: &mut Vec<String>) {
+        if out.len() >= MOST {
+            return;
+        }
+        match value {
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let len = at.len();
+                    at.push_str(&format!("/{i}"));
+                    walk(item, keys, at, out);
+                    at.truncate(len);
+                }
+            }
+            Value::Object(members) => {
+                let Some((key, rest)) = keys.split_first() else { return };
+                match (members.get(*key), rest.is_empty()) {
+                    (None, true) => out.push(format!(
+                        "\"{key}\" is a required property at `{}`",
+                        if at.is_empty() { "/" } else { at }
+                    )),
+                    (Some(member), false) => {
+                        let len = at.len();
+                        at.push('/');
+                        at.push_str(key);
+                        walk(member, rest, at, out);
+                        at.truncate(len);
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for path in required {
+        let keys: Vec<&str> = path.split('.').collect();
+        walk(value, &keys, &mut String::new(), &mut out);
+    }
+    out
+}
+
 /// Keeps only the requested members (arrays: of each element).
 fn project(value: &mut Value, fields: &Projection) {
     match value {
@@ -399,7 +462,8 @@ fn project(value: &mut Value, fields: &Projection) {
 /// Leaves out the largest top-level members until `value` fits `budget`; `Err` if it cannot.
 fn drop_largest_members(value: &mut Value, budget: usize, omitted: &mut Vec<String>) -> Result<(), ()> {
     let Value::Object(members) = value else { return Err(()) };
-    let mut sizes: Vec<(usize, String)> = members.iter().map(|(k, v)| (serialized_len(v) + k.len() + 4, k.clone())).collect();
+    let mut sizes: Vec<(usize, String)> =
+        members.iter().map(|(k, v)| (serialized_len(v) + k.len() + 4, k.clone())).collect();
     sizes.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     let mut size = serialized_len(&Value::Object(members.clone()));
     for (len, key) in sizes {
@@ -447,4 +511,129 @@ fn serialized_len(value: &Value) -> usize {
     let mut count = Count(0);
     let _ = serde_json::to_writer(&mut count, value);
     count.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::shaping_plan::{PagingDefinition, PagingStyle};
+    use super::*;
+
+    fn plan(max_result_bytes: u64, max_items: Option<u32>) -> ShapingDefinition {
+        ShapingDefinition {
+            max_result_bytes,
+            max_items,
+            items: Some("data".into()),
+            total: Some("total".into()),
+            fields: Some(FieldsDefinition {
+                arg: "fields".into(),
+                paths: ["id", "name", "owner", "owner.login", "owner.site", "tags"].map(String::from).to_vec(),
+                open: vec!["owner.site".into()],
+            }),
+            paging: Some(PagingDefinition {
+                arg: "continuation".into(),
+                style: PagingStyle::Offset { param: "offset".into(), limit: None },
+            }),
+            required: vec!["data".into(), "data.id".into(), "data.owner.login".into()],
+        }
+    }
+
+    fn response(n: usize) -> Value {
+        let data: Vec<Value> = (0..n)
+            .map(|i| json!({"id": i, "name": format!("n{i}"), "owner": {"login": "o", "site": {"a": 1}}, "tags": vec!["x"; 20]}))
+            .collect();
+        json!({"total": n, "data": data})
+    }
+
+    fn shape_with(
+        plan: &ShapingDefinition,
+        fields: Option<&str>,
+        value: Value,
+    ) -> Result<(Value, Option<Value>), String> {
+        let projection = fields.map(|f| parse_fields("t", plan.fields.as_ref().unwrap(), f).unwrap());
+        let arguments = Map::new();
+        let call = Call {
+            tool: "t",
+            plan,
+            arguments: &arguments,
+            skip: 0,
+            arguments_resumed: false,
+            fields: projection.as_ref(),
+            params: &[],
+            properties: None,
+            base_url: "http://127.0.0.1:1",
+            link: None,
+            is_secret: &|_| false,
+        };
+        shape(&call, value)
+    }
+
+    #[test]
+    fn projection_keeps_the_requested_members_of_each_item_and_paths_below_open_ones() {
+        let plan = plan(60_000, None);
+        let (value, note) = shape_with(&plan, Some("id, owner.login,owner.site.a"), response(2)).unwrap();
+        assert_eq!(value["data"][1], json!({"id": 1, "owner": {"login": "o", "site": {"a": 1}}}));
+        assert_eq!(value["total"], json!(2), "envelope members stay");
+        assert_eq!(note, None, "a whole, last page needs no note");
+    }
+
+    #[test]
+    fn over_the_budget_whole_items_are_cut_and_the_note_says_how_to_get_the_rest() {
+        let plan = plan(4_096, None);
+        let (value, note) = shape_with(&plan, None, response(100)).unwrap();
+        let text = value.to_string();
+        let note = note.unwrap();
+        assert!(text.len() + note.to_string().len() <= 4_096, "{} + {}", text.len(), note.to_string().len());
+        let returned = value["data"].as_array().unwrap().len();
+        assert!(returned > 0 && returned < 100);
+        assert_eq!(
+            (note["truncated"].clone(), note["returned"].clone(), note["total"].clone()),
+            (json!(true), json!(returned), json!(100))
+        );
+        let handle = note["continuation"].as_str().unwrap();
+        let next = continuation::decode("t", handle).unwrap();
+        assert_eq!(next.skip, returned as u64, "the handle resumes after the last item shown");
+        assert!(note["note"].as_str().unwrap().contains("`fields`"), "{note}");
+    }
+
+    #[test]
+    fn the_item_cap_applies_before_the_budget() {
+        let (value, note) = shape_with(&plan(60_000, Some(3)), Some("id"), response(10)).unwrap();
+        assert_eq!(value["data"], json!([{"id": 0}, {"id": 1}, {"id": 2}]));
+        assert_eq!(note.unwrap()["returned"], json!(3));
+    }
+
+    #[test]
+    fn a_single_object_over_the_budget_loses_its_largest_members_by_name() {
+        let mut plan = plan(4_096, None);
+        plan.items = None;
+        let value = json!({"id": 1, "big": "x".repeat(5_000), "name": "n"});
+        let (value, note) = shape_with(&plan, None, value).unwrap();
+        assert_eq!(value, json!({"id": 1, "name": "n"}));
+        assert_eq!(note.unwrap()["omitted"], json!(["big"]));
+        let err = shape_with(&plan, None, json!({"big": "x".repeat(5_000)})).unwrap_err();
+        assert!(err.contains("does not fit") && err.contains("`fields`"), "{err}");
+    }
+
+    #[test]
+    fn required_members_are_checked_where_their_parent_is() {
+        let required = plan(60_000, None).required;
+        assert!(missing_required(&response(3), &required).is_empty());
+        let bad = json!({"data": [{"id": 1, "owner": {"login": "o"}}, {"owner": {}}, {"id": 3, "owner": null}]});
+        assert_eq!(
+            missing_required(&bad, &required),
+            ["\"id\" is a required property at `/data/1`", "\"login\" is a required property at `/data/1/owner`"]
+        );
+        assert_eq!(missing_required(&json!({}), &required), ["\"data\" is a required property at `/`"]);
+    }
+
+    #[test]
+    fn unknown_fields_name_the_known_ones() {
+        let plan = plan(60_000, None);
+        let fields = plan.fields.as_ref().unwrap();
+        let err = parse_fields("t", fields, "owner.nope").unwrap_err();
+        assert!(err.contains("Fields of `owner`: owner.login, owner.site"), "{err}");
+        let err = parse_fields("t", fields, " , ").unwrap_err();
+        assert!(err.contains("names no field"), "{err}");
+        assert!(parse_fields("t", fields, "owner.site.deep.er").is_ok(), "below an open path");
+    }
 }

@@ -28,6 +28,12 @@ pub struct ShapingDefinition {
     /// The continuation argument and how the next page is found, when the tool pages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paging: Option<PagingDefinition>,
+    /// Members the response schema requires, as dotted paths from the response (arrays looked
+    /// through, each checked where its parent is present), sorted. The declared output schema of
+    /// a shaped tool has no `required` (a projection leaves members out), so the upstream's
+    /// contract is checked against these before shaping.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required: Vec<String>,
 }
 
 /// The projection argument: a comma-separated list of dotted paths, relative to each list item

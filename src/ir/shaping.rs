@@ -17,18 +17,24 @@ use crate::spec::operations::SpecOperation;
 /// How deep field paths are listed (`owner.login` is 2, `license.spdx.id` 3); objects at this
 /// depth accept any path below them.
 const MAX_DEPTH: usize = 3;
+/// How deep required members are checked in upstream responses of shaped tools.
+const MAX_REQUIRED_DEPTH: usize = 5;
+/// Most schemas walked for them per tool.
+const MAX_REQUIRED_VISITS: usize = 4_000;
 /// Most field paths listed per tool: a bound on the table, not on what can be asked for.
 const MAX_PATHS: usize = 400;
 /// Most characters of top-level field names quoted in the `fields` description.
 const DESCRIBED_NAMES_CHARS: usize = 200;
 /// Fields preferred in the example of the `fields` description, when the response has them.
-const TYPICAL: &[&str] = &["id", "name", "full_name", "title", "number", "key", "state", "status", "login", "email", "url"];
+const TYPICAL: &[&str] =
+    &["id", "name", "full_name", "title", "number", "key", "state", "status", "login", "email", "url"];
 /// Members preferred for the nested field of an example, in order.
 const NESTED: &[&str] = &["login", "name", "id", "key"];
 
 /// Names of the list array in an envelope object, most common first.
-const ITEM_ARRAYS: &[&str] =
-    &["data", "items", "results", "value", "records", "entries", "elements", "nodes", "objects", "rows", "hits", "list"];
+const ITEM_ARRAYS: &[&str] = &[
+    "data", "items", "results", "value", "records", "entries", "elements", "nodes", "objects", "rows", "hits", "list",
+];
 /// Members holding the total number of items.
 const TOTALS: &[&str] =
     &["total_count", "totalCount", "total", "total_results", "totalResults", "total_size", "totalSize", "count"];
@@ -94,7 +100,10 @@ pub(super) fn apply(spec: &Spec, op: &SpecOperation, settings: ShapingSettings, 
     schemas.collect(shape_of, "", 1, &mut paths, &mut open);
     let top: Vec<String> = shape_of.properties.keys().filter(|k| paths.contains(*k)).cloned().collect();
     let total = items.as_ref().and_then(|i| (!i.is_empty()).then_some(())).and_then(|()| {
-        TOTALS.iter().find(|t| root.properties.get(**t).is_some_and(|s| schemas.is_type(s, "integer"))).map(|t| (*t).to_owned())
+        TOTALS
+            .iter()
+            .find(|t| root.properties.get(**t).is_some_and(|s| schemas.is_type(s, "integer")))
+            .map(|t| (*t).to_owned())
     });
     let properties = tool.input_schema.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
     let free = |name: &str| {
@@ -110,6 +119,11 @@ pub(super) fn apply(spec: &Spec, op: &SpecOperation, settings: ShapingSettings, 
         .and_then(|style| free("continuation").map(|arg| PagingDefinition { arg, style }));
     let list = items.is_some();
     add_arguments(tool, fields.as_ref(), &top, paging.as_ref(), list);
+    let mut required = BTreeSet::new();
+    if tool.output_schema.is_some() {
+        let mut visits = MAX_REQUIRED_VISITS;
+        schemas.collect_required(&root, "", 1, &mut required, &mut visits);
+    }
     tool.shaping = Some(ShapingDefinition {
         max_result_bytes: settings.max_result_bytes,
         max_items: list.then_some(settings.max_items),
@@ -117,6 +131,7 @@ pub(super) fn apply(spec: &Spec, op: &SpecOperation, settings: ShapingSettings, 
         total,
         fields,
         paging,
+        required: required.into_iter().collect(),
     });
 }
 
@@ -127,9 +142,22 @@ fn add_arguments(
     paging: Option<&PagingDefinition>,
     list: bool,
 ) {
-    let Some(Value::Object(schema)) = Some(&mut tool.input_schema) else { return };
-    let properties = schema.entry("properties").or_insert_with(|| Value::Object(Map::new()));
-    let Value::Object(properties) = properties else { return };
+    if fields.is_none() && paging.is_none() {
+        return;
+    }
+    let Value::Object(schema) = &mut tool.input_schema else { return };
+    if !schema.contains_key("properties") {
+        // `properties` after `type`, where the generator writes it for tools with arguments.
+        let rest = std::mem::take(schema);
+        for (key, value) in rest {
+            let is_type = key == "type";
+            schema.insert(key, value);
+            if is_type {
+                schema.insert("properties".into(), Value::Object(Map::new()));
+            }
+        }
+    }
+    let Some(Value::Object(properties)) = schema.get_mut("properties") else { return };
     if let Some(fields) = fields {
         let mut names = String::new();
         for name in top {
@@ -162,7 +190,9 @@ fn example(top: &[String], paths: &[String]) -> String {
     picks.extend(rest);
     // `owner.login` rather than `code_of_conduct.key`: the most typical member first.
     let nested = NESTED.iter().find_map(|wanted| {
-        paths.iter().find(|p| p.split_once('.').is_some_and(|(head, tail)| tail == *wanted && top.iter().any(|t| t == head)))
+        paths
+            .iter()
+            .find(|p| p.split_once('.').is_some_and(|(head, tail)| tail == *wanted && top.iter().any(|t| t == head)))
     });
     picks.extend(nested.or_else(|| paths.iter().find(|p| p.contains('.'))).map(String::as_str));
     picks.join(",")
@@ -208,7 +238,8 @@ fn detect_paging(
     if let Some(param) = arg(&["starting_after"])
         && item.is_some_and(|i| i.properties.contains_key("id"))
     {
-        let has_more = root.properties.get("has_more").filter(|s| schemas.is_type(s, "boolean")).map(|_| "has_more".to_owned());
+        let has_more =
+            root.properties.get("has_more").filter(|s| schemas.is_type(s, "boolean")).map(|_| "has_more".to_owned());
         return Some(PagingStyle::AfterLast { param, id: "id".into(), has_more });
     }
     if let Some(param) = arg(CURSOR_PARAMS)
@@ -247,6 +278,9 @@ struct Merged {
     types: BTreeSet<String>,
     /// Objects whose members are not listed (`additionalProperties`, free-form).
     free_form: bool,
+    /// Required members (of the schema and its `allOf` parts; a `oneOf` variant's are not
+    /// required of every value).
+    required: BTreeSet<String>,
 }
 
 struct Schemas<'a> {
@@ -286,16 +320,22 @@ impl Schemas<'_> {
                 out.properties.entry(name.clone()).or_insert_with(|| value.clone());
             }
         }
+        if let Some(Value::Array(names)) = schema.get("required") {
+            out.required.extend(names.iter().filter_map(Value::as_str).map(str::to_owned));
+        }
         if let Some(items) = schema.get("items").filter(|i| i.is_object()) {
             out.items = Some(items.clone());
         }
-        out.free_form = schema.get("additionalProperties").is_some_and(|a| a != &Value::Bool(false))
-            && out.properties.is_empty();
+        out.free_form =
+            schema.get("additionalProperties").is_some_and(|a| a != &Value::Bool(false)) && out.properties.is_empty();
         for key in ["allOf", "oneOf", "anyOf"] {
             for part in schema.get(key).and_then(Value::as_array).into_iter().flatten() {
                 let part = self.merged_value(part, depth + 1);
                 for (name, value) in part.properties {
                     out.properties.entry(name).or_insert(value);
+                }
+                if key == "allOf" {
+                    out.required.extend(part.required);
                 }
                 out.items = out.items.take().or(part.items);
                 out.types.extend(part.types);
@@ -319,8 +359,51 @@ impl Schemas<'_> {
         Some(schema)
     }
 
+    /// The paths of required members below `schema`, up to [`MAX_REQUIRED_DEPTH`]: a member's
+    /// own required ones are listed whether it is required or not (they hold where it is present).
+    fn collect_required(
+        &self,
+        schema: &Merged,
+        prefix: &str,
+        depth: usize,
+        out: &mut BTreeSet<String>,
+        visits: &mut usize,
+    ) {
+        // A bound on the walk, not only on its output: optional members are walked too.
+        if *visits == 0 {
+            return;
+        }
+        *visits -= 1;
+        let mut schema = schema.clone();
+        while let Some(items) = schema.items.take() {
+            schema = self.merged_value(&items, 0);
+        }
+        for name in &schema.required {
+            if out.len() < MAX_PATHS && !name.contains('.') {
+                out.insert(if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") });
+            }
+        }
+        if depth >= MAX_REQUIRED_DEPTH {
+            return;
+        }
+        for (name, member) in &schema.properties {
+            if name.contains('.') {
+                continue;
+            }
+            let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+            self.collect_required(&self.merged_value(member, 0), &path, depth + 1, out, visits);
+        }
+    }
+
     /// Every member path of `schema` (arrays are looked through) up to [`MAX_DEPTH`].
-    fn collect(&self, schema: &Merged, prefix: &str, depth: usize, paths: &mut BTreeSet<String>, open: &mut BTreeSet<String>) {
+    fn collect(
+        &self,
+        schema: &Merged,
+        prefix: &str,
+        depth: usize,
+        paths: &mut BTreeSet<String>,
+        open: &mut BTreeSet<String>,
+    ) {
         for (name, member) in &schema.properties {
             if paths.len() >= MAX_PATHS || name.is_empty() || name.contains([',', '.']) {
                 continue;
@@ -400,8 +483,16 @@ fn open(schema: &mut Value) {
                     parts.iter_mut().for_each(open);
                 }
             }
-            "items" | "additionalProperties" | "not" | "if" | "then" | "else" | "contains" | "unevaluatedProperties"
-            | "unevaluatedItems" | "propertyNames" => open(value),
+            "items"
+            | "additionalProperties"
+            | "not"
+            | "if"
+            | "then"
+            | "else"
+            | "contains"
+            | "unevaluatedProperties"
+            | "unevaluatedItems"
+            | "propertyNames" => open(value),
             _ => {}
         }
     }

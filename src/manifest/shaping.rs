@@ -105,8 +105,9 @@ pub(super) fn check(doc: &Document, manifest: &Manifest, problems: &mut Vec<Prob
         if section.max_items == Some(0) {
             problems.push(doc.at_value(
                 &format!("{at}/max_items"),
-                Problem::error("mcpgen::manifest::value", "`max_items` must be at least 1")
-                    .with_help(format!("omit it for the default ({DEFAULT_MAX_ITEMS}), or give a larger number of items")),
+                Problem::error("mcpgen::manifest::value", "`max_items` must be at least 1").with_help(format!(
+                    "omit it for the default ({DEFAULT_MAX_ITEMS}), or give a larger number of items"
+                )),
                 "invalid value",
             ));
         }
