@@ -226,7 +226,9 @@ fn shaped(
         return Some(result);
     }
     let properties = entry.tool().input_schema.get("properties").and_then(Value::as_object);
-    let is_secret = |text: &str| !redactor.is_empty() && redactor.text(text) != text;
+    // The body was redacted already, so an echoed credential in a body link reads `[redacted]`.
+    let is_secret =
+        |text: &str| text.contains(super::secrets::REDACTED) || (!redactor.is_empty() && redactor.text(text) != text);
     let call = shaping::Call {
         tool: &entry.name,
         plan,

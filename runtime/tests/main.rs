@@ -18,6 +18,7 @@ mod introspection;
 mod mutual_tls;
 mod observability;
 mod pages;
+mod paging;
 mod registry;
 mod request;
 mod resilience;
