@@ -145,6 +145,7 @@ fn add_arguments(
     if fields.is_none() && paging.is_none() {
         return;
     }
+    let has_output_schema = tool.output_schema.is_some();
     let Value::Object(schema) = &mut tool.input_schema else { return };
     if !schema.contains_key("properties") {
         // `properties` after `type`, where the generator writes it for tools with arguments.
@@ -171,8 +172,10 @@ fn add_arguments(
             names.push_str(name);
         }
         let whose = if list { "of each item " } else { "" };
+        // An output schema names the fields already; without one, this is where they are named.
+        let listed = if has_output_schema { String::new() } else { format!(" Fields: {names}.") };
         let description = format!(
-            "Only these fields {whose}are returned: comma-separated, dotted for nested ones (e.g. `{}`). Omit for all. Fields: {names}.",
+            "Only these fields {whose}are returned: comma-separated, dotted for nested ones (e.g. `{}`). Omit for all.{listed}",
             example(top, &fields.paths)
         );
         properties.insert(fields.arg.clone(), json!({"type": "string", "description": description}));
