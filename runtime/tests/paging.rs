@@ -46,7 +46,7 @@ fn tool(name: &str, path: &str, style: Value) -> Value {
             "after": {"type": "string"}, "continuation": {"type": "string"}}, "additionalProperties": false}},
         "api": "up",
         "http": {"method": "GET", "path": path, "params": [
-            {"arg": "after", "name": "after", "location": "query", "required": false, "style": "form", "explode": true}]},
+            {"query": "after"}]},
         "security": [["qry"]],
         "shaping": {"maxResultBytes": 60000, "maxItems": 50, "items": "data",
             "paging": {"arg": "continuation", "style": style}}
