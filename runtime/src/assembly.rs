@@ -9,7 +9,7 @@
 //! name), and as the tool's `defs.outputSchema`. Assembling puts the schemas back: the result is
 //! the self-contained MCP tool, equal to the tool before the table shared anything. A property
 //! whose shared schema has the property's own name writes the empty name `""`, and a tool whose
-//! annotations are the ones its HTTP method implies ([`implied_annotations`]) writes none.
+//! annotations are the ones its HTTP method implies (`implied_annotations`) writes none.
 
 use serde_json::{Map, Value};
 
