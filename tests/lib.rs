@@ -19,3 +19,4 @@ mod profiles;
 mod remote;
 mod robustness;
 mod shaping;
+mod shaping_detect;
