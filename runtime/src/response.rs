@@ -23,17 +23,25 @@ pub struct UpstreamResponse {
     pub link: Option<String>,
 }
 
+/// The response's media type, lower case, without parameters (`""` when it has none).
+fn media_type(response: &UpstreamResponse) -> String {
+    let media = response.content_type.as_deref().and_then(|c| c.split(';').next()).unwrap_or_default();
+    media.trim().to_ascii_lowercase()
+}
+
+/// Whether the response body is JSON: by its media type, or by its first byte when it has none.
+fn is_json(response: &UpstreamResponse) -> bool {
+    let media = media_type(response);
+    let media = media.as_str();
+    media == "application/json" || media.ends_with("+json") || (media.is_empty() && looks_like_json(&response.body))
+}
+
 /// The body of a successful JSON response, parsed; `None` for anything else.
 pub fn json_value(response: &UpstreamResponse) -> Option<Value> {
     if !(200..300).contains(&response.status) || response.body.is_empty() {
         return None;
     }
-    let media =
-        response.content_type.as_deref().map(|c| c.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
-    let media = media.as_deref().unwrap_or("");
-    let is_json = media == "application/json"
-        || media.ends_with("+json")
-        || (media.is_empty() && looks_like_json(&response.body));
+    let is_json = is_json(response);
     if !is_json {
         return None;
     }
@@ -56,12 +64,9 @@ pub fn to_result(
             body_excerpt(&response.body)
         ))]);
     }
-    let media =
-        response.content_type.as_deref().map(|c| c.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
-    let media = media.as_deref().unwrap_or("");
-    let is_json = media == "application/json"
-        || media.ends_with("+json")
-        || (media.is_empty() && looks_like_json(&response.body));
+    let media = media_type(response);
+    let media = media.as_str();
+    let is_json = is_json(response);
     if is_json && !response.body.is_empty() {
         let value: Value = match serde_json::from_slice(&response.body) {
             Ok(value) => value,
