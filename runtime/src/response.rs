@@ -41,8 +41,7 @@ pub fn json_value(response: &UpstreamResponse) -> Option<Value> {
     if !(200..300).contains(&response.status) || response.body.is_empty() {
         return None;
     }
-    let is_json = is_json(response);
-    if !is_json {
+    if !is_json(response) {
         return None;
     }
     serde_json::from_slice(&response.body).ok()

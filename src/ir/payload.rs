@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::ToolIr;
 use crate::manifest::{ApiSection, DEFAULT_MAX_DESCRIPTION_CHARS, Manifest, OutputSchemas, ToolOverride};
+use crate::spec::schema::{SUBSCHEMA, SUBSCHEMA_ARRAYS, SUBSCHEMA_MAPS};
 
 /// Keywords that only document, dropped everywhere by `compact`.
 const EXAMPLE_KEYWORDS: [&str; 3] = ["examples", "example", "$comment"];
@@ -68,40 +69,27 @@ fn walk(schema: &mut Value, depth: usize) {
         }
     }
     for (key, child) in map.iter_mut() {
-        match key.as_str() {
+        let key = key.as_str();
+        if SUBSCHEMA_MAPS.contains(&key) {
             // Maps of name → schema.
-            "properties" | "patternProperties" | "dependentSchemas" => {
-                if let Value::Object(children) = child {
-                    let below = if key == "properties" { depth + 1 } else { depth + 2 };
-                    children.values_mut().for_each(|c| walk(c, below));
-                }
+            if let Value::Object(children) = child {
+                let below = if key == "properties" { depth + 1 } else { depth + 2 };
+                children.values_mut().for_each(|c| walk(c, below));
             }
-            "$defs" | "definitions" => {
-                if let Value::Object(children) = child {
-                    children.values_mut().for_each(|c| walk(c, 2));
-                }
+        } else if matches!(key, "$defs" | "definitions") {
+            if let Value::Object(children) = child {
+                children.values_mut().for_each(|c| walk(c, 2));
             }
-            // One schema, or a list of schemas.
-            "items"
-            | "additionalProperties"
-            | "not"
-            | "if"
-            | "then"
-            | "else"
-            | "contains"
-            | "propertyNames"
-            | "unevaluatedItems"
-            | "unevaluatedProperties"
-            | "additionalItems" => walk(child, depth.max(1) + 1),
-            "allOf" | "anyOf" | "oneOf" | "prefixItems" => {
-                if let Value::Array(items) = child {
-                    // Branches of the root are still the root's shape.
-                    items.iter_mut().for_each(|c| walk(c, if depth == 0 { 0 } else { depth + 1 }));
-                }
-            }
-            // `enum`, `const`, `default`, `required`: data, never schemas.
-            _ => {}
+        } else if SUBSCHEMA.contains(&key) {
+            // One schema.
+            walk(child, depth.max(1) + 1);
+        } else if SUBSCHEMA_ARRAYS.contains(&key)
+            && let Value::Array(items) = child
+        {
+            // Branches of the root are still the root's shape.
+            items.iter_mut().for_each(|c| walk(c, if depth == 0 { 0 } else { depth + 1 }));
         }
+        // Anything else (`enum`, `const`, `default`, `required`) is data, never schemas.
     }
 }
 

@@ -13,6 +13,7 @@ use crate::manifest::ShapingSettings;
 use crate::shaping_plan::{FieldsDefinition, PagingDefinition, PagingStyle, ShapingDefinition};
 use crate::spec::Spec;
 use crate::spec::operations::SpecOperation;
+use crate::spec::schema::{SUBSCHEMA, SUBSCHEMA_ARRAYS, SUBSCHEMA_MAPS};
 
 /// How deep field paths are listed (`owner.login` is 2, `license.spdx.id` 3); objects at this
 /// depth accept any path below them.
@@ -475,28 +476,17 @@ fn open(schema: &mut Value) {
     map.remove("required");
     map.remove("minItems");
     for (key, value) in map.iter_mut() {
-        match key.as_str() {
-            "properties" | "patternProperties" | "$defs" | "definitions" | "dependentSchemas" => {
-                if let Value::Object(members) = value {
-                    members.values_mut().for_each(open);
-                }
+        let key = key.as_str();
+        if SUBSCHEMA_MAPS.contains(&key) || matches!(key, "$defs" | "definitions") {
+            if let Value::Object(members) = value {
+                members.values_mut().for_each(open);
             }
-            "allOf" | "anyOf" | "oneOf" | "prefixItems" => {
-                if let Value::Array(parts) = value {
-                    parts.iter_mut().for_each(open);
-                }
+        } else if SUBSCHEMA_ARRAYS.contains(&key) {
+            if let Value::Array(parts) = value {
+                parts.iter_mut().for_each(open);
             }
-            "items"
-            | "additionalProperties"
-            | "not"
-            | "if"
-            | "then"
-            | "else"
-            | "contains"
-            | "unevaluatedProperties"
-            | "unevaluatedItems"
-            | "propertyNames" => open(value),
-            _ => {}
+        } else if SUBSCHEMA.contains(&key) {
+            open(value);
         }
     }
 }

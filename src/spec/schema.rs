@@ -41,9 +41,9 @@ pub(crate) const SUBSCHEMA: &[&str] = &[
     "additionalItems",
 ];
 /// Keywords whose value is an array of schemas.
-const SUBSCHEMA_ARRAYS: &[&str] = &["allOf", "anyOf", "oneOf", "prefixItems"];
+pub(crate) const SUBSCHEMA_ARRAYS: &[&str] = &["allOf", "anyOf", "oneOf", "prefixItems"];
 /// Keywords whose value is a map of schemas.
-const SUBSCHEMA_MAPS: &[&str] = &["properties", "patternProperties", "dependentSchemas"];
+pub(crate) const SUBSCHEMA_MAPS: &[&str] = &["properties", "patternProperties", "dependentSchemas"];
 /// OpenAPI-only keywords with no JSON Schema meaning; clients and validators would only trip on them.
 const DROPPED: &[&str] = &["xml", "externalDocs", "nullable", "example"];
 
