@@ -465,7 +465,7 @@ fn drop_largest_members(value: &mut Value, budget: usize, omitted: &mut Vec<Stri
     let mut sizes: Vec<(usize, String)> =
         members.iter().map(|(k, v)| (serialized_len(v) + k.len() + 4, k.clone())).collect();
     sizes.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-    let mut size = serialized_len(&Value::Object(members.clone()));
+    let mut size = serialized_len(&*members);
     for (len, key) in sizes {
         if size <= budget {
             break;
@@ -475,7 +475,7 @@ fn drop_largest_members(value: &mut Value, budget: usize, omitted: &mut Vec<Stri
         omitted.push(key);
     }
     omitted.sort();
-    if members.is_empty() || serialized_len(&Value::Object(members.clone())) > budget { Err(()) } else { Ok(()) }
+    if members.is_empty() || serialized_len(&*members) > budget { Err(()) } else { Ok(()) }
 }
 
 fn items_mut<'v>(value: &'v mut Value, path: &str) -> Option<&'v mut Vec<Value>> {
@@ -493,11 +493,11 @@ fn handle_bytes(call: &Call<'_>) -> usize {
     if call.plan.paging.is_none() {
         return 0;
     }
-    serialized_len(&Value::Object(call.arguments.clone())) * 4 / 3 + call.tool.len() * 2 + 64
+    serialized_len(call.arguments) * 4 / 3 + call.tool.len() * 2 + 64
 }
 
-/// Length of the compact JSON text, without building it.
-fn serialized_len(value: &Value) -> usize {
+/// Length of the compact JSON text, without building it (or copying `value` into a `Value`).
+fn serialized_len(value: &impl serde::Serialize) -> usize {
     struct Count(usize);
     impl std::io::Write for Count {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
