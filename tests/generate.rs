@@ -77,13 +77,14 @@ fn tool_tables_parse_as_runtime_definitions_with_valid_names() {
 /// method implies (issue 13); assembled, every tool is what the IR built, schema for schema.
 #[test]
 fn tools_assembled_from_the_table_equal_the_tools_the_ir_built() {
-    let mut shared = 0;
+    let (mut shared, mut shared_lists) = (0, 0);
     for fixture in fixtures() {
         let inputs = mcpgen::Inputs::from_dir(&fixture).unwrap();
         let input = mcpgen::load(&inputs).unwrap();
         let (ir, _) = mcpgen::plan(&input).unwrap();
         let tree = generate(&fixture);
         shared += tree["src/tools.json"].matches(":shared\"").count();
+        shared_lists += tree["src/tools.json"].matches(":paths\"").count();
         let table: mcpgen::definition::ServerDefinition = serde_json::from_str(&tree["src/tools.json"]).unwrap();
         for tool in &table.tools {
             let served = table.served_tool(tool).unwrap();
@@ -104,9 +105,11 @@ fn tools_assembled_from_the_table_equal_the_tools_the_ir_built() {
                 "{name}"
             );
             assert_eq!(hints.get("title"), served.get("title"), "{name}: annotations title");
+            assert_eq!(table.shaping_of(tool).unwrap(), built.shaping, "{name}: shaping");
         }
     }
     assert!(shared > 0, "no fixture shares a schema: the test checks nothing");
+    assert!(shared_lists > 0, "no fixture shares a path list: the test checks nothing");
 }
 
 #[test]

@@ -300,3 +300,27 @@ async fn unknown_fields_and_bad_handles_are_refused_with_what_to_do() {
     assert_eq!(up.seen.lock().unwrap().len(), 1);
     client.cancel().await.unwrap();
 }
+
+/// Path lists several tools have are written once, in the API's `{api}:paths` table, and put
+/// back when the table loads (issue 13): a tool whose projection paths are shared still knows
+/// its fields, and a table naming a list it lacks is refused at start, naming the list.
+#[tokio::test]
+async fn shared_path_lists_are_put_back_at_start_and_a_missing_one_is_refused() {
+    let tree = support::generate(&support::root().join("fixtures/petstore"));
+    let mut table: Value = serde_json::from_str(&tree["src/tools.json"]).unwrap();
+    let get_pet = table["tools"].as_array().unwrap().iter().position(|t| t["tool"]["name"] == "get_pet").unwrap();
+    let name = table["tools"][get_pet].pointer("/shaping/fields/paths").and_then(Value::as_str).unwrap().to_owned();
+    assert!(table["definitions"]["petstore:paths"][&name].as_array().is_some_and(|paths| paths.len() > 5));
+    let secrets = || Arc::new(Secrets::new(Arc::new(|_: &str| None)));
+    let definition: ServerDefinition = serde_json::from_value(table.clone()).unwrap();
+    let server = McpServer::new(Registry::new(definition, &Selection::default(), secrets()).unwrap());
+    // Refused before any request (the upstream in the table does not listen): from the shared list.
+    let result = server.call("get_pet", json!({"petId": "1", "fields": "owner.nickname"})).await;
+    let text = error_text(&result);
+    assert!(text.contains("`owner.nickname`") && text.contains("Fields of `owner`: owner.name, owner.pets"), "{text}");
+
+    table["definitions"]["petstore:paths"].as_object_mut().unwrap().remove(&name);
+    let definition: ServerDefinition = serde_json::from_value(table).unwrap();
+    let error = Registry::new(definition, &Selection::default(), secrets()).err().unwrap();
+    assert!(error.contains(&format!("no shared path list `{name}` in table `petstore:paths`")), "{error}");
+}

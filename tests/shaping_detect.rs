@@ -96,7 +96,7 @@ fn each_common_paging_convention_is_recognised() {
     let (plan, _) = plan_of(&manifest(""), &spec(&["q"], list, None));
     let plan = plan.unwrap();
     assert_eq!((plan.items.as_deref(), plan.max_items), (Some(""), Some(50)));
-    assert_eq!(plan.fields.unwrap().paths, ["id", "name", "owner", "owner.login"]);
+    assert_eq!(*plan.fields.unwrap().paths, ["id", "name", "owner", "owner.login"]);
 }
 
 #[test]

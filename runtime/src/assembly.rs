@@ -20,6 +20,12 @@ pub fn shared_table(api: &str) -> String {
     format!("{api}:shared")
 }
 
+/// Key of the table of the path lists shared by the shaping plans of API `api`'s tools (see
+/// `shaping_plan::PathList`).
+pub fn paths_table(api: &str) -> String {
+    format!("{api}:paths")
+}
+
 /// The tool `tool` of API `api` in MCP wire format: shared whole schemas put in place, and the
 /// shared definitions its schemas name added to their `$defs` (after any the tool carries
 /// itself), sorted by name. `tables` must hold what the tool names (more does no harm).

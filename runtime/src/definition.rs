@@ -317,6 +317,19 @@ impl ServerDefinition {
     pub fn served_tool(&self, tool: &ToolDefinition) -> Result<ToolJson, String> {
         super::assembly::assemble(tool.tool.clone(), &tool.defs, &self.definitions, &tool.api, &tool.http.method)
     }
+
+    /// The tool's shaping plan with its shared path lists put back (the registry does the same,
+    /// sharing each list between the tools that name it).
+    pub fn shaping_of(&self, tool: &ToolDefinition) -> Result<Option<super::shaping_plan::ShapingDefinition>, String> {
+        let Some(mut plan) = tool.shaping.clone() else { return Ok(None) };
+        let table = super::assembly::paths_table(&tool.api);
+        plan.resolve_lists(|name| {
+            let list = self.definitions.get(&table).and_then(|lists| lists.get(name));
+            let list = list.ok_or_else(|| format!("no shared path list `{name}` in table `{table}`"))?;
+            serde_json::from_value::<Vec<String>>(list.clone()).map(Into::into).map_err(|err| err.to_string())
+        })?;
+        Ok(Some(plan))
+    }
 }
 
 /// A deprecated tool's retirement.

@@ -177,6 +177,31 @@ pub struct Registry {
     client_rate: Option<DefaultKeyedRateLimiter<String>>,
 }
 
+/// The path lists the shaping plans of the table share (`shaping_plan::PathList`), each read
+/// once and then shared by the tools that name it.
+#[derive(Default)]
+struct SharedPathLists(HashMap<(String, String), Arc<[String]>>);
+
+impl SharedPathLists {
+    /// The list `name` of API `api`'s table in `tables`.
+    fn get(&mut self, tables: &pages::RawDefinitions, api: &str, name: &str) -> Result<Arc<[String]>, String> {
+        let key = (api.to_owned(), name.to_owned());
+        if let Some(paths) = self.0.get(&key) {
+            return Ok(paths.clone());
+        }
+        let table = super::assembly::paths_table(api);
+        let raw = tables
+            .get(&table)
+            .and_then(|lists| lists.get(name))
+            .ok_or_else(|| format!("no shared path list `{name}` in table `{table}`"))?;
+        let paths: Vec<String> = serde_json::from_str(raw.get())
+            .map_err(|err| format!("shared path list `{name}` in table `{table}` is no list of strings: {err}"))?;
+        let paths: Arc<[String]> = paths.into();
+        self.0.insert(key, paths.clone());
+        Ok(paths)
+    }
+}
+
 impl Registry {
     /// Prepares `definition` for the environment and tenant in `selection`. Fails with a message
     /// naming what to fix: an unknown environment or tenant, a bad base URL, or — all at once —
@@ -247,7 +272,8 @@ impl Registry {
         // the table keeps the shared definitions once; `pages`), from its text as written and the
         // definitions as text. Here each tool is only checked, as a tree for a moment.
         let shared = Arc::new(pages::raw_definitions(std::mem::take(&mut definition.definitions))?);
-        for entry in std::mem::take(&mut definition.tools) {
+        let mut path_lists = SharedPathLists::default();
+        for mut entry in std::mem::take(&mut definition.tools) {
             let api: Arc<str> = Arc::from(entry.api.as_str());
             let (listed, tool, has_output_schema) =
                 LazyListed::new(entry.tool.into_raw()?, entry.defs, api, &entry.http.method, shared.clone())?;
@@ -255,6 +281,10 @@ impl Registry {
                 .get(&entry.api)
                 .cloned()
                 .ok_or_else(|| format!("tool `{}` refers to unknown API `{}`", tool.name, entry.api))?;
+            if let Some(plan) = &mut entry.shaping {
+                plan.resolve_lists(|name| path_lists.get(&shared, &entry.api, name))
+                    .map_err(|err| format!("tool `{}`: {err}", tool.name))?;
+            }
             let resilience = match entry.resilience {
                 Some(own) => own,
                 None => api_policies

@@ -526,14 +526,14 @@ mod tests {
             total: Some("total".into()),
             fields: Some(FieldsDefinition {
                 arg: "fields".into(),
-                paths: ["id", "name", "owner", "owner.login", "owner.site", "tags"].map(String::from).to_vec(),
-                open: vec!["owner.site".into()],
+                paths: ["id", "name", "owner", "owner.login", "owner.site", "tags"].map(String::from).to_vec().into(),
+                open: vec!["owner.site".to_owned()].into(),
             }),
             paging: Some(PagingDefinition {
                 arg: "continuation".into(),
                 style: PagingStyle::Offset { param: "offset".into(), limit: None },
             }),
-            required: vec!["data".into(), "data.id".into(), "data.owner.login".into()],
+            required: ["data", "data.id", "data.owner.login"].map(String::from).to_vec().into(),
         }
     }
 

@@ -129,7 +129,7 @@ fn tool_definition(tool: &ToolIr) -> ToolDefinition {
     }
 }
 
-/// Writes the names of the shared schemas the `index`-th tool uses in their places, and leaves
+/// Writes the names of the shared schemas and path lists the `index`-th tool uses in their places, and leaves
 /// out annotations its method implies (`assembly`).
 fn share(definition: &mut ToolDefinition, index: usize, shared: &SharedSchemas) {
     if let Some(Value::Object(properties)) =
@@ -144,6 +144,13 @@ fn share(definition: &mut ToolDefinition, index: usize, shared: &SharedSchemas) 
     if let Some(name) = shared.output(index) {
         definition.tool.shift_remove("outputSchema");
         definition.defs.output_schema = Some(name.to_owned());
+    }
+    if let Some(plan) = &mut definition.shaping {
+        for (list, name) in plan.lists_mut().zip(shared.lists(index)) {
+            if let Some(name) = name {
+                list.share(name.clone());
+            }
+        }
     }
     let title = definition.tool.get("title").and_then(Value::as_str);
     if definition.tool.get("annotations") == Some(&crate::assembly::implied_annotations(&definition.http.method, title))

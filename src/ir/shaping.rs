@@ -110,10 +110,14 @@ pub(super) fn apply(spec: &Spec, op: &SpecOperation, settings: ShapingSettings, 
     let free = |name: &str| {
         [name.to_owned(), format!("mcp_{name}")].into_iter().find(|n| !properties.contains_key(n.as_str()))
     };
-    let fields = (settings.fields && op.method == "GET" && !paths.is_empty())
-        .then(|| free("fields"))
-        .flatten()
-        .map(|arg| FieldsDefinition { arg, paths: paths.iter().cloned().collect(), open: open.into_iter().collect() });
+    let fields =
+        (settings.fields && op.method == "GET" && !paths.is_empty()).then(|| free("fields")).flatten().map(|arg| {
+            FieldsDefinition {
+                arg,
+                paths: paths.iter().cloned().collect::<Vec<_>>().into(),
+                open: open.into_iter().collect::<Vec<_>>().into(),
+            }
+        });
     let paging = (settings.paging && items.is_some())
         .then(|| detect_paging(&schemas, tool, &root, item.as_ref(), pointer))
         .flatten()
@@ -132,7 +136,7 @@ pub(super) fn apply(spec: &Spec, op: &SpecOperation, settings: ShapingSettings, 
         total,
         fields,
         paging,
-        required: required.into_iter().collect(),
+        required: required.into_iter().collect::<Vec<_>>().into(),
     });
 }
 
