@@ -31,8 +31,9 @@ pub struct ServerDefinition<T = ToolJson> {
     /// Tools, sorted by name; names are unique.
     pub tools: Vec<ToolDefinition<T>>,
     /// The shared `$defs` of every tool schema, converted once per spec and direction: table key
-    /// (`{api}:input`, `{api}:output`, `{api}:output-compact`) → definition name → JSON Schema;
-    /// and whole schemas several tools use (`{api}:shared`). Tools name what they take
+    /// (`{api}:input`, `{api}:output`, `{api}:output-compact`; `input`, … in a server of one
+    /// API) → definition name → JSON Schema; whole schemas several tools use (`{api}:shared`);
+    /// and path lists several shaping plans use (`{api}:paths`). Tools name what they take
     /// ([`ToolDefinition::defs`]); see [`ServerDefinition::served_tool`].
     #[serde(default, skip_serializing_if = "Definitions::is_empty")]
     pub definitions: Definitions,

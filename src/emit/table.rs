@@ -3,10 +3,12 @@
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Value, json};
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::internal;
 use super::shared::SharedSchemas;
+use crate::assembly::{paths_table, shared_table};
 use crate::definition::{ApiDefinition, HttpMapping, ServerDefinition, SurfaceMode, ToolDefinition};
 use crate::diagnostics::Problem;
 use crate::ir::{ServerIr, ToolIr};
@@ -72,13 +74,26 @@ impl Serialize for Table<'_> {
             map.serialize_entry(key, &Tools(self.ir, &shared))?;
             // `ServerDefinition` declares `definitions` right after `tools`; the shared tables'
             // keys (`{api}:shared`) differ from the others', so one sorted map holds both.
-            let tables: BTreeMap<&String, &BTreeMap<String, Value>> =
-                self.ir.definitions.iter().chain(&shared.tables).collect();
+            let own = self.ir.definitions.iter().map(|(key, table)| (written_key(self.ir, key), table));
+            let tables: BTreeMap<Cow<'_, str>, &BTreeMap<String, Value>> =
+                own.chain(shared.tables.iter().map(|(key, table)| (Cow::Borrowed(key.as_str()), table))).collect();
             if !tables.is_empty() {
                 map.serialize_entry("definitions", &tables)?;
             }
         }
         map.end()
+    }
+}
+
+/// The key the table writes for the definition table `key`: without the `{api}:` prefix when
+/// the server has one API, for `$defs` tables only. Every tool names its tables, and Microsoft
+/// Graph's API id alone is 40 characters; the runtime looks the names up as written, while it
+/// derives the `{api}:shared` and `{api}:paths` keys itself, so those keep the prefix.
+fn written_key<'k>(ir: &ServerIr, key: &'k str) -> Cow<'k, str> {
+    let [api] = ir.apis.as_slice() else { return Cow::Borrowed(key) };
+    match key.strip_prefix(api.id.as_str()).and_then(|rest| rest.strip_prefix(':')) {
+        Some(kind) if key != shared_table(&api.id) && key != paths_table(&api.id) => Cow::Owned(kind.to_owned()),
+        _ => Cow::Borrowed(key),
     }
 }
 
@@ -97,6 +112,11 @@ impl Serialize for Tools<'_> {
                 definition.search = search_terms(&definition);
             }
             share(&mut definition, index, self.1);
+            for refs in [&mut definition.defs.input, &mut definition.defs.output].into_iter().flatten() {
+                if let Cow::Owned(key) = written_key(self.0, &refs.table) {
+                    refs.table = key;
+                }
+            }
             seq.serialize_element(&definition)?;
         }
         seq.end()
