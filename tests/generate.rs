@@ -77,7 +77,7 @@ fn tool_tables_parse_as_runtime_definitions_with_valid_names() {
 /// method implies (issue 13); assembled, every tool is what the IR built, schema for schema.
 #[test]
 fn tools_assembled_from_the_table_equal_the_tools_the_ir_built() {
-    let (mut shared, mut shared_lists) = (0, 0);
+    let (mut shared, mut shared_lists, mut api_headers) = (0, 0, 0);
     for fixture in fixtures() {
         let inputs = mcpgen::Inputs::from_dir(&fixture).unwrap();
         let input = mcpgen::load(&inputs).unwrap();
@@ -85,6 +85,7 @@ fn tools_assembled_from_the_table_equal_the_tools_the_ir_built() {
         let tree = generate(&fixture);
         shared += tree["src/tools.json"].matches(":shared\"").count();
         shared_lists += tree["src/tools.json"].matches(":paths\"").count();
+        api_headers += table_has_api_headers(&tree["src/tools.json"]);
         let table: mcpgen::definition::ServerDefinition = serde_json::from_str(&tree["src/tools.json"]).unwrap();
         for tool in &table.tools {
             let served = table.served_tool(tool).unwrap();
@@ -106,10 +107,19 @@ fn tools_assembled_from_the_table_equal_the_tools_the_ir_built() {
             );
             assert_eq!(hints.get("title"), served.get("title"), "{name}: annotations title");
             assert_eq!(table.shaping_of(tool).unwrap(), built.shaping, "{name}: shaping");
+            assert_eq!(table.headers_of(tool), built.headers, "{name}: headers");
+            assert_eq!(table.api_of(tool), built.api, "{name}: API");
         }
     }
     assert!(shared > 0, "no fixture shares a schema: the test checks nothing");
     assert!(shared_lists > 0, "no fixture shares a path list: the test checks nothing");
+    assert!(api_headers > 0, "no fixture writes headers per API: the test checks nothing");
+}
+
+/// How many APIs of the table write headers for their tools.
+fn table_has_api_headers(table: &str) -> usize {
+    let table: serde_json::Value = serde_json::from_str(table).unwrap();
+    table["apis"].as_array().unwrap().iter().filter(|api| api.get("headers").is_some()).count()
 }
 
 #[test]

@@ -144,6 +144,11 @@ pub struct ApiDefinition {
     /// Most requests in flight to the API at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_concurrency: Option<u32>,
+    /// The headers of the API's tools whose table entry writes none (`HttpMapping::headers`):
+    /// most operations of an API accept the same media types, so the table writes that `accept`
+    /// once here rather than at every tool.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub headers: std::collections::BTreeMap<String, String>,
 }
 
 /// Timeouts, retries and limits of one call.
@@ -229,7 +234,9 @@ pub struct ToolDefinition<T = ToolJson> {
     /// The MCP tool exactly as listed to clients (`name`, `title`, `description`, `inputSchema`,
     /// `outputSchema`, `annotations`), in MCP wire JSON.
     pub tool: T,
-    /// Which [`ApiDefinition`] the operation belongs to.
+    /// Which [`ApiDefinition`] the operation belongs to; empty in a table of one API, meaning
+    /// that one (see [`ServerDefinition::api_of`]).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub api: String,
     /// How tool arguments become an HTTP request.
     pub http: HttpMapping,
@@ -312,18 +319,40 @@ pub struct DefRefs {
     pub names: Vec<String>,
 }
 
+impl<T> ServerDefinition<T> {
+    /// The API of `tool`: the one it names, or the table's only API when it names none.
+    pub fn api_of<'a>(&'a self, tool: &'a ToolDefinition<T>) -> &'a str {
+        match self.apis.as_slice() {
+            [only] if tool.api.is_empty() => &only.id,
+            _ => &tool.api,
+        }
+    }
+
+    /// The headers `tool`'s requests carry: its own, or its API's when it writes none.
+    pub fn headers_of(&self, tool: &ToolDefinition<T>) -> std::collections::BTreeMap<String, String> {
+        match &tool.http.headers {
+            Some(own) => own.clone(),
+            None => {
+                let api = self.api_of(tool);
+                self.apis.iter().find(|a| a.id == api).map(|a| a.headers.clone()).unwrap_or_default()
+            }
+        }
+    }
+}
+
 impl ServerDefinition {
     /// The tool in MCP wire format as clients get it: self-contained schemas (see
     /// `assembly::assemble`).
     pub fn served_tool(&self, tool: &ToolDefinition) -> Result<ToolJson, String> {
-        super::assembly::assemble(tool.tool.clone(), &tool.defs, &self.definitions, &tool.api, &tool.http.method)
+        let api = self.api_of(tool);
+        super::assembly::assemble(tool.tool.clone(), &tool.defs, &self.definitions, api, &tool.http.method)
     }
 
     /// The tool's shaping plan with its shared path lists put back (the registry does the same,
     /// sharing each list between the tools that name it).
     pub fn shaping_of(&self, tool: &ToolDefinition) -> Result<Option<super::shaping_plan::ShapingDefinition>, String> {
         let Some(mut plan) = tool.shaping.clone() else { return Ok(None) };
-        let table = super::assembly::paths_table(&tool.api);
+        let table = super::assembly::paths_table(self.api_of(tool));
         plan.resolve_lists(|name| {
             let list = self.definitions.get(&table).and_then(|lists| lists.get(name));
             let list = list.ok_or_else(|| format!("no shared path list `{name}` in table `{table}`"))?;
@@ -383,9 +412,10 @@ pub struct HttpMapping {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<BodyMapping>,
     /// Headers every request carries, lower-case names: `accept` built from the operation's
-    /// response media types, and `accept` / `content-type` values the spec fixes.
-    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub headers: std::collections::BTreeMap<String, String>,
+    /// response media types, and `accept` / `content-type` values the spec fixes. `None` in the
+    /// table: the API's (`ApiDefinition::headers`), which the registry puts in place at start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// Where a parameter goes in the HTTP request.

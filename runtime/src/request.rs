@@ -54,7 +54,7 @@ pub fn build(mapping: &HttpMapping, base_url: &str, args: &Map<String, Value>) -
     let mut path = mapping.path.clone();
     let mut query: Vec<(String, String)> = Vec::new();
     let mut headers: Vec<(String, String)> =
-        mapping.headers.iter().map(|(name, value)| (name.clone(), value.clone())).collect();
+        mapping.headers.iter().flatten().map(|(name, value)| (name.clone(), value.clone())).collect();
     let mut cookies: Vec<String> = Vec::new();
     for param in &mapping.params {
         let Some(value) = args.get(&param.arg).filter(|v| !v.is_null()) else {

@@ -13,7 +13,7 @@ fn args(value: Value) -> Map<String, Value> {
 }
 
 fn mapping(path: &str, params: Vec<ParamMapping>) -> HttpMapping {
-    HttpMapping { method: "GET".into(), path: path.into(), params, body: None, headers: Default::default() }
+    HttpMapping { method: "GET".into(), path: path.into(), params, body: None, headers: None }
 }
 
 #[test]

@@ -16,6 +16,7 @@ use crate::ir::{ServerIr, ToolIr};
 /// Renders the definition as JSON (`json::to_string`'s layout); the header goes into its
 /// `@generated` key (JSON has no comments).
 pub(super) fn tools_json(ir: &ServerIr, header: &str) -> Result<String, Problem> {
+    let api_headers = super::shared::api_headers(ir);
     let definition: ServerDefinition = ServerDefinition {
         generated: header.to_owned(),
         name: ir.name.clone(),
@@ -32,6 +33,7 @@ pub(super) fn tools_json(ir: &ServerIr, header: &str) -> Result<String, Problem>
                 circuit_breaker: api.circuit_breaker.clone(),
                 rate_limit: api.rate_limit.clone(),
                 max_concurrency: api.max_concurrency,
+                headers: api_headers.get(&api.id).cloned().unwrap_or_default(),
             })
             .collect(),
         // Written one by one by `Table`, with the shared definitions after them.
@@ -51,7 +53,7 @@ pub(super) fn tools_json(ir: &ServerIr, header: &str) -> Result<String, Problem>
         Ok(_) => return Err(internal("tools.json", "the definition is no JSON object")),
         Err(err) => return Err(internal("tools.json", err)),
     };
-    super::json::to_string(&Table { head, ir }).map_err(|err| internal("tools.json", err))
+    super::json::to_string(&Table { head, ir, api_headers }).map_err(|err| internal("tools.json", err))
 }
 
 /// The table as written: the definition's other keys in their order, with each tool built and
@@ -60,6 +62,8 @@ pub(super) fn tools_json(ir: &ServerIr, header: &str) -> Result<String, Problem>
 struct Table<'a> {
     head: Map<String, Value>,
     ir: &'a ServerIr,
+    /// Per API, the headers of tools that write none (`shared::api_headers`).
+    api_headers: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl Serialize for Table<'_> {
@@ -71,7 +75,7 @@ impl Serialize for Table<'_> {
                 continue;
             }
             let shared = SharedSchemas::of(self.ir);
-            map.serialize_entry(key, &Tools(self.ir, &shared))?;
+            map.serialize_entry(key, &Tools(self.ir, &shared, &self.api_headers))?;
             // `ServerDefinition` declares `definitions` right after `tools`; the shared tables'
             // keys (`{api}:shared`) differ from the others', so one sorted map holds both.
             let own = self.ir.definitions.iter().map(|(key, table)| (written_key(self.ir, key), table));
@@ -98,7 +102,7 @@ fn written_key<'k>(ir: &ServerIr, key: &'k str) -> Cow<'k, str> {
 }
 
 /// The tool definitions of the table, built one at a time, with the shared schemas named.
-struct Tools<'a>(&'a ServerIr, &'a SharedSchemas);
+struct Tools<'a>(&'a ServerIr, &'a SharedSchemas, &'a BTreeMap<String, BTreeMap<String, String>>);
 
 impl Serialize for Tools<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -108,6 +112,17 @@ impl Serialize for Tools<'_> {
         let mut seq = serializer.serialize_seq(Some(self.0.tools.len()))?;
         for (index, tool) in self.0.tools.iter().enumerate() {
             let mut definition = tool_definition(tool);
+            // Headers equal to the API's, or none where the API has none, are not written.
+            let api_headers = self.2.get(&tool.api);
+            if definition.http.headers.as_ref() == api_headers
+                || (api_headers.is_none() && definition.http.headers.as_ref().is_some_and(BTreeMap::is_empty))
+            {
+                definition.http.headers = None;
+            }
+            if self.0.apis.len() == 1 {
+                // The runtime reads a tool without an API as one of the only API's.
+                definition.api.clear();
+            }
             if with_search {
                 definition.search = search_terms(&definition);
             }
@@ -132,7 +147,7 @@ fn tool_definition(tool: &ToolIr) -> ToolDefinition {
             path: tool.path.clone(),
             params: tool.params.clone(),
             body: tool.body.clone(),
-            headers: tool.headers.clone(),
+            headers: Some(tool.headers.clone()),
         },
         security: tool.security.clone(),
         scopes: tool.scopes.clone(),
