@@ -142,3 +142,37 @@ fn invalid_settings_are_located_errors() {
     assert!(rendered.contains("`max_items` must be at least 1"), "{rendered}");
     assert!(rendered.contains("mcpgen.yaml:3:"), "{rendered}");
 }
+
+/// Schemas that many references share are merged once: here each level's schema refers to the
+/// next one three times (two `allOf` parts and a member), so walking the references again at
+/// each use would merge the last level 3^40 times (Vercel's spec, with its unions of shared
+/// variants, took minutes per tool that way). The walk ends, and what it finds is right.
+#[test]
+fn schemas_shared_by_many_references_are_merged_once() {
+    const LEVELS: usize = 40;
+    let mut schemas = serde_json::Map::new();
+    for level in 0..LEVELS {
+        let next = json!({"$ref": format!("#/components/schemas/S{}", level + 1)});
+        let schema = json!({"allOf": [next, {"anyOf": [next]}], "required": [format!("p{level}")],
+            "properties": {format!("p{level}"): next, "id": {"type": "string"}}});
+        schemas.insert(format!("S{level}"), schema);
+    }
+    schemas.insert(format!("S{LEVELS}"), json!({"type": "object", "properties": {"last": {"type": "string"}}}));
+    let mut spec: Value = serde_json::from_str(&spec(&[], json!({"$ref": "#/components/schemas/S0"}), None)).unwrap();
+    spec["components"] = json!({"schemas": schemas});
+    let (plan, _) = plan_of(&manifest(""), &spec.to_string());
+    let plan = plan.expect("a shaped tool");
+    // Every level's member and, through `allOf`, every deeper level's required member too.
+    assert!(
+        plan.required.iter().any(|p| p == "p0") && plan.required.iter().any(|p| p == "p39"),
+        "{:?}",
+        &*plan.required
+    );
+    assert!(plan.required.iter().any(|p| p == "p0.p1"), "{:?}", &*plan.required);
+    let fields = plan.fields.expect("a projection");
+    assert!(
+        fields.paths.iter().any(|p| p == "p0.p1.p2") && fields.paths.iter().any(|p| p == "p0.p1.last"),
+        "{:?}",
+        &*fields.paths
+    );
+}

@@ -2,7 +2,9 @@
 //! the tool's shaping plan (`tools.json`), its `fields` and `continuation` arguments, and an
 //! output schema that describes shaped results. See docs/response-shaping.md.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
 
 use indexmap::IndexMap;
 use serde_json::{Map, Value, json};
@@ -92,8 +94,8 @@ pub(super) fn apply(spec: &Spec, op: &SpecOperation, settings: ShapingSettings, 
         return;
     }
     let Some(pointer) = op.success.as_ref().and_then(|s| s.schema.as_deref()) else { return };
-    let schemas = Schemas { spec };
-    let root = schemas.merged(pointer, 0);
+    let schemas = Schemas::new(spec);
+    let root = schemas.merged(pointer);
     let (items, item) = list_of(&schemas, &root);
     let shape_of = item.as_ref().unwrap_or(&root);
     let mut paths = BTreeSet::new();
@@ -119,7 +121,7 @@ pub(super) fn apply(spec: &Spec, op: &SpecOperation, settings: ShapingSettings, 
             }
         });
     let paging = (settings.paging && items.is_some())
-        .then(|| detect_paging(&schemas, tool, &root, item.as_ref(), pointer))
+        .then(|| detect_paging(&schemas, tool, &root, item.as_deref(), pointer))
         .flatten()
         .and_then(|style| free("continuation").map(|arg| PagingDefinition { arg, style }));
     let list = items.is_some();
@@ -207,14 +209,14 @@ fn example(top: &[String], paths: &[String]) -> String {
 }
 
 /// The list array of a response: `("", item)` for an array, `("data", item)` for an envelope.
-fn list_of(schemas: &Schemas<'_>, root: &Merged) -> (Option<String>, Option<Merged>) {
-    if let Some(items) = &root.items {
-        return (Some(String::new()), Some(schemas.merged_value(items, 0)));
+fn list_of<'a>(schemas: &Schemas<'a>, root: &Merged<'a>) -> (Option<String>, Option<Rc<Merged<'a>>>) {
+    if let Some(items) = root.items {
+        return (Some(String::new()), Some(schemas.merged_value(items)));
     }
-    let arrays: Vec<(&String, Merged)> = root
+    let arrays: Vec<(&String, Rc<Merged>)> = root
         .properties
         .iter()
-        .map(|(name, schema)| (name, schemas.merged_value(schema, 0)))
+        .map(|(name, schema)| (name, schemas.merged_value(schema)))
         .filter(|(_, merged)| merged.items.is_some())
         .collect();
     let chosen = ITEM_ARRAYS
@@ -223,18 +225,18 @@ fn list_of(schemas: &Schemas<'_>, root: &Merged) -> (Option<String>, Option<Merg
         .or_else(|| (arrays.len() == 1).then(|| &arrays[0]));
     match chosen {
         Some((name, merged)) => {
-            let item = merged.items.as_ref().map(|i| schemas.merged_value(i, 0));
+            let item = merged.items.map(|i| schemas.merged_value(i));
             (Some((*name).clone()), item)
         }
         None => (None, None),
     }
 }
 
-fn detect_paging(
-    schemas: &Schemas<'_>,
+fn detect_paging<'a>(
+    schemas: &Schemas<'a>,
     tool: &ToolIr,
-    root: &Merged,
-    item: Option<&Merged>,
+    root: &Merged<'a>,
+    item: Option<&Merged<'a>>,
     pointer: &str,
 ) -> Option<PagingStyle> {
     let arg = |names: &[&str]| {
@@ -242,7 +244,7 @@ fn detect_paging(
             tool.params.iter().find(|p| p.location == ParamLocation::Query && p.name == *name).map(|p| p.arg.clone())
         })
     };
-    let string_at = |path: &str| schemas.at_path(root, path).is_some_and(|s| schemas.is_type(&s, "string"));
+    let string_at = |path: &str| schemas.at_path(root, path).is_some_and(|s| schemas.is_type(s, "string"));
     if let Some(param) = arg(&["starting_after"])
         && item.is_some_and(|i| i.properties.contains_key("id"))
     {
@@ -277,12 +279,13 @@ fn response_of(pointer: &str) -> Option<&str> {
 }
 
 /// A schema with its `allOf` parts merged and `oneOf`/`anyOf` variants joined: what members a
-/// value may have, not what it must have.
+/// value may have, not what it must have. It borrows the spec's schemas: merging copies no
+/// schema (Vercel's unions made copying them take minutes).
 #[derive(Debug, Default, Clone)]
-struct Merged {
+struct Merged<'a> {
     /// In schema order (the description lists fields as the spec does).
-    properties: IndexMap<String, Value>,
-    items: Option<Value>,
+    properties: IndexMap<String, &'a Value>,
+    items: Option<&'a Value>,
     types: BTreeSet<String>,
     /// Objects whose members are not listed (`additionalProperties`, free-form).
     free_form: bool,
@@ -293,26 +296,44 @@ struct Merged {
 
 struct Schemas<'a> {
     spec: &'a Spec,
+    /// Each schema of the spec merged once, by its address in the document: specs share schemas
+    /// through many paths (Vercel's unions refer to the same variants from many places, and
+    /// merging them again at every use took minutes per tool). `None` while a schema is being
+    /// merged: a reference back to it (a cycle) adds nothing its merge does not already have.
+    merged: RefCell<HashMap<*const Value, Option<Rc<Merged<'a>>>>>,
 }
 
-impl Schemas<'_> {
-    fn merged(&self, pointer: &str, depth: usize) -> Merged {
+impl<'a> Schemas<'a> {
+    fn new(spec: &'a Spec) -> Self {
+        Self { spec, merged: RefCell::default() }
+    }
+
+    /// The schema at `pointer`, merged (see [`Merged`]).
+    fn merged(&self, pointer: &str) -> Rc<Merged<'a>> {
         match self.spec.doc.get(pointer) {
-            Some(schema) => self.merged_value(schema, depth),
-            None => Merged::default(),
+            Some(schema) => self.merged_value(schema),
+            None => Rc::default(),
         }
     }
 
-    /// Follows `$ref`s (local, as bundling left them) and merges the parts.
-    fn merged_value(&self, schema: &Value, depth: usize) -> Merged {
-        let mut out = Merged::default();
-        if depth > 16 {
-            return out;
+    /// `schema` with its `$ref`s followed (local, as bundling left them) and its parts merged.
+    fn merged_value(&self, schema: &'a Value) -> Rc<Merged<'a>> {
+        let key: *const Value = schema;
+        if let Some(known) = self.merged.borrow().get(&key) {
+            return known.clone().unwrap_or_default();
         }
+        self.merged.borrow_mut().insert(key, None);
+        let merged = Rc::new(self.merge(schema));
+        self.merged.borrow_mut().insert(key, Some(merged.clone()));
+        merged
+    }
+
+    fn merge(&self, schema: &'a Value) -> Merged<'a> {
+        let mut out = Merged::default();
         if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
             if let Some(fragment) = reference.strip_prefix('#') {
                 let target = crate::spec::schema::percent_decode(fragment);
-                return self.merged(&target, depth + 1);
+                return self.merged(&target).as_ref().clone();
             }
             return out;
         }
@@ -325,44 +346,54 @@ impl Schemas<'_> {
         }
         if let Some(Value::Object(properties)) = schema.get("properties") {
             for (name, value) in properties {
-                out.properties.entry(name.clone()).or_insert_with(|| value.clone());
+                out.properties.entry(name.clone()).or_insert(value);
             }
         }
         if let Some(Value::Array(names)) = schema.get("required") {
             out.required.extend(names.iter().filter_map(Value::as_str).map(str::to_owned));
         }
         if let Some(items) = schema.get("items").filter(|i| i.is_object()) {
-            out.items = Some(items.clone());
+            out.items = Some(items);
         }
         out.free_form =
             schema.get("additionalProperties").is_some_and(|a| a != &Value::Bool(false)) && out.properties.is_empty();
         for key in ["allOf", "oneOf", "anyOf"] {
             for part in schema.get(key).and_then(Value::as_array).into_iter().flatten() {
-                let part = self.merged_value(part, depth + 1);
-                for (name, value) in part.properties {
-                    out.properties.entry(name).or_insert(value);
+                let part = self.merged_value(part);
+                for (name, value) in &part.properties {
+                    out.properties.entry(name.clone()).or_insert(value);
                 }
                 if key == "allOf" {
-                    out.required.extend(part.required);
+                    out.required.extend(part.required.iter().cloned());
                 }
-                out.items = out.items.take().or(part.items);
-                out.types.extend(part.types);
+                out.items = out.items.or(part.items);
+                out.types.extend(part.types.iter().cloned());
                 out.free_form |= part.free_form;
             }
         }
         out
     }
 
-    fn is_type(&self, schema: &Value, kind: &str) -> bool {
-        self.merged_value(schema, 0).types.contains(kind)
+    /// The item schema of an array (of arrays, …), or `schema` itself when it is no array. An
+    /// array whose items are the array itself is looked through a bounded number of times.
+    fn looked_through(&self, mut schema: Rc<Merged<'a>>) -> Rc<Merged<'a>> {
+        for _ in 0..16 {
+            let Some(items) = schema.items else { break };
+            schema = self.merged_value(items);
+        }
+        schema
+    }
+
+    fn is_type(&self, schema: &'a Value, kind: &str) -> bool {
+        self.merged_value(schema).types.contains(kind)
     }
 
     /// The schema of the member at a dotted `path` below `root`.
-    fn at_path(&self, root: &Merged, path: &str) -> Option<Value> {
+    fn at_path(&self, root: &Merged<'a>, path: &str) -> Option<&'a Value> {
         let mut keys = path.split('.');
-        let mut schema = root.properties.get(keys.next()?)?.clone();
+        let mut schema = *root.properties.get(keys.next()?)?;
         for key in keys {
-            schema = self.merged_value(&schema, 0).properties.get(key)?.clone();
+            schema = self.merged_value(schema).properties.get(key).copied()?;
         }
         Some(schema)
     }
@@ -371,7 +402,7 @@ impl Schemas<'_> {
     /// own required ones are listed whether it is required or not (they hold where it is present).
     fn collect_required(
         &self,
-        schema: &Merged,
+        schema: &Rc<Merged<'a>>,
         prefix: &str,
         depth: usize,
         out: &mut BTreeSet<String>,
@@ -382,10 +413,7 @@ impl Schemas<'_> {
             return;
         }
         *visits -= 1;
-        let mut schema = schema.clone();
-        while let Some(items) = schema.items.take() {
-            schema = self.merged_value(&items, 0);
-        }
+        let schema = self.looked_through(Rc::clone(schema));
         for name in &schema.required {
             if out.len() < MAX_PATHS && !name.contains('.') {
                 out.insert(if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") });
@@ -398,15 +426,18 @@ impl Schemas<'_> {
             if name.contains('.') {
                 continue;
             }
+            if *visits == 0 {
+                return;
+            }
             let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
-            self.collect_required(&self.merged_value(member, 0), &path, depth + 1, out, visits);
+            self.collect_required(&self.merged_value(member), &path, depth + 1, out, visits);
         }
     }
 
     /// Every member path of `schema` (arrays are looked through) up to [`MAX_DEPTH`].
     fn collect(
         &self,
-        schema: &Merged,
+        schema: &Merged<'a>,
         prefix: &str,
         depth: usize,
         paths: &mut BTreeSet<String>,
@@ -418,10 +449,7 @@ impl Schemas<'_> {
             }
             let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
             paths.insert(path.clone());
-            let mut merged = self.merged_value(member, 0);
-            while let Some(items) = merged.items.take() {
-                merged = self.merged_value(&items, 0);
-            }
+            let merged = self.looked_through(self.merged_value(member));
             if merged.properties.is_empty() {
                 continue;
             }
