@@ -109,6 +109,11 @@ const B: f32 = 0.75;
 const DEPTH_PRIOR: f32 = 0.1;
 /// Score factor of a tool whose description says more than its title.
 const DESCRIBED_PRIOR: f32 = 1.5;
+/// Score factor of a tool that does none of the actions the query asks for: "delete an email"
+/// wants a DELETE (or an operation named *delete*), not `POST /me/authentication/emailMethods`,
+/// however well *email* matches. The actions are the task words of [`verbs`]; a tool does one
+/// when its method suggests it or its name or title says it (Graph's `POST …/cancel` cancels).
+const ACTION_MISMATCH: f32 = 0.5;
 /// Weight of a query word that follows a preposition, against 1 for the others: in "list the
 /// files in a folder of a drive" the agent wants files; the folder and the drive say where (in a
 /// tool, the path prefix rather than the resource). A query that starts with a preposition has
@@ -200,6 +205,25 @@ pub fn verbs(method: &str) -> &'static [&'static str] {
         "HEAD" => &["check", "exists"],
         _ => &[],
     }
+}
+
+/// The task words of every method ([`verbs`]), stemmed: the actions a query can ask for.
+static ACTIONS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    let stemmer = Stemmer::create(Algorithm::English);
+    let mut actions: Vec<String> = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
+        .into_iter()
+        .flat_map(verbs)
+        .map(|verb| stemmer.stem(verb).into_owned())
+        .collect();
+    actions.sort();
+    actions.dedup();
+    assert!(actions.len() <= 32, "the actions are bits of a u32");
+    actions
+});
+
+/// The bit of `term` among [`ACTIONS`] (0: not an action).
+fn action_bit(term: &str) -> u32 {
+    ACTIONS.iter().position(|a| a == term).map_or(0, |at| 1 << at)
 }
 
 /// The first sentence of `description` (up to the first `. `, line break or end).
@@ -375,6 +399,8 @@ pub struct Index {
     postings: HashMap<String, Vec<(u32, f32)>>,
     /// Each document's prior factor.
     priors: Vec<f32>,
+    /// Per document, the actions ([`ACTIONS`]) it does, as bits.
+    actions: Vec<u32>,
     /// Stemmed query term → the stemmed terms its synonyms add.
     synonyms: HashMap<String, Vec<String>>,
 }
@@ -405,6 +431,8 @@ impl Index {
             }
             let described = if terms.described { DESCRIBED_PRIOR } else { 1.0 };
             index.priors.push(described / (1.0 + DEPTH_PRIOR * terms.depth as f32));
+            let said = [Field::Verb, Field::Name, Field::Title].into_iter().filter_map(|f| terms.fields.get(&f));
+            index.actions.push(said.flat_map(|text| text.split(' ')).map(action_bit).fold(0, |bits, bit| bits | bit));
         }
         index.split_compounds();
         index
@@ -531,7 +559,10 @@ impl Index {
         let n = self.priors.len() as f32;
         let mut scores = vec![0.0f32; self.priors.len()];
         let mut touched = Vec::new();
-        for term in self.weighted_terms(query) {
+        let terms = self.weighted_terms(query);
+        // The actions the query's own words ask for (not context, synonyms or vocabulary).
+        let asked = terms.iter().filter(|t| t.weight >= 1.0).map(|t| action_bit(&t.term)).fold(0, |b, bit| b | bit);
+        for term in terms {
             let Some(postings) = self.postings.get(&term.term) else { continue };
             // Robertson–Spärck Jones IDF, +1 inside the log so common terms never count against.
             let df = postings.len() as f32;
@@ -547,7 +578,11 @@ impl Index {
         let mut hits: Vec<Hit> = touched
             .into_iter()
             .filter(|&doc| keep(doc))
-            .map(|doc| Hit { doc, score: scores[doc] * self.priors[doc] })
+            .map(|doc| {
+                let agrees = asked == 0 || self.actions[doc] & asked != 0;
+                let action = if agrees { 1.0 } else { ACTION_MISMATCH };
+                Hit { doc, score: scores[doc] * self.priors[doc] * action }
+            })
             .collect();
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.doc.cmp(&b.doc)));
         hits.truncate(limit);
@@ -605,6 +640,28 @@ mod tests {
         ];
         let index = Index::new(&docs);
         assert_eq!(index.search("list customers", |_| true, 2)[0].doc, 1, "the resource and name say customers");
+    }
+
+    #[test]
+    fn a_tool_that_does_none_of_the_asked_actions_ranks_below_one_that_does() {
+        let docs = [
+            doc("create_email_methods", "POST", "/me/authentication/emailMethods", "Create an email method.", &[]),
+            doc("list_email_methods", "GET", "/me/authentication/emailMethods", "List email methods.", &[]),
+            doc("delete_messages", "DELETE", "/me/messages/{id}", "Delete navigation property messages for me.", &[]),
+            // POST, but its name says what it does.
+            doc("cancel_event", "POST", "/me/events/{id}/cancel", "Cancel an event.", &[]),
+            doc("get_event", "GET", "/me/events/{id}", "Get an event.", &[]),
+        ];
+        // Deleting is common in an API; email methods are rare, so *email* weighs more than *delete*.
+        let others: Vec<Terms> = ["users", "groups", "drives", "sites", "teams", "chats"]
+            .iter()
+            .map(|r| doc(&format!("delete_{r}"), "DELETE", &format!("/{r}/{{id}}"), "Delete it.", &[]))
+            .collect();
+        let index = Index::new(docs.iter().chain(&others));
+        assert_eq!(index.search("delete an email", |_| true, 3)[0].doc, 2);
+        assert_eq!(index.search("cancel the event", |_| true, 3)[0].doc, 3);
+        // No action asked: the email methods rank as before.
+        assert!(index.search("email methods", |_| true, 3)[0].doc < 2);
     }
 
     #[test]
