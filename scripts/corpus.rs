@@ -9,6 +9,11 @@
 //! The sample is deterministic: every 3.1 spec plus the specs whose FNV hash of `seed/path` is
 //! smallest, so the same seed always picks the same specs on every machine.
 
+/// The allocator of the `mcpgen` binary (src/main.rs), so the times and memory reported are
+/// those a user gets.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};

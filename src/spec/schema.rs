@@ -342,7 +342,7 @@ impl<'a> SchemaConverter<'a> {
     /// schema, which clients and models handle far better. Anything else is left as written.
     /// Returns `false` only when a part was still being converted (the merge may work later).
     /// With `strict`, a part that still has an `allOf` of its own is not merged (see
-    /// [`is_plain_object`]).
+    /// [`is_plain_object`]). A referenced part larger than [`MERGED_DEF_BYTES`] is not copied in.
     fn merge_all_of(&self, schema: &mut Map<String, Value>, strict: bool) -> bool {
         let Some(Value::Array(parts)) = schema.get("allOf") else { return true };
         let mut resolved = Vec::with_capacity(parts.len());
@@ -350,6 +350,7 @@ impl<'a> SchemaConverter<'a> {
             let body = match part.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/")) {
                 Some(name) if part.as_object().is_some_and(|o| o.len() == 1) => {
                     match self.defs.get(&name.replace("~1", "/").replace("~0", "~")) {
+                        Some(Some(def)) if json_len(def) > MERGED_DEF_BYTES => return true,
                         Some(Some(def)) => def,
                         Some(None) => return false, // still being converted (a cycle): not safe to inline
                         None => return true,
@@ -553,6 +554,30 @@ pub(crate) fn percent_decode(fragment: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Largest referenced definition (compact JSON bytes) that merging an `allOf` copies into the
+/// schema. Copies nest: AWS WAF's `Rule` merged `Statement` (87 KB, itself merged from its
+/// statements), and its table was 52 MB for a 480 KB spec. A larger part stays a `$ref`, written
+/// once in the definitions table; the "base + extension" objects the merge is for are small.
+const MERGED_DEF_BYTES: usize = 4_096;
+
+/// Length of `value` as compact JSON, without building the text.
+fn json_len(value: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Writing a `Value` to a sink that never fails cannot fail.
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -573,6 +598,21 @@ mod tests {
             out,
             json!({"type": ["integer", "null"], "exclusiveMinimum": 1, "examples": [5], "enum": [5, 6, null]})
         );
+    }
+
+    #[test]
+    fn all_of_copies_small_bases_in_and_leaves_large_ones_referenced() {
+        let many = (0..200).map(|i| format!("        p{i}: {{type: string}}\n")).collect::<String>();
+        let text = format!(
+            "components:\n  schemas:\n    Small:\n      type: object\n      properties:\n        id: {{type: string}}\n    Large:\n      type: object\n      properties:\n{many}    A:\n      allOf:\n        - $ref: '#/components/schemas/Small'\n        - type: object\n          properties:\n            name: {{type: string}}\n    B:\n      allOf:\n        - $ref: '#/components/schemas/Large'\n        - type: object\n          properties:\n            name: {{type: string}}\n"
+        );
+        let d = doc(&text);
+        let mut c = SchemaConverter::new(&d, SpecVersion::V30, Direction::Input);
+        let small = c.convert_at("/components/schemas/A");
+        assert_eq!(small["properties"].as_object().unwrap().keys().collect::<Vec<_>>(), ["id", "name"]);
+        assert!(small.get("allOf").is_none());
+        let large = c.convert_at("/components/schemas/B");
+        assert_eq!(large["allOf"][0], json!({"$ref": "#/$defs/Large"}), "{large}");
     }
 
     #[test]
