@@ -48,13 +48,22 @@ struct Options {
 
 #[derive(Debug)]
 enum Status {
-    Generated { tools: usize },
-    Rejected { codes: Vec<String>, first: String },
+    /// `table`: bytes of the generated `src/tools.json`.
+    Generated {
+        tools: usize,
+        table: usize,
+    },
+    Rejected {
+        codes: Vec<String>,
+        first: String,
+    },
     Crashed(String),
 }
 
 struct Outcome {
     path: String,
+    /// Bytes of the spec file.
+    spec_bytes: usize,
     version: String,
     operations: usize,
     status: Status,
@@ -227,6 +236,7 @@ fn run_one(dir: &Path, file: &str) -> Outcome {
     let millis = started.elapsed().as_secs_f64() * 1000.0;
     let (status, skipped, tree) = match result {
         Ok(Ok((tree, warnings))) => {
+            let table = tree.get("src/tools.json").map_or(0, String::len);
             let tools = tree
                 .get("src/tools.json")
                 .and_then(|t| serde_json::from_str::<Value>(t).ok())
@@ -238,7 +248,7 @@ fn run_one(dir: &Path, file: &str) -> Outcome {
                 .filter(|w| w.code.starts_with("mcpgen::spec::"))
                 .map(|w| w.message.clone())
                 .collect();
-            (Status::Generated { tools }, skipped, Some(tree))
+            (Status::Generated { tools, table }, skipped, Some(tree))
         }
         Ok(Err(problems)) => {
             let errors: Vec<_> = problems.0.iter().filter(|p| p.is_error()).collect();
@@ -257,7 +267,16 @@ fn run_one(dir: &Path, file: &str) -> Outcome {
             (Status::Crashed(message.unwrap_or_default()), Vec::new(), None)
         }
     };
-    Outcome { path: file.to_owned(), version: version_of(&value), operations, status, millis, skipped, tree }
+    Outcome {
+        path: file.to_owned(),
+        spec_bytes: text.len(),
+        version: version_of(&value),
+        operations,
+        status,
+        millis,
+        skipped,
+        tree,
+    }
 }
 
 /// Time of generating the petstore fixture: the same-run baseline for the timing ratios.
@@ -369,7 +388,7 @@ fn render(
     let crashed: Vec<_> = outcomes.iter().filter(|o| matches!(o.status, Status::Crashed(_))).collect();
     let ops: usize = generated.iter().map(|o| o.operations).sum();
     let tools: usize =
-        generated.iter().map(|o| if let Status::Generated { tools } = o.status { tools } else { 0 }).sum();
+        generated.iter().map(|o| if let Status::Generated { tools, .. } = o.status { tools } else { 0 }).sum();
     let mut by_version: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for o in outcomes {
         let key = o.version.split('.').take(2).collect::<Vec<_>>().join(".");
@@ -430,6 +449,7 @@ fn render(
         let _ = writeln!(md, "| `{}` | {} | {:.0} ms | {:.0}× |", o.path, o.operations, o.millis, o.millis / baseline);
     }
     let _ = writeln!(md);
+    write_table_sizes(&mut md, &generated);
     let _ = writeln!(md, "## By spec version\n\n| version | specs | generated |\n|---|---|---|");
     for (v, (count, ok)) in &by_version {
         let _ = writeln!(md, "| {v} | {count} | {ok} ({}) |", pct(*ok, *count));
@@ -482,4 +502,39 @@ fn render(
         }
     }
     md
+}
+
+/// The generated tool table against its spec (issue 13: the table no larger than the spec):
+/// how many are larger, the median ratio, and the largest ratios.
+fn write_table_sizes(md: &mut String, generated: &[&Outcome]) {
+    let mut ratios: Vec<(f64, &Outcome, usize)> = generated
+        .iter()
+        .filter_map(|o| match o.status {
+            Status::Generated { table, .. } if o.spec_bytes > 0 => {
+                Some((table as f64 / o.spec_bytes as f64, *o, table))
+            }
+            _ => None,
+        })
+        .collect();
+    ratios.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.path.cmp(&b.1.path)));
+    let larger = ratios.iter().filter(|r| r.0 > 1.0).count();
+    let median = ratios.get(ratios.len() / 2).map_or(0.0, |r| r.0);
+    let _ = writeln!(
+        md,
+        "## Tool table against the spec\n\n`src/tools.json` larger than the spec file: {larger} of {} specs ({}); median ratio {median:.2}×.\n",
+        ratios.len(),
+        pct(larger, ratios.len())
+    );
+    let _ = writeln!(md, "| spec | operations | spec | `tools.json` | ratio |\n|---|---|---|---|---|");
+    for (ratio, o, table) in ratios.iter().take(10) {
+        let _ = writeln!(
+            md,
+            "| `{}` | {} | {} KB | {} KB | {ratio:.2}× |",
+            o.path,
+            o.operations,
+            o.spec_bytes / 1000,
+            table / 1000
+        );
+    }
+    let _ = writeln!(md);
 }
