@@ -323,20 +323,21 @@ impl<'a> Schemas<'a> {
             return known.clone().unwrap_or_default();
         }
         self.merged.borrow_mut().insert(key, None);
-        let merged = Rc::new(self.merge(schema));
+        // A reference is its target's merge, shared rather than copied.
+        let merged = match schema.get("$ref").and_then(Value::as_str) {
+            Some(reference) => match reference.strip_prefix('#') {
+                Some(fragment) => self.merged(&crate::spec::schema::percent_decode(fragment)),
+                None => Rc::default(),
+            },
+            None => Rc::new(self.merge(schema)),
+        };
         self.merged.borrow_mut().insert(key, Some(merged.clone()));
         merged
     }
 
+    /// The merge of a schema that is no reference.
     fn merge(&self, schema: &'a Value) -> Merged<'a> {
         let mut out = Merged::default();
-        if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-            if let Some(fragment) = reference.strip_prefix('#') {
-                let target = crate::spec::schema::percent_decode(fragment);
-                return self.merged(&target).as_ref().clone();
-            }
-            return out;
-        }
         match schema.get("type") {
             Some(Value::String(t)) => {
                 out.types.insert(t.clone());
