@@ -13,7 +13,8 @@
 
 use serde_json::{Map, Value};
 
-use super::definition::{DefRefs, Definitions, ToolDefs, ToolJson};
+use super::definition::{DefRefs, Definitions, ServerDefinition, ToolDefinition, ToolDefs, ToolJson};
+use super::shaping_plan::ShapingDefinition;
 
 /// Key of the table of whole schemas shared by the tools of API `api`.
 pub fn shared_table(api: &str) -> String {
@@ -107,4 +108,48 @@ pub fn with_defs(schema: &mut Value, refs: &DefRefs, tables: &Definitions) -> Re
         object.insert("$defs".into(), Value::Object(defs.into_iter().collect()));
     }
     Ok(())
+}
+
+// What the table writes once for many tools, put back per tool (see the module docs).
+impl<T> ServerDefinition<T> {
+    /// The API of `tool`: the one it names, or the table's only API when it names none.
+    pub fn api_of<'a>(&'a self, tool: &'a ToolDefinition<T>) -> &'a str {
+        match self.apis.as_slice() {
+            [only] if tool.api.is_empty() => &only.id,
+            _ => &tool.api,
+        }
+    }
+
+    /// The headers `tool`'s requests carry: its own, or its API's when it writes none.
+    pub fn headers_of(&self, tool: &ToolDefinition<T>) -> std::collections::BTreeMap<String, String> {
+        match &tool.http.headers {
+            Some(own) => own.clone(),
+            None => {
+                let api = self.api_of(tool);
+                self.apis.iter().find(|a| a.id == api).map(|a| a.headers.clone()).unwrap_or_default()
+            }
+        }
+    }
+}
+
+impl ServerDefinition {
+    /// The tool in MCP wire format as clients get it: self-contained schemas (see
+    /// `assembly::assemble`).
+    pub fn served_tool(&self, tool: &ToolDefinition) -> Result<ToolJson, String> {
+        let api = self.api_of(tool);
+        assemble(tool.tool.clone(), &tool.defs, &self.definitions, api, &tool.http.method)
+    }
+
+    /// The tool's shaping plan with its shared path lists put back (the registry does the same,
+    /// sharing each list between the tools that name it).
+    pub fn shaping_of(&self, tool: &ToolDefinition) -> Result<Option<ShapingDefinition>, String> {
+        let Some(mut plan) = tool.shaping.clone() else { return Ok(None) };
+        let table = paths_table(self.api_of(tool));
+        plan.resolve_lists(|name| {
+            let list = self.definitions.get(&table).and_then(|lists| lists.get(name));
+            let list = list.ok_or_else(|| format!("no shared path list `{name}` in table `{table}`"))?;
+            serde_json::from_value::<Vec<String>>(list.clone()).map(Into::into).map_err(|err| err.to_string())
+        })?;
+        Ok(Some(plan))
+    }
 }

@@ -319,49 +319,6 @@ pub struct DefRefs {
     pub names: Vec<String>,
 }
 
-impl<T> ServerDefinition<T> {
-    /// The API of `tool`: the one it names, or the table's only API when it names none.
-    pub fn api_of<'a>(&'a self, tool: &'a ToolDefinition<T>) -> &'a str {
-        match self.apis.as_slice() {
-            [only] if tool.api.is_empty() => &only.id,
-            _ => &tool.api,
-        }
-    }
-
-    /// The headers `tool`'s requests carry: its own, or its API's when it writes none.
-    pub fn headers_of(&self, tool: &ToolDefinition<T>) -> std::collections::BTreeMap<String, String> {
-        match &tool.http.headers {
-            Some(own) => own.clone(),
-            None => {
-                let api = self.api_of(tool);
-                self.apis.iter().find(|a| a.id == api).map(|a| a.headers.clone()).unwrap_or_default()
-            }
-        }
-    }
-}
-
-impl ServerDefinition {
-    /// The tool in MCP wire format as clients get it: self-contained schemas (see
-    /// `assembly::assemble`).
-    pub fn served_tool(&self, tool: &ToolDefinition) -> Result<ToolJson, String> {
-        let api = self.api_of(tool);
-        super::assembly::assemble(tool.tool.clone(), &tool.defs, &self.definitions, api, &tool.http.method)
-    }
-
-    /// The tool's shaping plan with its shared path lists put back (the registry does the same,
-    /// sharing each list between the tools that name it).
-    pub fn shaping_of(&self, tool: &ToolDefinition) -> Result<Option<super::shaping_plan::ShapingDefinition>, String> {
-        let Some(mut plan) = tool.shaping.clone() else { return Ok(None) };
-        let table = super::assembly::paths_table(self.api_of(tool));
-        plan.resolve_lists(|name| {
-            let list = self.definitions.get(&table).and_then(|lists| lists.get(name));
-            let list = list.ok_or_else(|| format!("no shared path list `{name}` in table `{table}`"))?;
-            serde_json::from_value::<Vec<String>>(list.clone()).map(Into::into).map_err(|err| err.to_string())
-        })?;
-        Ok(Some(plan))
-    }
-}
-
 /// A deprecated tool's retirement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
