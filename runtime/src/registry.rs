@@ -273,14 +273,8 @@ impl Registry {
         // definitions as text. Here each tool is only checked, as a tree for a moment.
         let shared = Arc::new(pages::raw_definitions(std::mem::take(&mut definition.definitions))?);
         let mut path_lists = SharedPathLists::default();
-        let only_api = match definition.apis.as_slice() {
-            [only] => Some(only.id.clone()),
-            _ => None,
-        };
         for mut entry in std::mem::take(&mut definition.tools) {
-            if let (true, Some(only)) = (entry.api.is_empty(), &only_api) {
-                entry.api = only.clone();
-            }
+            entry.api = definition.api_of(&entry).to_owned();
             entry.http.headers = Some(definition.headers_of(&entry));
             let api: Arc<str> = Arc::from(entry.api.as_str());
             let (listed, tool, has_output_schema) =
