@@ -81,10 +81,18 @@ impl ApiGuard {
         let SendOptions { policy, may_retry, deadline, metrics, progress, circuit } = *how;
         let mut attempts = 0;
         let mut ceiling = Duration::from_millis(policy.initial_backoff_ms.max(1));
+        // The outcome a retry was started to improve on. When the deadline, not the upstream, ends
+        // that retry, the caller hears what the upstream last said (a 503 with its attempt count),
+        // not a timeout the upstream never caused. The attempt count stays true: the cut retry was
+        // sent.
+        let mut retried: Option<Outcome> = None;
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
-                return self.failed(attempts, timeout_failure(policy));
+                return match retried {
+                    Some(outcome) => self.finish(outcome, attempts, policy),
+                    None => self.failed(attempts, timeout_failure(policy)),
+                };
             }
             // The API's own limits: wait for a token / a slot, but not past the deadline.
             if let Some(rate) = &self.rate
@@ -140,12 +148,19 @@ impl ApiGuard {
             };
             attempts += 1;
             let remaining = deadline.saturating_duration_since(Instant::now());
+            let cut_by_deadline = remaining < Duration::from_millis(policy.attempt_timeout_ms);
             let per_attempt = Duration::from_millis(policy.attempt_timeout_ms).min(remaining);
             let outcome = tokio::time::timeout(per_attempt, attempt(client, request, policy.max_response_bytes)).await;
             let outcome = match outcome {
                 Ok(outcome) => outcome,
                 Err(_) => Err(Attempt::TimedOut),
             };
+            if cut_by_deadline
+                && matches!(outcome, Err(Attempt::TimedOut))
+                && let Some(earlier) = retried
+            {
+                return self.finish(earlier, attempts, policy);
+            }
             let failed = match &outcome {
                 Ok((response, _, _)) => Some(response.status >= 500),
                 // Refused by the HTTP stack before anything was sent: the caller's arguments are at
@@ -199,23 +214,41 @@ impl ApiGuard {
                     tracing::debug!(api = %self.api, attempt = attempts, delay_ms = delay.as_millis() as u64, reason = ?retry_reason, "retrying");
                     // A call waiting to retry leaves its concurrency slot to others.
                     drop(slot);
+                    retried = Some(outcome);
                     tokio::time::sleep(delay).await;
                     ceiling = (ceiling * 2).min(Duration::from_millis(policy.max_backoff_ms.max(1)));
                     continue;
                 }
             }
-            return match outcome {
-                Ok((response, retry_after, truncated)) => Sent { response: Ok(response), attempts, truncated, retry_after },
-                Err(Attempt::TimedOut) => self.failed(attempts, timeout_failure(policy)),
-                Err(Attempt::Invalid(why)) => self.failed(
-                    attempts - 1, // nothing was sent
-                    Failure::new(ErrorClass::InvalidArguments, format!("The request could not be sent to the {} API: {why}. Fix the arguments and call again.", self.api)),
+            return self.finish(outcome, attempts, policy);
+        }
+    }
+
+    /// What the caller hears of an attempt's `outcome`, `attempts` attempts in.
+    fn finish(&self, outcome: Outcome, attempts: u32, policy: &ResilienceDefinition) -> Sent {
+        match outcome {
+            Ok((response, retry_after, truncated)) => Sent { response: Ok(response), attempts, truncated, retry_after },
+            Err(Attempt::TimedOut) => self.failed(attempts, timeout_failure(policy)),
+            Err(Attempt::Invalid(why)) => self.failed(
+                attempts - 1, // nothing was sent
+                Failure::new(
+                    ErrorClass::InvalidArguments,
+                    format!(
+                        "The request could not be sent to the {} API: {why}. Fix the arguments and call again.",
+                        self.api
+                    ),
                 ),
-                Err(Attempt::Connect(why) | Attempt::NoResponse(why) | Attempt::Other(why)) => self.failed(
-                    attempts,
-                    Failure::new(ErrorClass::Transport, format!("Could not reach the {} API: {why}. It may be down or unreachable; retrying later may help.", self.api)),
+            ),
+            Err(Attempt::Connect(why) | Attempt::NoResponse(why) | Attempt::Other(why)) => self.failed(
+                attempts,
+                Failure::new(
+                    ErrorClass::Transport,
+                    format!(
+                        "Could not reach the {} API: {why}. It may be down or unreachable; retrying later may help.",
+                        self.api
+                    ),
                 ),
-            };
+            ),
         }
     }
 
@@ -234,6 +267,10 @@ fn timeout_failure(policy: &ResilienceDefinition) -> Failure {
     )
 }
 
+/// What one attempt came to: the response (with its `Retry-After` and whether its body was cut),
+/// or why there was none.
+type Outcome = Result<(UpstreamResponse, Option<Duration>, bool), Attempt>;
+
 /// Why an attempt got no response.
 enum Attempt {
     /// The connection could not be made.
@@ -249,11 +286,7 @@ enum Attempt {
 }
 
 /// One request: the response (body cut at `cap` bytes), its `Retry-After`, and whether it was cut.
-async fn attempt(
-    client: &reqwest::Client,
-    prepared: &PreparedRequest,
-    cap: u64,
-) -> Result<(UpstreamResponse, Option<Duration>, bool), Attempt> {
+async fn attempt(client: &reqwest::Client, prepared: &PreparedRequest, cap: u64) -> Outcome {
     let method =
         reqwest::Method::from_bytes(prepared.method.as_bytes()).map_err(|e| Attempt::Invalid(e.to_string()))?;
     let mut builder = client.request(method, &prepared.url);

@@ -148,6 +148,20 @@ async fn retries_stop_at_the_deadline() {
 }
 
 #[tokio::test]
+async fn a_retry_the_deadline_cuts_short_reports_what_the_upstream_said() {
+    let (base, chaos) = chaos::start().await;
+    let quick_retry =
+        policy(json!({"initialBackoffMs": 1, "maxBackoffMs": 1, "attemptTimeoutMs": 1000, "deadlineMs": 400}));
+    let route = "unavailable-then-slow";
+    let s = server(&base, &[("unavailable_then_slow", route, json!({}))], json!({"resilience": quick_retry}));
+    let started = Instant::now();
+    let result = s.call("unavailable_then_slow", json!({})).await;
+    assert!(started.elapsed() < Duration::from_millis(1500), "stopped at the deadline: {:?}", started.elapsed());
+    assert_eq!(class(&result).as_deref(), Some("upstream_5xx"), "{}", common::text(&result));
+    assert_eq!(chaos.hits(route), 2, "the retry was sent");
+}
+
+#[tokio::test]
 async fn the_circuit_opens_fails_fast_and_closes_after_a_good_trial() {
     let (base, chaos) = chaos::start().await;
     let api = json!({

@@ -74,6 +74,15 @@ async fn handle(State(chaos): State<Shared>, Path(route): Path<String>, headers:
             }
         }
         "unavailable" => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        // 503 at once, then answers that come too late.
+        "unavailable-then-slow" => {
+            if hit == 1 {
+                StatusCode::SERVICE_UNAVAILABLE.into_response()
+            } else {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                ok()
+            }
+        }
         // A success whose body is not the JSON it claims to be.
         "garbage" => (StatusCode::OK, [("content-type", "application/json")], "{oops").into_response(),
         "throttled" => {
