@@ -17,6 +17,12 @@ pub(super) fn main_rs(ir: &ServerIr, header: &str) -> Result<String, Problem> {
         header,
         quote! {
             #![doc = #doc]
+
+            /// mimalloc rather than the system allocator: a tool call allocates and frees many
+            /// small buffers (JSON, headers), where glibc malloc cost a share of each call's CPU.
+            #[global_allocator]
+            static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
             fn main() -> std::process::ExitCode {
                 #lib::runtime::main(#lib::DEFINITION_JSON)
             }
