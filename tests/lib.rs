@@ -18,5 +18,6 @@ mod mutate;
 mod profiles;
 mod remote;
 mod robustness;
+mod search_terms;
 mod shaping;
 mod shaping_detect;

@@ -191,7 +191,12 @@ impl Fields<'_> {
         add(Field::Description, self.description);
         add(Field::Resource, resource);
         add(Field::Path, &literals.join(" "));
-        add(Field::Verb, &verbs(self.method).join(" "));
+        // POSTing to a bound operation invokes it; it creates nothing, so the method says
+        // nothing of what it does (its name does: `validateProperties`, `sendMail`).
+        let invokes = self.method == "POST" && literals.last().is_some_and(|s| is_qualified_operation(s));
+        if !invokes {
+            add(Field::Verb, &verbs(self.method).join(" "));
+        }
         for param in &self.params {
             add(Field::Param, param);
         }
@@ -203,6 +208,18 @@ impl Fields<'_> {
             described: !description.is_empty() && description != title,
         }
     }
+}
+
+/// Whether a path segment names an operation by its qualified name, as OData's bound actions and
+/// functions are (`microsoft.graph.validateProperties`): dotted identifiers, not a file name.
+fn is_qualified_operation(segment: &str) -> bool {
+    const EXTENSIONS: &[&str] = &["json", "xml", "csv", "yaml", "yml", "txt", "html", "pdf", "zip", "png", "jpg"];
+    let parts: Vec<&str> = segment.split('.').collect();
+    parts.len() > 1
+        && parts
+            .iter()
+            .all(|p| p.starts_with(|c: char| c.is_ascii_alphabetic()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+        && !parts.last().is_some_and(|last| EXTENSIONS.contains(&last.to_ascii_lowercase().as_str()))
 }
 
 /// The task words an agent uses for what an HTTP method does: "remove an order" should find
