@@ -122,6 +122,12 @@ const ACTION_MISMATCH: f32 = 0.5;
 /// held-out sets agreed (GitHub, Jira and Zoom +2–3 points, Box −2.7); 0.5 and more helped Graph
 /// further but cost Zoom and Stripe.
 const RESOURCE_MATCH: f32 = 0.3;
+/// Score factor, `1 + PARENT_MATCH`, of a tool whose resource belongs to something the query
+/// names: "add a member to a group" wants `/groups/{id}/members` more than
+/// `/groups/{id}/team/members`, though both paths say *group*. Measured at 0.1, 0.15 and 0.3 on
+/// every set: 0.1 kept every set's recall@5 on the evaluation sets and raised Box and Jira by a
+/// task, and @1 on four sets (Jira +3 tasks); 0.15 and 0.3 lost Graph one and three tasks.
+const PARENT_MATCH: f32 = 0.1;
 /// Weight of a query word that follows a preposition, against 1 for the others: in "list the
 /// files in a folder of a drive" the agent wants files; the folder and the drive say where (in a
 /// tool, the path prefix rather than the resource). A query that starts with a preposition has
@@ -433,6 +439,9 @@ pub struct Index {
     actions: Vec<u32>,
     /// Per document, the terms of its resource ([`Field::Resource`]).
     resources: Vec<Box<[String]>>,
+    /// Per document, the last term of the path literal before its resource: what the resource
+    /// belongs to (`/groups/{id}/members` → group).
+    parents: Vec<Option<String>>,
     /// Stemmed query term → the stemmed terms its synonyms add.
     synonyms: HashMap<String, Vec<String>>,
 }
@@ -466,7 +475,13 @@ impl Index {
             let said = [Field::Verb, Field::Name, Field::Title].into_iter().filter_map(|f| terms.fields.get(&f));
             index.actions.push(said.flat_map(|text| text.split(' ')).map(action_bit).fold(0, |bits, bit| bits | bit));
             let resource = terms.fields.get(&Field::Resource).map(String::as_str).unwrap_or_default();
-            index.resources.push(resource.split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect());
+            let resource: Box<[String]> = resource.split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect();
+            let path: Vec<&str> = terms.fields.get(&Field::Path).map(|p| p.split(' ').collect()).unwrap_or_default();
+            let at = (!resource.is_empty() && path.len() >= resource.len())
+                .then(|| (0..=path.len() - resource.len()).rev().find(|&i| path[i..i + resource.len()] == resource[..]))
+                .flatten();
+            index.parents.push(at.filter(|&i| i > 0).map(|i| path[i - 1].to_owned()));
+            index.resources.push(resource);
         }
         index.split_compounds();
         index
@@ -597,10 +612,13 @@ impl Index {
         // The actions the query's own words ask for (not context, synonyms or vocabulary).
         let asked = terms.iter().filter(|t| t.weight >= 1.0).map(|t| action_bit(&t.term)).fold(0, |b, bit| b | bit);
         let named: Vec<String> = terms.iter().filter(|t| t.weight >= 1.0).map(|t| t.term.clone()).collect();
+        let own = query_terms(query);
         let resource_factor = |doc: usize| {
             let resource = &self.resources[doc];
             let matched = resource.iter().filter(|t| named.contains(t)).count();
-            1.0 + RESOURCE_MATCH * matched as f32 / resource.len().max(1) as f32
+            let parent = self.parents[doc].as_ref().is_some_and(|p| own.contains(p) && !resource.contains(p));
+            (1.0 + RESOURCE_MATCH * matched as f32 / resource.len().max(1) as f32)
+                * if parent { 1.0 + PARENT_MATCH } else { 1.0 }
         };
         for term in terms {
             let Some(postings) = self.postings.get(&term.term) else { continue };
@@ -720,6 +738,18 @@ mod tests {
         let index = Index::new(docs.iter().chain(&nested));
         let hits = index.search("list all users in the organization", |_| true, 3);
         assert_eq!(hits[0].doc, 1);
+    }
+
+    #[test]
+    fn a_tool_whose_resource_belongs_to_what_the_query_names_ranks_first() {
+        let docs = [
+            doc("create_members", "POST", "/groups/{id}/team/members", "Add a member.", &[]),
+            doc("create_members", "POST", "/teams/{id}/groups/members", "Add a member.", &[]),
+        ];
+        let index = Index::new(&docs);
+        assert_eq!(index.parents, [Some("team".to_owned()), Some("group".to_owned())]);
+        assert_eq!(index.search("add a member to a group", |_| true, 2)[0].doc, 1, "the group's members");
+        assert_eq!(index.search("add a member to a team", |_| true, 2)[0].doc, 0, "the team's members");
     }
 
     #[test]
