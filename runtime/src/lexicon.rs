@@ -91,6 +91,12 @@ pub const RULES: &[(&str, &str)] = &[
     ("attended", "participant attendee"),
     ("showed up", "=participant attendee"),
     ("guest", "attendee participant"),
+    // A day asks for what happens in a date range: a calendar's view, past or upcoming.
+    ("today", "calendar view upcoming"),
+    ("tomorrow", "calendar view upcoming"),
+    ("next week", "calendar view upcoming"),
+    ("yesterday", "past"),
+    ("last week", "past"),
     ("accept", "approve confirm"),
     ("approve", "accept review"),
     ("decline", "reject"),

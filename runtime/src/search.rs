@@ -822,6 +822,20 @@ mod tests {
     }
 
     #[test]
+    fn a_day_asks_for_a_calendar_view() {
+        let docs = [
+            doc("get_schedule", "POST", "/me/calendar/getSchedule", "Get the free/busy schedule of users.", &[]),
+            doc("list_calendar_view", "GET", "/me/calendarView", "The calendar view of the calendar.", &[]),
+            doc("list_past_meetings", "GET", "/past_meetings", "List past meetings.", &[]),
+            doc("list_meetings", "GET", "/meetings", "List meetings.", &[]),
+        ];
+        let index = Index::new(&docs);
+        let best = |q: &str| index.search(q, |_| true, 1).first().map(|h| h.doc);
+        assert_eq!(best("what is on my agenda tomorrow"), Some(1));
+        assert_eq!(best("meetings I had yesterday"), Some(2));
+    }
+
+    #[test]
     fn compounds_of_the_apis_own_words_also_count_as_their_parts() {
         let docs = [
             doc("add_worklog", "POST", "/issue/{id}/worklog", "Adds a worklog.", &[]),
