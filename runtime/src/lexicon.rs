@@ -114,7 +114,8 @@ pub const RULES: &[(&str, &str)] = &[
     ("people", "user member"),
     ("someone", "user member"),
     ("everyone", "user member"),
-    ("who works", "=user member"),
+    // The organisation's users; *member* found what the user is a member of.
+    ("who works", "=user"),
     ("client", "customer"),
     ("buyer", "customer"),
     ("purchaser", "customer"),

@@ -816,6 +816,12 @@ mod tests {
         assert_eq!(best("who is my boss"), Some(0), "boss → manager");
         assert_eq!(best("who am I logged in as"), Some(1), "an idiom: `me`, not logs");
         assert_eq!(best("remove an email"), Some(3), "email → message; not `send` on every POST");
+        let people = [
+            doc("list_member_of", "GET", "/me/memberOf", "Groups the user is a member of.", &[]),
+            doc("list_users", "GET", "/users", "List users.", &[]),
+        ];
+        let people = Index::new(&people);
+        assert_eq!(people.search("who works here", |_| true, 1)[0].doc, 1, "the users, not memberships");
         let terms: Vec<(String, f32)> =
             index.weighted_terms("show me the boss").into_iter().map(|t| (t.term, t.weight)).collect();
         assert!(terms.contains(&("boss".to_owned(), 1.0)) && terms.contains(&("manag".to_owned(), LEXICON_WEIGHT)));
