@@ -331,6 +331,21 @@ pub struct DeprecationDefinition {
     pub replaced_by: Option<String>,
 }
 
+impl DeprecationDefinition {
+    /// The sentence a deprecated tool's description starts with.
+    pub fn note(&self) -> String {
+        let mut note = "Deprecated".to_owned();
+        if let Some(sunset) = &self.sunset {
+            note.push_str(&format!(" (sunset {sunset})"));
+        }
+        match &self.replaced_by {
+            Some(replacement) => note.push_str(&format!(": use `{replacement}` instead.")),
+            None => note.push_str(": avoid this tool when another one does the job."),
+        }
+        note
+    }
+}
+
 /// Days since 1970-01-01 of a `YYYY-MM-DD` date (proleptic Gregorian), or `None` if it is not one.
 pub fn days_from_date(text: &str) -> Option<i64> {
     let mut parts = text.split('-');

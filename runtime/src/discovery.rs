@@ -273,15 +273,15 @@ fn summary_of(entry: &ToolEntry) -> Value {
 
 /// A registry entry's searchable fields (for tables that ship no terms), `tool` being its tool.
 pub fn fields<'a>(entry: &'a ToolEntry, tool: &'a Tool) -> Fields<'a> {
-    Fields {
-        name: &entry.name,
-        title: tool.title.as_deref(),
-        description: tool.description.as_deref().unwrap_or_default(),
-        tags: &entry.tags,
-        method: &entry.http.method,
-        path: &entry.http.path,
-        params: search::param_names(&tool.input_schema),
-    }
+    Fields::of_tool(
+        &entry.name,
+        tool.title.as_deref(),
+        tool.description.as_deref().unwrap_or_default(),
+        &entry.tags,
+        &entry.http,
+        &tool.input_schema,
+        entry.deprecation.as_ref(),
+    )
 }
 
 /// The three meta-tools, as [`meta_tools::listing`] describes them.

@@ -29,6 +29,8 @@ use std::sync::LazyLock;
 use rust_stemmers::{Algorithm, Stemmer};
 use serde::{Deserialize, Serialize};
 
+use super::definition::{DeprecationDefinition, HttpMapping, ParamLocation};
+
 /// A field of a tool that queries are matched against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -166,7 +168,35 @@ pub struct Fields<'a> {
     pub params: Vec<String>,
 }
 
-impl Fields<'_> {
+impl<'a> Fields<'a> {
+    /// What a table's tool is found by: the generator writes these terms into the table, and the
+    /// runtime derives the same for a table that ships none. A deprecated tool is found by what
+    /// it does, not by its deprecation note ("avoid this tool when another one does the job" made
+    /// Graph's deprecated identity providers the best match for "update my job title"); OData's
+    /// system query options (`$search`, `$top`, `$filter`, …) say how to query, not what a tool
+    /// does (on every Graph list operation, they made *search* a word of thousands of tools).
+    pub fn of_tool(
+        name: &'a str,
+        title: Option<&'a str>,
+        description: &'a str,
+        tags: &'a [String],
+        http: &'a HttpMapping,
+        input_schema: &serde_json::Map<String, serde_json::Value>,
+        deprecation: Option<&DeprecationDefinition>,
+    ) -> Self {
+        let (mut title, mut description) = (title, description);
+        if let Some(deprecation) = deprecation {
+            let note = deprecation.note();
+            description = description.strip_prefix(note.as_str()).map_or(description, str::trim_start);
+            title = title.map(|t| t.strip_suffix(" (deprecated)").unwrap_or(t));
+        }
+        let system = |arg: &str| {
+            (http.params.iter()).any(|p| p.arg == arg && p.location == ParamLocation::Query && p.name.starts_with('$'))
+        };
+        let params = param_names(input_schema).into_iter().filter(|name| !system(name)).collect();
+        Fields { name, title, description, tags, method: &http.method, path: &http.path, params }
+    }
+
     /// The tool's search document.
     pub fn document(&self) -> Terms {
         let stemmer = Stemmer::create(Algorithm::English);

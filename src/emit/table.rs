@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use super::internal;
 use super::shared::SharedSchemas;
 use crate::assembly::{paths_table, shared_table};
-use crate::definition::{ApiDefinition, HttpMapping, ParamLocation, ServerDefinition, SurfaceMode, ToolDefinition};
+use crate::definition::{ApiDefinition, HttpMapping, ServerDefinition, SurfaceMode, ToolDefinition};
 use crate::diagnostics::Problem;
 use crate::ir::{ServerIr, ToolIr};
 
@@ -197,38 +197,17 @@ fn share(definition: &mut ToolDefinition, index: usize, shared: &SharedSchemas) 
 /// The discovery search terms of a tool, from its definition (as the runtime would derive them).
 fn search_terms(tool: &ToolDefinition) -> crate::search::Terms {
     let text = |key: &str| tool.tool.get(key).and_then(Value::as_str);
-    // OData's system query options (`$search`, `$top`, `$filter`, …) say how to query, not what
-    // a tool does; on every list operation of a Graph-sized API they made *search* and *filter*
-    // words of thousands of tools, so "search for files" could not find the search functions.
-    let system: Vec<&str> = (tool.http.params.iter())
-        .filter(|p| p.location == ParamLocation::Query && p.name.starts_with('$'))
-        .map(|p| p.arg.as_str())
-        .collect();
-    let params = tool.tool.get("inputSchema").and_then(Value::as_object).map(crate::search::param_names);
-    let params = params.map(|names| names.into_iter().filter(|n| !system.contains(&n.as_str())).collect());
-    // A deprecated tool is searched by what it does, not by its deprecation note (`mcp_tool`):
-    // "avoid this tool when another one does the job" made Graph's deprecated identity
-    // providers the best match for "update my job title". (Ranking deprecated tools lower was
-    // tried too: no task gained, and Jira's deprecated `getAllProjects` fell out of the top 5.)
-    let note = tool.deprecation.as_ref().map(crate::ir::deprecation_note);
-    let description = text("description").unwrap_or_default();
-    let description = match &note {
-        Some(note) => description.strip_prefix(note.as_str()).map_or(description, str::trim_start),
-        None => description,
-    };
-    let title = text("title").map(|title| match &note {
-        Some(_) => title.strip_suffix(" (deprecated)").unwrap_or(title),
-        None => title,
-    });
-    crate::search::Fields {
-        name: text("name").unwrap_or_default(),
-        title,
-        description,
-        tags: &tool.tags,
-        method: &tool.http.method,
-        path: &tool.http.path,
-        params: params.unwrap_or_default(),
-    }
+    let no_schema = Map::new();
+    let input_schema = tool.tool.get("inputSchema").and_then(Value::as_object).unwrap_or(&no_schema);
+    crate::search::Fields::of_tool(
+        text("name").unwrap_or_default(),
+        text("title"),
+        text("description").unwrap_or_default(),
+        &tool.tags,
+        &tool.http,
+        input_schema,
+        tool.deprecation.as_ref(),
+    )
     .document()
 }
 

@@ -44,24 +44,11 @@ pub(super) fn admit(
             sunset: over.and_then(|o| o.sunset.clone()),
             replaced_by: over.and_then(|o| o.replaced_by.clone()),
         };
-        tool.description = format!("{} {}", deprecation_note(&deprecation), tool.description);
+        tool.description = format!("{} {}", deprecation.note(), tool.description);
         tool.deprecated = true;
         tool.deprecation = Some(deprecation);
     }
     true
-}
-
-/// The sentence a deprecated tool's description starts with (discovery search leaves it out).
-pub(crate) fn deprecation_note(deprecation: &DeprecationDefinition) -> String {
-    let mut note = "Deprecated".to_owned();
-    if let Some(sunset) = &deprecation.sunset {
-        note.push_str(&format!(" (sunset {sunset})"));
-    }
-    match &deprecation.replaced_by {
-        Some(replacement) => note.push_str(&format!(": use `{replacement}` instead.")),
-        None => note.push_str(": avoid this tool when another one does the job."),
-    }
-    note
 }
 
 /// Roles → tools, and replacements that must exist; problems go to `problems`.

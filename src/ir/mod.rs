@@ -15,7 +15,6 @@ mod selection;
 mod shaping;
 
 pub use build::{Input, build};
-pub(crate) use governance::deprecation_note;
 
 use serde_json::Value;
 
