@@ -35,6 +35,9 @@ pub mod progress;
 /// Tool search terms, shared with generated servers (index and queries are processed alike).
 #[path = "../runtime/src/search.rs"]
 pub mod search;
+/// How a tool becomes search terms, shared with generated servers (the table ships them).
+#[path = "../runtime/src/search_terms.rs"]
+pub mod search_terms;
 /// The response-shaping plan of a tool, shared with generated servers (part of the tool table).
 #[path = "../runtime/src/shaping_plan.rs"]
 pub mod shaping_plan;

@@ -35,6 +35,7 @@ pub mod registry;
 pub mod request;
 pub mod response;
 pub mod search;
+pub mod search_terms;
 pub mod secrets;
 pub mod server;
 pub mod shaping;
