@@ -80,6 +80,7 @@ fi
 # shellcheck disable=SC2086
 $pin_load "${as_user[@]}" nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/logs/error.log" &
 pids+=($!)
+nginx_pid=$!
 wait_port "$NGINX_PORT"
 
 # --- the generated petstore server ---------------------------------------------------------------
@@ -125,5 +126,5 @@ fi
 # --- the load run --------------------------------------------------------------------------------
 echo "==> load run (pinning: ${pin_server:-none}; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
 cargo bench -q -p mcpgen-runtime --bench throughput --no-run >&2
-THROUGHPUT_BASELINE="http://127.0.0.1:$NGINX_PORT/v1/pets/1" THROUGHPUT_SERVERS="[$servers]" \
+THROUGHPUT_BASELINE="http://127.0.0.1:$NGINX_PORT/v1/pets/1" THROUGHPUT_SERVERS="[$servers]" THROUGHPUT_UPSTREAM_PID=$nginx_pid \
     THROUGHPUT_CLK_TCK="$(getconf CLK_TCK)" $pin_load cargo bench -q -p mcpgen-runtime --bench throughput

@@ -6,12 +6,17 @@
 //! `notifications/initialized`, then `tools/call` in a loop; JSON or SSE answers). Reported per
 //! target: calls/s, p50 and p99 latency, each also as a ratio to the baseline of the same run,
 //! the overhead per call over the baseline at p50 and p99, and — when the target's process id is
-//! given — the server's CPU time per call (utime + stime from `/proc/<pid>/stat`).
+//! given — the server's CPU time per call (utime + stime from `/proc/<pid>/stat`). The baseline's
+//! CPU per call is that of both ends of the direct GET, the upstream (`THROUGHPUT_UPSTREAM_PID`)
+//! plus this load generator, measured over the same seconds: one HTTP exchange, as a generated
+//! server makes two of per call (one answering its client, one asking the upstream), so the
+//! server's CPU per call reads as a multiple of it and host noise touches both alike.
 //!
 //! Configuration (environment):
 //! - `THROUGHPUT_BASELINE`: the upstream URL fetched directly;
 //! - `THROUGHPUT_SERVERS`: a JSON array of `{"name", "url", "tool", "arguments", "pid"?,
 //!   "shared_session"?}` (`shared_session`: every caller uses one session);
+//! - `THROUGHPUT_UPSTREAM_PID`: the upstream's process, for the baseline's CPU per call;
 //! - `THROUGHPUT_SECONDS` (3), `THROUGHPUT_WARMUP_SECONDS` (0.5), `THROUGHPUT_CONCURRENCY`
 //!   (`1,16,64`), `THROUGHPUT_CLK_TCK` (100, `getconf CLK_TCK`).
 //!
@@ -209,14 +214,22 @@ async fn phase(http: &reqwest::Client, targets: &[Target], until: Instant) -> (V
     (all, errors, first)
 }
 
-async fn measure(http: &reqwest::Client, targets: &[Target], pid: Option<u32>, warmup: f64, seconds: f64) -> Point {
+/// CPU ticks of all of `pids`; `None` when there are none or one cannot be read.
+fn total_ticks(pids: &[u32]) -> Option<u64> {
+    if pids.is_empty() {
+        return None;
+    }
+    pids.iter().map(|&pid| cpu_ticks(pid)).sum()
+}
+
+async fn measure(http: &reqwest::Client, targets: &[Target], pids: &[u32], warmup: f64, seconds: f64) -> Point {
     phase(http, targets, Instant::now() + Duration::from_secs_f64(warmup)).await;
-    let ticks_before = pid.and_then(cpu_ticks);
+    let ticks_before = total_ticks(pids);
     let started = Instant::now();
     let (mut latencies_us, errors, first_error) =
         phase(http, targets, started + Duration::from_secs_f64(seconds)).await;
     let elapsed = started.elapsed().as_secs_f64();
-    let ticks_after = pid.and_then(cpu_ticks);
+    let ticks_after = total_ticks(pids);
     if let Some(why) = first_error {
         eprintln!("  ({errors} failed calls; first: {why})");
     }
@@ -240,6 +253,7 @@ async fn main() {
         Ok(json) => serde_json::from_str(&json).expect("THROUGHPUT_SERVERS: a JSON array of servers"),
         Err(_) => Vec::new(),
     };
+    let upstream_pid: Option<u32> = std::env::var("THROUGHPUT_UPSTREAM_PID").ok().and_then(|p| p.parse().ok());
     let seconds = env_or("THROUGHPUT_SECONDS", 3.0);
     let warmup = env_or("THROUGHPUT_WARMUP_SECONDS", 0.5);
     let levels: Vec<usize> = std::env::var("THROUGHPUT_CONCURRENCY")
@@ -261,18 +275,23 @@ async fn main() {
     println!("upstream: {baseline}");
     for &concurrency in &levels {
         let direct = vec![Target::Get { url: baseline.as_str().into() }; concurrency];
-        let base = measure(&http, &direct, None, warmup, seconds).await;
+        let ends: Vec<u32> = upstream_pid.into_iter().chain(upstream_pid.map(|_| std::process::id())).collect();
+        let base = measure(&http, &direct, &ends, warmup, seconds).await;
         let (base_rate, base_p50, base_p99) = (base.rate(), base.percentile(0.5), base.percentile(0.99));
         println!("\nconcurrency {concurrency}");
         println!(
-            "  {:<24} {:>9} {:>7} {:>9} {:>7} {:>9} {:>7} {:>10} {:>10} {:>11}",
-            "target", "calls/s", "×", "p50 µs", "×", "p99 µs", "×", "+p50 µs", "+p99 µs", "CPU µs/call"
+            "  {:<24} {:>9} {:>7} {:>9} {:>7} {:>9} {:>7} {:>10} {:>10} {:>11} {:>7}",
+            "target", "calls/s", "×", "p50 µs", "×", "p99 µs", "×", "+p50 µs", "+p99 µs", "CPU µs/call", "×"
         );
         let row = |name: &str, point: &Point| {
             let (p50, p99) = (point.percentile(0.5), point.percentile(0.99));
             let cpu = point.cpu_us.map_or_else(|| "-".to_owned(), |c| format!("{c:.0}"));
+            let cpu_ratio = match (point.cpu_us, base.cpu_us) {
+                (Some(cpu), Some(base)) if base > 0.0 => format!("{:.2}", cpu / base),
+                _ => "-".to_owned(),
+            };
             println!(
-                "  {name:<24} {:>9.0} {:>7.3} {:>9.0} {:>7.2} {:>9.0} {:>7.2} {:>10.0} {:>10.0} {cpu:>11}",
+                "  {name:<24} {:>9.0} {:>7.3} {:>9.0} {:>7.2} {:>9.0} {:>7.2} {:>10.0} {:>10.0} {cpu:>11} {cpu_ratio:>7}",
                 point.rate(),
                 point.rate() / base_rate,
                 p50,
@@ -306,7 +325,7 @@ async fn main() {
             while targets.len() < concurrency {
                 targets.push(targets[0].clone());
             }
-            let point = measure(&http, &targets, server.pid, warmup, seconds).await;
+            let point = measure(&http, &targets, &Vec::from_iter(server.pid), warmup, seconds).await;
             row(&server.name, &point);
         }
     }

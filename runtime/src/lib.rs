@@ -12,6 +12,7 @@ pub mod audit_chain;
 pub mod breaker;
 pub mod call;
 pub mod cli;
+pub mod coalesce;
 pub mod connections;
 pub mod continuation;
 pub mod credentials;

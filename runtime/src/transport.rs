@@ -110,7 +110,10 @@ pub fn router(server: McpServer, options: &Options) -> axum::Router {
         .with_max_request_body_bytes(options.limits.max_body_bytes)
         .with_allowed_hosts(hosts)
         .with_allowed_origins(origins)
-        .enforce_origin_validation();
+        .enforce_origin_validation()
+        // Stateless (2026-07-28) calls that answer with one message get it as one JSON body,
+        // one write; rmcp falls back to an event stream when progress comes first.
+        .with_json_response(true);
     let inbound = server.registry().inbound.clone();
     let gate = inbound.as_ref().map(|authenticator| {
         Arc::new(Gate {
@@ -140,7 +143,9 @@ pub fn router(server: McpServer, options: &Options) -> axum::Router {
     // rmcp serialises every answer; the layer writes `tools/list` pages into them (`pages`).
     let mcp = axum::Router::new()
         .nest_service("/mcp", service)
-        .layer(axum::middleware::from_fn_with_state(pages, super::pages::splice_http));
+        .layer(axum::middleware::from_fn_with_state(pages, super::pages::splice_http))
+        // Outside the splice: what it holds is final bytes.
+        .layer(axum::middleware::from_fn(super::coalesce::coalesce_events));
     let mut app = axum::Router::new().route("/healthz", axum::routing::get(|| async { "ok" }));
     app = app.merge(operations);
     match (gate, inbound) {

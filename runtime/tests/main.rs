@@ -5,6 +5,7 @@
 mod chaos;
 mod common;
 
+mod answers;
 mod audit;
 mod bodies;
 mod cli;
