@@ -98,7 +98,10 @@ PETSTORE_BASE_URL="http://127.0.0.1:$NGINX_PORT/v1" $pin_server "$TARGET/release
 pids+=($!)
 mcpgen_pid=$!
 wait_port "$MCPGEN_PORT"
-servers="{\"name\": \"mcpgen (generated)\", \"url\": \"http://127.0.0.1:$MCPGEN_PORT/mcp\", \"tool\": \"get_pet\", \"arguments\": {\"petId\": \"1\"}, \"pid\": $mcpgen_pid}"
+mcpgen_call="\"url\": \"http://127.0.0.1:$MCPGEN_PORT/mcp\", \"tool\": \"get_pet\", \"arguments\": {\"petId\": \"1\"}, \"pid\": $mcpgen_pid"
+# The same server in both protocol eras: sessions (2025-06-18), and stateless calls (2026-07-28).
+servers="{\"name\": \"mcpgen (generated)\", $mcpgen_call},
+      {\"name\": \"mcpgen, 2026-07-28\", \"stateless\": true, $mcpgen_call}"
 
 # --- peers ---------------------------------------------------------------------------------------
 if [ "$PEERS" = 1 ]; then

@@ -3,7 +3,8 @@
 //! For each concurrency (1, 16, 64 by default) and each target, `c` callers loop for a few
 //! seconds: the baseline is a plain GET of the upstream URL, every other target is an MCP server
 //! called with raw JSON-RPC over Streamable HTTP (one session per caller: `initialize`,
-//! `notifications/initialized`, then `tools/call` in a loop; JSON or SSE answers). Reported per
+//! `notifications/initialized`, then `tools/call` in a loop; JSON or SSE answers; or, for a
+//! stateless target, `tools/call` alone in the 2026-07-28 era). Reported per
 //! target: calls/s, p50 and p99 latency, each also as a ratio to the baseline of the same run,
 //! the overhead per call over the baseline at p50 and p99, and — when the target's process id is
 //! given — the server's CPU time per call (utime + stime from `/proc/<pid>/stat`). The baseline's
@@ -15,7 +16,8 @@
 //! Configuration (environment):
 //! - `THROUGHPUT_BASELINE`: the upstream URL fetched directly;
 //! - `THROUGHPUT_SERVERS`: a JSON array of `{"name", "url", "tool", "arguments", "pid"?,
-//!   "shared_session"?}` (`shared_session`: every caller uses one session);
+//!   "shared_session"?, "stateless"?}` (`shared_session`: every caller uses one session;
+//!   `stateless`: no session, every call in the 2026-07-28 protocol era);
 //! - `THROUGHPUT_UPSTREAM_PID`: the upstream's process, for the baseline's CPU per call;
 //! - `THROUGHPUT_SECONDS` (3), `THROUGHPUT_WARMUP_SECONDS` (0.5), `THROUGHPUT_CONCURRENCY`
 //!   (`1,16,64`), `THROUGHPUT_CLK_TCK` (100, `getconf CLK_TCK`).
@@ -44,13 +46,21 @@ struct ServerSpec {
     /// All callers share one session instead of one each (for servers that mix up sessions).
     #[serde(default)]
     shared_session: bool,
+    /// Calls in the stateless protocol era (2026-07-28): no session, each POST stands alone.
+    #[serde(default)]
+    stateless: bool,
 }
+
+/// The protocol version of the session era, which the sessions negotiate.
+const SESSION_ERA: &str = "2025-06-18";
+/// The protocol version of stateless calls.
+const STATELESS_ERA: &str = "2026-07-28";
 
 /// What one caller talks to.
 #[derive(Clone)]
 enum Target {
     Get { url: Arc<str> },
-    Mcp { url: Arc<str>, session: Option<Arc<str>>, params: Arc<str> },
+    Mcp { url: Arc<str>, session: Option<Arc<str>>, params: Arc<str>, version: &'static str, tool: Arc<str> },
 }
 
 /// Figures of one target at one concurrency.
@@ -94,16 +104,20 @@ fn cpu_ticks(pid: u32) -> Option<u64> {
 async fn post(
     http: &reqwest::Client,
     url: &str,
-    session: Option<&str>,
+    (session, version): (Option<&str>, &str),
     body: Vec<u8>,
     id: Option<u64>,
+    headers: &[(&str, &str)],
 ) -> Result<(Option<String>, Option<Value>), String> {
     let mut request = http
         .post(url)
         .header("content-type", "application/json")
         .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", "2025-06-18")
+        .header("mcp-protocol-version", version)
         .body(body);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
     if let Some(session) = session {
         request = request.header("mcp-session-id", session);
     }
@@ -131,22 +145,34 @@ async fn post(
     Ok((session, answer))
 }
 
-/// Opens an MCP session for one caller.
+/// Opens an MCP session for one caller (none in the stateless era).
 async fn connect(http: &reqwest::Client, spec: &ServerSpec) -> Result<Target, String> {
+    let mut params = json!({"name": spec.tool, "arguments": spec.arguments});
+    if spec.stateless {
+        // Without a session, each request says what `initialize` would have (2026-07-28).
+        params["_meta"] = json!({"io.modelcontextprotocol/protocolVersion": STATELESS_ERA,
+            "io.modelcontextprotocol/clientInfo": {"name": "mcpgen-throughput", "version": "1"},
+            "io.modelcontextprotocol/clientCapabilities": {}});
+        let params = params.to_string().into();
+        let (url, tool) = (spec.url.as_str().into(), spec.tool.as_str().into());
+        return Ok(Target::Mcp { url, session: None, params, version: STATELESS_ERA, tool });
+    }
     let initialize = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-        "protocolVersion": "2025-06-18", "capabilities": {},
+        "protocolVersion": SESSION_ERA, "capabilities": {},
         "clientInfo": {"name": "mcpgen-throughput", "version": "1"}}});
-    let (session, answer) = post(http, &spec.url, None, initialize.to_string().into_bytes(), Some(0)).await?;
+    let (session, answer) =
+        post(http, &spec.url, (None, SESSION_ERA), initialize.to_string().into_bytes(), Some(0), &[]).await?;
     if answer.as_ref().and_then(|a| a.get("result")).is_none() {
         return Err(format!("{}: initialize failed: {answer:?}", spec.name));
     }
     let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
-    post(http, &spec.url, session.as_deref(), initialized.to_string().into_bytes(), None).await?;
-    let params = json!({"name": spec.tool, "arguments": spec.arguments});
+    post(http, &spec.url, (session.as_deref(), SESSION_ERA), initialized.to_string().into_bytes(), None, &[]).await?;
     Ok(Target::Mcp {
         url: spec.url.as_str().into(),
         session: session.map(Into::into),
         params: params.to_string().into(),
+        version: SESSION_ERA,
+        tool: spec.tool.as_str().into(),
     })
 }
 
@@ -159,11 +185,15 @@ async fn once(http: &reqwest::Client, target: &Target) -> Result<(), String> {
             let body = response.bytes().await.map_err(|e| e.to_string())?;
             if ok && !body.is_empty() { Ok(()) } else { Err("GET failed".into()) }
         }
-        Target::Mcp { url, session, params } => {
+        Target::Mcp { url, session, params, version, tool } => {
             // Ids are unique across the run: callers sharing a session must not reuse one.
             let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
             let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{params}}}"#);
-            let (_, answer) = post(http, url, session.as_deref(), body.into_bytes(), Some(id)).await?;
+            // The standard headers of the stateless era (SEP-2243), as its clients send them.
+            let headers: &[(&str, &str)] =
+                if *version == STATELESS_ERA { &[("mcp-method", "tools/call"), ("mcp-name", tool)] } else { &[] };
+            let (_, answer) =
+                post(http, url, (session.as_deref(), version), body.into_bytes(), Some(id), headers).await?;
             let result = answer.as_ref().and_then(|a| a.get("result"));
             match result {
                 Some(result) if result.get("isError") != Some(&Value::Bool(true)) => Ok(()),
