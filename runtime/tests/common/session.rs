@@ -13,9 +13,10 @@ pub struct RawSession {
     pub session: String,
 }
 
-/// One HTTP answer: status, and the body as sent (JSON or SSE text).
+/// One HTTP answer: status, headers, and the body as sent (JSON or SSE text).
 pub struct Answer {
     pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
     pub body: String,
 }
 
@@ -75,7 +76,8 @@ impl RawSession {
             .await
             .expect("an HTTP answer");
         let status = response.status().as_u16();
-        Answer { status, body: response.text().await.unwrap_or_default() }
+        let headers = response.headers().clone();
+        Answer { status, headers, body: response.text().await.unwrap_or_default() }
     }
 
     /// Sends a JSON-RPC request.
