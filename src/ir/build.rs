@@ -96,6 +96,7 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
         let tools_before = tools.len();
         let mut outputs = OutputSchemas::new();
         let shared = spec_defs.entry(id.clone()).or_insert_with(|| SpecDefs::new(spec));
+        let merges = shaping::Merges::new(spec);
         for op in ops.iter().filter(|op| chosen.admits(section, op)) {
             problems.0.extend(op.problems.iter().cloned());
             if !op.supported {
@@ -132,7 +133,7 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
                 .with(input.manifest.shaping.as_ref())
                 .with(section.shaping.as_ref())
                 .with(over.and_then(|o| o.shaping.as_ref()));
-            shaping::apply(spec, op, shaping, &mut tool);
+            shaping::apply(&merges, op, shaping, &mut tool);
             auth::apply_security(spec, op, over, &mut tool);
             let api_policy = policy::apply(&top_policy, section.resilience.as_ref());
             if let Some(own) = over.and_then(|o| o.resilience.as_ref()) {

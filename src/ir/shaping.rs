@@ -88,13 +88,14 @@ const NEXT_URLS: &[&str] = &[
 /// Page-size parameters.
 const SIZES: &[&str] = &["per_page", "page_size", "pageSize", "perPage", "limit", "size", "count", "pagesize", "max"];
 
-/// Derives `tool`'s shaping plan and adds its arguments to the input schema.
-pub(super) fn apply(spec: &Spec, op: &SpecOperation, settings: ShapingSettings, tool: &mut ToolIr) {
+/// Derives `tool`'s shaping plan and adds its arguments to the input schema. `merges` is shared by
+/// the tools of `merges.spec`.
+pub(super) fn apply<'a>(merges: &Merges<'a>, op: &SpecOperation, settings: ShapingSettings, tool: &mut ToolIr) {
     if !settings.enabled {
         return;
     }
     let Some(pointer) = op.success.as_ref().and_then(|s| s.schema.as_deref()) else { return };
-    let schemas = Schemas::new(spec);
+    let schemas = Schemas::new(merges);
     let root = schemas.merged(pointer);
     let (items, item) = list_of(&schemas, &root);
     let shape_of = item.as_ref().unwrap_or(&root);
@@ -209,7 +210,7 @@ fn example(top: &[String], paths: &[String]) -> String {
 }
 
 /// The list array of a response: `("", item)` for an array, `("data", item)` for an envelope.
-fn list_of<'a>(schemas: &Schemas<'a>, root: &Merged<'a>) -> (Option<String>, Option<Rc<Merged<'a>>>) {
+fn list_of<'a>(schemas: &Schemas<'a, '_>, root: &Merged<'a>) -> (Option<String>, Option<Rc<Merged<'a>>>) {
     if let Some(items) = root.items {
         return (Some(String::new()), Some(schemas.merged_value(items)));
     }
@@ -233,7 +234,7 @@ fn list_of<'a>(schemas: &Schemas<'a>, root: &Merged<'a>) -> (Option<String>, Opt
 }
 
 fn detect_paging<'a>(
-    schemas: &Schemas<'a>,
+    schemas: &Schemas<'a, '_>,
     tool: &ToolIr,
     root: &Merged<'a>,
     item: Option<&Merged<'a>>,
@@ -294,50 +295,95 @@ struct Merged<'a> {
     required: BTreeSet<String>,
 }
 
-struct Schemas<'a> {
+/// The merges of one spec that hold for every tool, shared by its tools (issue 13: merging each
+/// response schema again per tool was a quarter of Stripe's generation).
+///
+/// Only a merge that met no cycle is kept here. Where a schema's parts lead back to a schema still
+/// being merged, that reference adds nothing, so the result depends on where the walk entered
+/// the cycle and on what the same tool merged before; such merges stay in the tool's own
+/// [`Schemas`], as all merges did before, so every tool's result is what it was. A cycle-free
+/// merge reaches only cycle-free merges, which are the same from any entry: sharing them changes
+/// no output.
+pub(super) struct Merges<'a> {
     spec: &'a Spec,
+    /// By the schema's address in the document (see [`Schemas::merged`]).
+    acyclic: RefCell<HashMap<*const Value, Rc<Merged<'a>>>>,
+}
+
+impl<'a> Merges<'a> {
+    pub(super) fn new(spec: &'a Spec) -> Self {
+        Self { spec, acyclic: RefCell::default() }
+    }
+}
+
+struct Schemas<'a, 'm> {
+    spec: &'a Spec,
+    shared: &'m Merges<'a>,
     /// Each schema of the spec merged once, by its address in the document: specs share schemas
     /// through many paths (Vercel's unions refer to the same variants from many places, and
     /// merging them again at every use took minutes per tool). `None` while a schema is being
     /// merged: a reference back to it (a cycle) adds nothing its merge does not already have.
+    /// Holds the merges that met a cycle; the others are in `shared`.
     merged: RefCell<HashMap<*const Value, Option<Rc<Merged<'a>>>>>,
 }
 
-impl<'a> Schemas<'a> {
-    fn new(spec: &'a Spec) -> Self {
-        Self { spec, merged: RefCell::default() }
+impl<'a, 'm> Schemas<'a, 'm> {
+    fn new(shared: &'m Merges<'a>) -> Self {
+        Self { spec: shared.spec, shared, merged: RefCell::default() }
     }
 
     /// The schema at `pointer`, merged (see [`Merged`]).
     fn merged(&self, pointer: &str) -> Rc<Merged<'a>> {
+        self.merged_at(pointer).0
+    }
+
+    /// [`Self::merged`], and whether the merge met no cycle.
+    fn merged_at(&self, pointer: &str) -> (Rc<Merged<'a>>, bool) {
         match self.spec.doc.get(pointer) {
-            Some(schema) => self.merged_value(schema),
-            None => Rc::default(),
+            Some(schema) => self.merged_tracked(schema),
+            None => (Rc::default(), true),
         }
     }
 
     /// `schema` with its `$ref`s followed (local, as bundling left them) and its parts merged.
     fn merged_value(&self, schema: &'a Value) -> Rc<Merged<'a>> {
+        self.merged_tracked(schema).0
+    }
+
+    /// [`Self::merged_value`], and whether the merge met no cycle (then it is shared).
+    fn merged_tracked(&self, schema: &'a Value) -> (Rc<Merged<'a>>, bool) {
         let key: *const Value = schema;
+        if let Some(known) = self.shared.acyclic.borrow().get(&key) {
+            return (Rc::clone(known), true);
+        }
         if let Some(known) = self.merged.borrow().get(&key) {
-            return known.clone().unwrap_or_default();
+            return (known.clone().unwrap_or_default(), false);
         }
         self.merged.borrow_mut().insert(key, None);
         // A reference is its target's merge, shared rather than copied.
-        let merged = match schema.get("$ref").and_then(Value::as_str) {
+        let (merged, acyclic) = match schema.get("$ref").and_then(Value::as_str) {
             Some(reference) => match reference.strip_prefix('#') {
-                Some(fragment) => self.merged(&crate::spec::schema::percent_decode(fragment)),
-                None => Rc::default(),
+                Some(fragment) => self.merged_at(&crate::spec::schema::percent_decode(fragment)),
+                None => (Rc::default(), true),
             },
-            None => Rc::new(self.merge(schema)),
+            None => {
+                let (merged, acyclic) = self.merge(schema);
+                (Rc::new(merged), acyclic)
+            }
         };
-        self.merged.borrow_mut().insert(key, Some(merged.clone()));
-        merged
+        if acyclic {
+            self.merged.borrow_mut().remove(&key);
+            self.shared.acyclic.borrow_mut().insert(key, Rc::clone(&merged));
+        } else {
+            self.merged.borrow_mut().insert(key, Some(Rc::clone(&merged)));
+        }
+        (merged, acyclic)
     }
 
-    /// The merge of a schema that is no reference.
-    fn merge(&self, schema: &'a Value) -> Merged<'a> {
+    /// The merge of a schema that is no reference, and whether it met no cycle.
+    fn merge(&self, schema: &'a Value) -> (Merged<'a>, bool) {
         let mut out = Merged::default();
+        let mut acyclic = true;
         match schema.get("type") {
             Some(Value::String(t)) => {
                 out.types.insert(t.clone());
@@ -360,7 +406,8 @@ impl<'a> Schemas<'a> {
             schema.get("additionalProperties").is_some_and(|a| a != &Value::Bool(false)) && out.properties.is_empty();
         for key in ["allOf", "oneOf", "anyOf"] {
             for part in schema.get(key).and_then(Value::as_array).into_iter().flatten() {
-                let part = self.merged_value(part);
+                let (part, part_acyclic) = self.merged_tracked(part);
+                acyclic &= part_acyclic;
                 for (name, value) in &part.properties {
                     out.properties.entry(name.clone()).or_insert(value);
                 }
@@ -372,7 +419,7 @@ impl<'a> Schemas<'a> {
                 out.free_form |= part.free_form;
             }
         }
-        out
+        (out, acyclic)
     }
 
     /// The item schema of an array (of arrays, …), or `schema` itself when it is no array. An
