@@ -561,12 +561,12 @@ fn run_generate(args: &GenerateArgs) -> Result<String, Problems> {
     // (located problems hold their own copy of the source text), and keeping the parsed specs
     // through it was a third of Microsoft Graph beta's peak memory (issue 13).
     let (ir, mut warnings) = plan(&input)?;
-    let sizes = crate::measure(&input, &ir, &mut warnings);
+    drop(std::mem::take(&mut input.specs));
+    let (sizes, emitted) = crate::measure_and_emit(&input, &ir, &mut warnings);
     if warnings.has_errors() {
         return Err(warnings);
     }
-    drop(std::mem::take(&mut input.specs));
-    let tree = match crate::emit::emit(&ir) {
+    let tree = match emitted {
         Ok(tree) => tree,
         Err(problem) => {
             warnings.push(problem);

@@ -224,17 +224,29 @@ pub fn generate_locked(input: &ir::Input) -> Result<(Tree, lock::Lock, Problems)
 /// [`generate_locked`], plus the size of `tools/list`; a budget overrun fails generation.
 pub fn generate_measured(input: &ir::Input) -> Result<(Tree, lock::Lock, budget::Report, Problems), Problems> {
     let (ir, mut problems) = plan(input)?;
-    let report = measure(input, &ir, &mut problems);
+    let (report, emitted) = measure_and_emit(input, &ir, &mut problems);
     if problems.has_errors() {
         return Err(problems);
     }
-    match emit::emit(&ir) {
+    match emitted {
         Ok(tree) => Ok((tree, lock::Lock::of(&ir), report, problems)),
         Err(problem) => {
             problems.push(problem);
             Err(problems)
         }
     }
+}
+
+/// [`measure`] and [`emit::emit`] at once (rayon's pool): both only read the IR, and each is a
+/// tenth or more of a large spec's generation (issue 13). A budget overrun is an error in
+/// `problems` as with [`measure`]; the tree, emitted regardless, is then to be dropped.
+pub fn measure_and_emit(
+    input: &ir::Input,
+    ir: &ir::ServerIr,
+    problems: &mut Problems,
+) -> (budget::Report, Result<Tree, Problem>) {
+    let (report, emitted) = rayon::join(|| measure(input, ir, problems), || emit::emit(ir));
+    (report, emitted)
 }
 
 /// The `tools/list` sizes of `ir`; overruns of the manifest's `budget` go to `problems` (errors).

@@ -6,5 +6,9 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    // Parts of generation run on rayon's workers (path items, emitting): they recurse through the
+    // spec's nesting as the main thread does, so they get its stack size rather than rayon's 2 MiB.
+    // Should the pool exist already, its workers are used as they are.
+    let _ = rayon::ThreadPoolBuilder::new().stack_size(8 << 20).build_global();
     mcpgen::cli::run(std::env::args_os())
 }

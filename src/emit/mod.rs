@@ -70,15 +70,34 @@ pub fn is_generated(contents: &str) -> bool {
 /// Renders every file of the generated crate.
 pub fn emit(ir: &ServerIr) -> Result<Tree, Problem> {
     let header = header(ir);
+    let header = header.as_str();
+    // The tool table and the catalog are most of the work, and independent: rendered at once.
+    // The first error is the one rendering them in this order would give.
+    let ((cargo_toml, readme, main_rs, lib_rs), (tools_json, (catalog_json, server_json))) = rayon::join(
+        || {
+            (
+                files::cargo_toml(ir, header),
+                files::readme(ir, header),
+                rust::main_rs(ir, header),
+                rust::lib_rs(ir, header),
+            )
+        },
+        || {
+            rayon::join(
+                || table::tools_json(ir, header),
+                || (catalog::catalog_json(ir, header), catalog::server_json(ir, header)),
+            )
+        },
+    );
     let mut tree = Tree::new();
-    tree.insert("Cargo.toml".into(), files::cargo_toml(ir, &header)?);
-    tree.insert("README.md".into(), files::readme(ir, &header)?);
-    tree.insert("src/main.rs".into(), rust::main_rs(ir, &header)?);
-    tree.insert("src/lib.rs".into(), rust::lib_rs(ir, &header)?);
-    tree.insert("src/tools.json".into(), table::tools_json(ir, &header)?);
-    tree.insert("catalog.json".into(), catalog::catalog_json(ir, &header)?);
-    tree.insert("server.json".into(), catalog::server_json(ir, &header)?);
-    for (name, contents) in runtime::files(&header) {
+    tree.insert("Cargo.toml".into(), cargo_toml?);
+    tree.insert("README.md".into(), readme?);
+    tree.insert("src/main.rs".into(), main_rs?);
+    tree.insert("src/lib.rs".into(), lib_rs?);
+    tree.insert("src/tools.json".into(), tools_json?);
+    tree.insert("catalog.json".into(), catalog_json?);
+    tree.insert("server.json".into(), server_json?);
+    for (name, contents) in runtime::files(header) {
         tree.insert(name, contents);
     }
     Ok(tree)

@@ -15,6 +15,7 @@ mod structure;
 pub mod swagger2;
 
 use openapiv3::{OpenAPI, PathItem, ReferenceOr};
+use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::diagnostics::Problem;
@@ -79,13 +80,21 @@ impl Spec {
     /// The items of `paths` in document order (extension keys are not paths), each parsed into
     /// the structural model when the iterator reaches it; `None` for one that is not a path item.
     pub fn path_items(&self) -> impl Iterator<Item = (&String, Option<ReferenceOr<PathItem>>)> {
+        self.raw_path_items().map(|(key, raw)| (key, Self::parse_path_item(key, raw)))
+    }
+
+    /// The keys and values of `paths` that [`Spec::path_items`] reads, unparsed.
+    pub fn raw_path_items(&self) -> impl Iterator<Item = (&String, &Value)> {
         let items = self.doc.get("/paths").and_then(Value::as_object).into_iter().flatten();
-        items.filter(|(key, _)| !key.starts_with("x-")).map(|(key, raw)| {
-            // A path (leading `/`) was checked while loading; another key is not a path for
-            // `openapiv3`, and is read so that it is reported.
-            let view = structure::of(raw, &format!("/paths/{}", escape_token(key)), false);
-            (key, structure::path_item(view).ok())
-        })
+        items.filter(|(key, _)| !key.starts_with("x-"))
+    }
+
+    /// The path item `raw` at `paths[key]` in the structural model; `None` if it is not one.
+    pub fn parse_path_item(key: &str, raw: &Value) -> Option<ReferenceOr<PathItem>> {
+        // A path (leading `/`) was checked while loading; another key is not a path for
+        // `openapiv3`, and is read so that it is reported.
+        let view = structure::of(raw, &format!("/paths/{}", escape_token(key)), false);
+        structure::path_item(view).ok()
     }
 
     /// How many paths the document has.
@@ -108,8 +117,27 @@ impl Spec {
 /// before `paths` in document order, else that of the first path item that fails, else the rest's
 /// (one at the end, such as a missing `info`). `(pointer, message)`.
 fn parse_structure(root: &Value) -> Result<OpenAPI, (String, String)> {
-    let rest = serde_path_to_error::deserialize::<_, OpenAPI>(structure::without_path_items(root))
-        .map_err(|err| (pointer_of_error_path(err.path()), err.into_inner().to_string()));
+    let items: Vec<(&String, &Value)> = root
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(key, _)| key.starts_with('/'))
+        .collect();
+    // The rest and the path items are parsed at once, the path items on all cores; the path
+    // items' error is the first in document order.
+    let (rest, first_item_error) = rayon::join(
+        || {
+            serde_path_to_error::deserialize::<_, OpenAPI>(structure::without_path_items(root))
+                .map_err(|err| (pointer_of_error_path(err.path()), err.into_inner().to_string()))
+        },
+        || {
+            items.par_iter().find_map_first(|(key, item)| {
+                let view = structure::of(item, &format!("/paths/{}", escape_token(key)), false);
+                structure::path_item(view).err().map(|err| ("/paths".to_owned(), err.to_string()))
+            })
+        },
+    );
     let keys: Vec<&String> = root.as_object().map(|o| o.keys().collect()).unwrap_or_default();
     let position = |key: &str| keys.iter().position(|k| k.as_str() == key);
     let before_paths = |pointer: &str| {
@@ -125,12 +153,10 @@ fn parse_structure(root: &Value) -> Result<OpenAPI, (String, String)> {
     {
         return rest;
     }
-    let items = root.get("paths").and_then(Value::as_object).into_iter().flatten();
-    for (key, item) in items.filter(|(key, _)| key.starts_with('/')) {
-        let view = structure::of(item, &format!("/paths/{}", escape_token(key)), false);
-        structure::path_item(view).map_err(|err| ("/paths".to_owned(), err.to_string()))?;
+    match first_item_error {
+        Some(error) => Err(error),
+        None => rest,
     }
-    rest
 }
 
 /// Pointers of the operations (under `paths`, `webhooks` and `components.pathItems`) that have no

@@ -12,6 +12,7 @@ use openapiv3::{
     Parameter, ParameterSchemaOrContent, PathItem, PathStyle, QueryStyle, ReferenceOr, RequestBody, Response,
     StatusCode,
 };
+use rayon::prelude::*;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -119,99 +120,120 @@ pub struct SpecResponse {
 /// Reads every operation of `spec`, in path then method order, with the problems found outside
 /// operations (problems inside one are kept on the operation, so excluding it silences them).
 pub fn operations(spec: &Spec) -> (Vec<SpecOperation>, Vec<Problem>) {
+    // Keys come from the raw document: the structural parser drops keys that do not start with `/`,
+    // and an operation must never disappear without a diagnostic. Path items are read on all
+    // cores (each is parsed into the structural model again here: a tenth of a large spec's
+    // generation), and joined in document order.
+    let items: Vec<(&String, &Value)> = spec.raw_path_items().collect();
+    let read: Vec<(Vec<SpecOperation>, Vec<Problem>)> = items
+        .par_iter()
+        .map(|(path, raw)| path_item_operations(spec, path, Spec::parse_path_item(path, raw)))
+        .collect();
     let mut out = Vec::new();
     let mut problems = Vec::new();
-    // Keys come from the raw document: the structural parser drops keys that do not start with `/`,
-    // and an operation must never disappear without a diagnostic.
-    for (path, entry) in spec.path_items() {
-        let key_at = format!("/paths/{}", escape_token(path));
-        let path_problems: Vec<Problem> =
-            paths::check(path).into_iter().map(|p| spec.doc.at_key(&key_at, p, "path key")).collect();
-        let path_is_refused = path_problems.iter().any(Problem::is_error);
-        let Some(entry) = entry else {
-            // Not a path item either: nothing to expose, but the key is still wrong.
-            problems.extend(path_problems);
-            continue;
-        };
-        // A path item may be a reference (3.1 `components/pathItems`, or another path's item).
-        let (item, item_pointer): (Cow<'_, PathItem>, String) = match &entry {
-            ReferenceOr::Item(item) => (Cow::Borrowed(item), key_at.clone()),
-            ReferenceOr::Reference { reference } => {
-                let mut target = reference.strip_prefix('#').map(percent_decode);
-                // Follow chains of path-item references (bounded, so a cycle ends).
-                for _ in 0..8 {
-                    let next = target
-                        .as_deref()
-                        .and_then(|p| spec.structure_at(p))
-                        .and_then(|mut v| v.get_mut("$ref").map(Value::take));
-                    match next.as_ref().and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
-                        Some(fragment) => target = Some(percent_decode(fragment)),
-                        None => break,
-                    }
-                }
-                let resolved = target
+    for (operations, item_problems) in read {
+        out.extend(operations);
+        problems.extend(item_problems);
+    }
+    (out, problems)
+}
+
+/// The operations of the path item at `path` (`entry`: `None` when it is not a path item), and
+/// the problems found outside them.
+fn path_item_operations(
+    spec: &Spec,
+    path: &str,
+    entry: Option<ReferenceOr<PathItem>>,
+) -> (Vec<SpecOperation>, Vec<Problem>) {
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    let key_at = format!("/paths/{}", escape_token(path));
+    let path_problems: Vec<Problem> =
+        paths::check(path).into_iter().map(|p| spec.doc.at_key(&key_at, p, "path key")).collect();
+    let path_is_refused = path_problems.iter().any(Problem::is_error);
+    let Some(entry) = entry else {
+        // Not a path item either: nothing to expose, but the key is still wrong.
+        problems.extend(path_problems);
+        return (out, problems);
+    };
+    // A path item may be a reference (3.1 `components/pathItems`, or another path's item).
+    let (item, item_pointer): (Cow<'_, PathItem>, String) = match &entry {
+        ReferenceOr::Item(item) => (Cow::Borrowed(item), key_at.clone()),
+        ReferenceOr::Reference { reference } => {
+            let mut target = reference.strip_prefix('#').map(percent_decode);
+            // Follow chains of path-item references (bounded, so a cycle ends).
+            for _ in 0..8 {
+                let next = target
                     .as_deref()
                     .and_then(|p| spec.structure_at(p))
-                    .and_then(|v| serde_json::from_value::<PathItem>(v).ok());
-                match (resolved, target) {
-                    (Some(item), Some(target)) => (Cow::Owned(item), target),
-                    _ => {
-                        let at = format!("/paths/{}/$ref", escape_token(path));
-                        let problem = Problem::error(
-                            "mcpgen::spec::unresolved_ref",
-                            format!("path item reference `{reference}` does not point at a path item of this document"),
-                        )
-                        .with_help("reference a path item in this document, e.g. `#/components/pathItems/Name`");
-                        problems.push(spec.doc.at_value(&at, problem, "unresolved reference"));
-                        continue;
-                    }
+                    .and_then(|mut v| v.get_mut("$ref").map(Value::take));
+                match next.as_ref().and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
+                    Some(fragment) => target = Some(percent_decode(fragment)),
+                    None => break,
                 }
             }
-        };
-        for &method in METHODS {
-            let operation = match method {
-                "get" => &item.get,
-                "put" => &item.put,
-                "post" => &item.post,
-                "delete" => &item.delete,
-                "options" => &item.options,
-                "head" => &item.head,
-                "patch" => &item.patch,
-                _ => &item.trace,
-            };
-            let Some(operation) = operation else { continue };
-            let pointer = format!("{item_pointer}/{method}");
-            let mut ctx = Reader {
-                spec,
-                pointer: &pointer,
-                problems: path_problems.clone(),
-                skip: path_is_refused,
-                declared: BTreeMap::new(),
-            };
-            let params = ctx.params(&item.parameters, &operation.parameters, &item_pointer);
-            if !path_is_refused {
-                ctx.check_templates(path, &params, &key_at);
+            let resolved = target
+                .as_deref()
+                .and_then(|p| spec.structure_at(p))
+                .and_then(|v| serde_json::from_value::<PathItem>(v).ok());
+            match (resolved, target) {
+                (Some(item), Some(target)) => (Cow::Owned(item), target),
+                _ => {
+                    let at = format!("/paths/{}/$ref", escape_token(path));
+                    let problem = Problem::error(
+                        "mcpgen::spec::unresolved_ref",
+                        format!("path item reference `{reference}` does not point at a path item of this document"),
+                    )
+                    .with_help("reference a path item in this document, e.g. `#/components/pathItems/Name`");
+                    problems.push(spec.doc.at_value(&at, problem, "unresolved reference"));
+                    return (out, problems);
+                }
             }
-            let body = operation.request_body.as_ref().and_then(|b| ctx.body(b));
-            let (success, media) = ctx.success(&operation.responses.responses);
-            let headers = negotiation_headers(&media, std::mem::take(&mut ctx.declared), body.is_some());
-            out.push(SpecOperation {
-                method: method.to_uppercase(),
-                path: path.clone(),
-                pointer: pointer.clone(),
-                operation_id: operation.operation_id.clone(),
-                summary: operation.summary.clone().filter(|s| !s.trim().is_empty()),
-                description: operation.description.clone().filter(|s| !s.trim().is_empty()),
-                tags: operation.tags.clone(),
-                deprecated: operation.deprecated,
-                params,
-                body,
-                success,
-                headers,
-                supported: !ctx.skip,
-                problems: ctx.problems,
-            });
         }
+    };
+    for &method in METHODS {
+        let operation = match method {
+            "get" => &item.get,
+            "put" => &item.put,
+            "post" => &item.post,
+            "delete" => &item.delete,
+            "options" => &item.options,
+            "head" => &item.head,
+            "patch" => &item.patch,
+            _ => &item.trace,
+        };
+        let Some(operation) = operation else { continue };
+        let pointer = format!("{item_pointer}/{method}");
+        let mut ctx = Reader {
+            spec,
+            pointer: &pointer,
+            problems: path_problems.clone(),
+            skip: path_is_refused,
+            declared: BTreeMap::new(),
+        };
+        let params = ctx.params(&item.parameters, &operation.parameters, &item_pointer);
+        if !path_is_refused {
+            ctx.check_templates(path, &params, &key_at);
+        }
+        let body = operation.request_body.as_ref().and_then(|b| ctx.body(b));
+        let (success, media) = ctx.success(&operation.responses.responses);
+        let headers = negotiation_headers(&media, std::mem::take(&mut ctx.declared), body.is_some());
+        out.push(SpecOperation {
+            method: method.to_uppercase(),
+            path: path.to_owned(),
+            pointer: pointer.clone(),
+            operation_id: operation.operation_id.clone(),
+            summary: operation.summary.clone().filter(|s| !s.trim().is_empty()),
+            description: operation.description.clone().filter(|s| !s.trim().is_empty()),
+            tags: operation.tags.clone(),
+            deprecated: operation.deprecated,
+            params,
+            body,
+            success,
+            headers,
+            supported: !ctx.skip,
+            problems: ctx.problems,
+        });
     }
     (out, problems)
 }
