@@ -91,7 +91,7 @@ impl Document {
 
     /// The value at a JSON pointer.
     pub fn get(&self, pointer: &str) -> Option<&Value> {
-        self.value.pointer(pointer)
+        crate::source_map::lookup(&self.value, pointer)
     }
 
     /// Points `problem` at the key that names the node at `pointer`.

@@ -5,8 +5,10 @@
 //! with the YAML event parser (JSON is a subset of YAML's flow style) and every node's span is
 //! recorded under its JSON pointer, e.g. `/paths/~1pets/get/operationId`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use serde_json::Value;
 use serde_saphyr::granit_parser::{Event, Parser, Span};
 
 /// Byte range `[start, end)` in the source text.
@@ -32,6 +34,28 @@ enum Frame {
 /// Escapes one reference token of a JSON pointer (RFC 6901).
 pub fn escape_token(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
+}
+
+/// Unescapes one reference token of a JSON pointer (RFC 6901), as `Value::pointer` does; a token
+/// without `~` (nearly all) is borrowed, not copied: pointers are looked up on every schema.
+pub fn unescape_token(token: &str) -> Cow<'_, str> {
+    if token.contains('~') { Cow::Owned(token.replace("~1", "/").replace("~0", "~")) } else { Cow::Borrowed(token) }
+}
+
+/// `root.pointer(pointer)`, without the two allocations `Value::pointer` makes per token.
+pub fn lookup<'v>(root: &'v Value, pointer: &str) -> Option<&'v Value> {
+    if pointer.is_empty() {
+        return Some(root);
+    }
+    let tokens = pointer.strip_prefix('/')?;
+    tokens.split('/').try_fold(root, |node, token| match node {
+        Value::Object(map) => map.get(unescape_token(token).as_ref()),
+        // An index as `Value::pointer` reads one: no sign, no leading zero.
+        Value::Array(items) if !token.starts_with('+') && (token == "0" || !token.starts_with('0')) => {
+            token.parse::<usize>().ok().and_then(|i| items.get(i))
+        }
+        _ => None,
+    })
 }
 
 /// The JSON pointer of the place a deserialisation error happened (`serde_path_to_error`), so
@@ -176,6 +200,43 @@ mod tests {
 
     fn text_at(text: &str, (offset, len): (usize, usize)) -> &str {
         &text[offset..offset + len]
+    }
+
+    #[test]
+    fn lookup_finds_what_value_pointer_finds() {
+        let root = serde_json::json!({
+            "a/b": {"c~d": [10, {"": "empty key"}, 12]},
+            "": {"x": 1},
+            "list": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+            "01": "a key that looks like an index"
+        });
+        let pointers = [
+            "",
+            "/",
+            "//x",
+            "/a~1b",
+            "/a~1b/c~0d",
+            "/a~1b/c~0d/1/",
+            "/a~1b/c~0d/2",
+            "/a~1b/c~0d/3",
+            "/list/0",
+            "/list/11",
+            "/list/01",
+            "/list/+1",
+            "/list/-1",
+            "/list/1.0",
+            "/01",
+            "/a~1b/c~0d/0/x",
+            "no-slash",
+            "/missing/x",
+            "/a~01b",
+            "/~1",
+        ];
+        for pointer in pointers {
+            assert_eq!(lookup(&root, pointer), root.pointer(pointer), "at {pointer:?}");
+        }
+        assert!(matches!(unescape_token("plain"), Cow::Borrowed("plain")));
+        assert_eq!(unescape_token("~01~1"), "~1/");
     }
 
     #[test]

@@ -88,7 +88,7 @@ fn refs(value: &Value, out: &mut Vec<String>) {
                 match (key.as_str(), child) {
                     ("$ref", Value::String(r)) => {
                         if let Some(name) = r.strip_prefix("#/$defs/") {
-                            out.push(name.replace("~1", "/").replace("~0", "~"));
+                            out.push(crate::source_map::unescape_token(name).into_owned());
                         }
                     }
                     _ => refs(child, out),
@@ -117,7 +117,7 @@ pub(super) fn cut_outside(value: &mut Value, keep: &BTreeSet<String>) {
                 .get("$ref")
                 .and_then(Value::as_str)
                 .and_then(|r| r.strip_prefix("#/$defs/"))
-                .map(|n| n.replace("~1", "/").replace("~0", "~"))
+                .map(|n| crate::source_map::unescape_token(n).into_owned())
                 .filter(|n| !keep.contains(n));
             if let Some(name) = outside {
                 map.shift_remove("$ref");

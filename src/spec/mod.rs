@@ -141,7 +141,7 @@ fn parse_structure(root: &Value) -> Result<OpenAPI, (String, String)> {
     let keys: Vec<&String> = root.as_object().map(|o| o.keys().collect()).unwrap_or_default();
     let position = |key: &str| keys.iter().position(|k| k.as_str() == key);
     let before_paths = |pointer: &str| {
-        let first = pointer.split('/').nth(1).map(|t| t.replace("~1", "/").replace("~0", "~"));
+        let first = pointer.split('/').nth(1).map(crate::source_map::unescape_token);
         match (first.and_then(|key| position(&key)), position("paths")) {
             (Some(at), Some(paths)) => at < paths,
             (Some(_), None) => true,

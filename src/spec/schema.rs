@@ -349,7 +349,7 @@ impl<'a> SchemaConverter<'a> {
         for part in parts {
             let body = match part.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/")) {
                 Some(name) if part.as_object().is_some_and(|o| o.len() == 1) => {
-                    match self.defs.get(&name.replace("~1", "/").replace("~0", "~")) {
+                    match self.defs.get(crate::source_map::unescape_token(name).as_ref()) {
                         Some(Some(def)) if json_len(def) > MERGED_DEF_BYTES => return true,
                         Some(Some(def)) => def,
                         Some(None) => return false, // still being converted (a cycle): not safe to inline
@@ -478,7 +478,7 @@ impl<'a> SchemaConverter<'a> {
     /// `$defs` name for the schema at `pointer`: the component name for `#/components/schemas/X`,
     /// a name derived from the pointer otherwise; made unique when two pointers give the same name.
     fn def_name(&mut self, pointer: &str) -> String {
-        let unescape = |token: &str| token.replace("~1", "/").replace("~0", "~");
+        let unescape = |token: &str| crate::source_map::unescape_token(token).into_owned();
         let base = match pointer.strip_prefix("/components/schemas/") {
             Some(name) if !name.contains('/') => unescape(name),
             // A schema from a bundled file is named by its last pointer token (`pet.yaml#/Pet` → `Pet`).

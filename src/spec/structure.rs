@@ -178,26 +178,29 @@ pub(super) fn at(root: &Value, pointer: &str) -> Option<Value> {
         match node {
             Value::Object(object) => {
                 // Unescaped as `Value::pointer` does.
-                let key = token.replace("~1", "/").replace("~0", "~");
+                let key = crate::source_map::unescape_token(token);
+                let key = key.as_ref();
                 if node_pointer == "/components" && key == "securitySchemes" {
                     return None;
                 }
-                let child_pointer = format!("{node_pointer}/{}", escape_token(&key));
-                let Some(child) = object.get(&key) else {
+                let child_pointer = format!("{node_pointer}/{}", escape_token(key));
+                let Some(child) = object.get(key) else {
                     // Only the defaults of `add_defaults` are in the view without being written.
                     let added = (node_pointer.is_empty() && key == "paths")
                         || (is_operation(&node_pointer) && key == "responses");
-                    return added.then(|| Value::Object(Map::new())).and_then(|empty| empty.pointer(rest).cloned());
+                    return added
+                        .then(|| Value::Object(Map::new()))
+                        .and_then(|empty| crate::source_map::lookup(&empty, rest).cloned());
                 };
-                match member(&key, child, &node_pointer, &child_pointer, name_map) {
+                match member(key, child, &node_pointer, &child_pointer, name_map) {
                     Member::Walk(names) => (node, node_pointer, name_map) = (child, child_pointer, names),
-                    Member::Raw => return child.pointer(rest).cloned(),
-                    Member::Replaced(value) => return value.pointer(rest).cloned(),
+                    Member::Raw => return crate::source_map::lookup(child, rest).cloned(),
+                    Member::Replaced(value) => return crate::source_map::lookup(&value, rest).cloned(),
                 }
             }
             Value::Array(_) => {
                 // `Value::pointer` decides which tokens are indices (no sign, no leading zero).
-                let child = node.pointer(&format!("/{token}"))?;
+                let child = crate::source_map::lookup(node, &format!("/{token}"))?;
                 (node, node_pointer, name_map) = (child, format!("{node_pointer}/{token}"), false);
             }
             _ => return None,
