@@ -3,7 +3,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use heck::ToShoutySnakeCase;
-use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 
 use super::auth;
@@ -46,18 +45,6 @@ enum Output {
 
 /// Output schemas of one spec by the (dereferenced) pointer of their root, converted once.
 type OutputSchemas = BTreeMap<String, Output>;
-
-/// A built tool of one API, before its response shaping and `x-mcp-header` checks.
-struct PendingTool<'a> {
-    tool: ToolIr,
-    /// Whether the manifest named it.
-    is_explicit: bool,
-    op: &'a SpecOperation,
-    over: Option<&'a ToolOverride>,
-    /// Pointer of its manifest entry, when it has one.
-    tool_at: Option<String>,
-    shaping: crate::manifest::ShapingSettings,
-}
 
 /// Which size limits a tool's schemas hit (counted per API for one warning each).
 struct Limits {
@@ -109,15 +96,10 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
         let tools_before = tools.len();
         let mut outputs = OutputSchemas::new();
         let shared = spec_defs.entry(id.clone()).or_insert_with(|| SpecDefs::new(spec));
-        // Each operation's problems and, unless it was skipped, its tool still to be shaped and
-        // checked for `x-mcp-header`s: shaping runs on all cores once the API's tools are built
-        // (it reads only the spec and the tool), and the problems keep the order of the
-        // operations.
-        let mut pending: Vec<(Vec<Problem>, Option<PendingTool<'_>>)> = Vec::new();
+        let merges = shaping::Merges::new(spec);
         for op in ops.iter().filter(|op| chosen.admits(section, op)) {
-            let mut found = op.problems.clone();
+            problems.0.extend(op.problems.iter().cloned());
             if !op.supported {
-                pending.push((found, None));
                 continue;
             }
             let override_key = selection::over_key(section, op);
@@ -129,7 +111,7 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
                     let key = override_key.as_deref().unwrap_or_default();
                     let at = format!("{api_at}/tools/{}/name", escape_token(key));
                     if let Some(previous) = explicit.insert(name.clone(), at.clone()) {
-                        found.push(
+                        problems.push(
                             input.manifest_doc.at_value(
                                 &at,
                                 Problem::error(
@@ -151,6 +133,7 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
                 .with(input.manifest.shaping.as_ref())
                 .with(section.shaping.as_ref())
                 .with(over.and_then(|o| o.shaping.as_ref()));
+            shaping::apply(&merges, op, shaping, &mut tool);
             auth::apply_security(spec, op, over, &mut tool);
             let api_policy = policy::apply(&top_policy, section.resilience.as_ref());
             if let Some(own) = over.and_then(|o| o.resilience.as_ref()) {
@@ -159,22 +142,12 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
             tool.idempotency_key = over.and_then(|o| o.idempotency_key.clone());
             truncated_inputs += usize::from(limits.input_truncated);
             oversized_outputs += usize::from(limits.output_too_large);
-            found.extend(tool_problems);
+            problems.0.extend(tool_problems);
             let tool_at = override_key.map(|key| format!("{api_at}/tools/{}", escape_token(&key)));
             tool.manifest_at.clone_from(&tool_at);
             if !governance::admit(input.manifest.governance.as_ref(), section, over, &mut tool) {
-                pending.push((found, None));
                 continue;
             }
-            pending.push((found, Some(PendingTool { tool, is_explicit, op, over, tool_at, shaping })));
-        }
-        pending.par_iter_mut().filter_map(|(_, entry)| entry.as_mut()).for_each_init(
-            || shaping::Merges::new(spec),
-            |merges, entry| shaping::apply(merges, entry.op, entry.shaping, &mut entry.tool),
-        );
-        for (found, entry) in pending {
-            problems.0.extend(found);
-            let Some(PendingTool { mut tool, is_explicit, op, over, tool_at, .. }) = entry else { continue };
             let headers = McpHeaders { spec, manifest_doc: &input.manifest_doc, tool_at: tool_at.as_deref() };
             problems.0.extend(headers.apply(&mut tool, op, over));
             tools.push((tool, is_explicit));

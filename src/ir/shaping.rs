@@ -102,7 +102,8 @@ pub(super) fn apply<'a>(merges: &Merges<'a>, op: &SpecOperation, settings: Shapi
     let mut paths = BTreeSet::new();
     let mut open = BTreeSet::new();
     schemas.collect(shape_of, "", 1, &mut paths, &mut open);
-    let top: Vec<String> = shape_of.properties.keys().filter(|k| paths.contains(*k)).cloned().collect();
+    let top: Vec<String> =
+        shape_of.properties.keys().filter(|k| paths.contains(**k)).map(|k| (*k).to_owned()).collect();
     let total = items.as_ref().and_then(|i| (!i.is_empty()).then_some(())).and_then(|()| {
         TOTALS
             .iter()
@@ -214,20 +215,20 @@ fn list_of<'a>(schemas: &Schemas<'a, '_>, root: &Merged<'a>) -> (Option<String>,
     if let Some(items) = root.items {
         return (Some(String::new()), Some(schemas.merged_value(items)));
     }
-    let arrays: Vec<(&String, Rc<Merged>)> = root
+    let arrays: Vec<(&str, Rc<Merged>)> = root
         .properties
         .iter()
-        .map(|(name, schema)| (name, schemas.merged_value(schema)))
+        .map(|(name, schema)| (*name, schemas.merged_value(schema)))
         .filter(|(_, merged)| merged.items.is_some())
         .collect();
     let chosen = ITEM_ARRAYS
         .iter()
-        .find_map(|name| arrays.iter().find(|(n, _)| n.as_str() == *name))
+        .find_map(|name| arrays.iter().find(|(n, _)| n == name))
         .or_else(|| (arrays.len() == 1).then(|| &arrays[0]));
     match chosen {
         Some((name, merged)) => {
             let item = merged.items.map(|i| schemas.merged_value(i));
-            (Some((*name).clone()), item)
+            (Some((*name).to_owned()), item)
         }
         None => (None, None),
     }
@@ -285,14 +286,14 @@ fn response_of(pointer: &str) -> Option<&str> {
 #[derive(Debug, Default, Clone)]
 struct Merged<'a> {
     /// In schema order (the description lists fields as the spec does).
-    properties: IndexMap<String, &'a Value>,
+    properties: IndexMap<&'a str, &'a Value>,
     items: Option<&'a Value>,
-    types: BTreeSet<String>,
+    types: BTreeSet<&'a str>,
     /// Objects whose members are not listed (`additionalProperties`, free-form).
     free_form: bool,
     /// Required members (of the schema and its `allOf` parts; a `oneOf` variant's are not
     /// required of every value).
-    required: BTreeSet<String>,
+    required: BTreeSet<&'a str>,
 }
 
 /// The merges of one spec that hold for every tool, shared by its tools (issue 13: merging each
@@ -386,18 +387,18 @@ impl<'a, 'm> Schemas<'a, 'm> {
         let mut acyclic = true;
         match schema.get("type") {
             Some(Value::String(t)) => {
-                out.types.insert(t.clone());
+                out.types.insert(t.as_str());
             }
-            Some(Value::Array(ts)) => out.types.extend(ts.iter().filter_map(Value::as_str).map(str::to_owned)),
+            Some(Value::Array(ts)) => out.types.extend(ts.iter().filter_map(Value::as_str)),
             _ => {}
         }
         if let Some(Value::Object(properties)) = schema.get("properties") {
             for (name, value) in properties {
-                out.properties.entry(name.clone()).or_insert(value);
+                out.properties.entry(name.as_str()).or_insert(value);
             }
         }
         if let Some(Value::Array(names)) = schema.get("required") {
-            out.required.extend(names.iter().filter_map(Value::as_str).map(str::to_owned));
+            out.required.extend(names.iter().filter_map(Value::as_str));
         }
         if let Some(items) = schema.get("items").filter(|i| i.is_object()) {
             out.items = Some(items);
@@ -409,7 +410,7 @@ impl<'a, 'm> Schemas<'a, 'm> {
                 let (part, part_acyclic) = self.merged_tracked(part);
                 acyclic &= part_acyclic;
                 for (name, value) in &part.properties {
-                    out.properties.entry(name.clone()).or_insert(value);
+                    out.properties.entry(*name).or_insert(value);
                 }
                 if key == "allOf" {
                     out.required.extend(part.required.iter().cloned());
@@ -464,7 +465,7 @@ impl<'a, 'm> Schemas<'a, 'm> {
         let schema = self.looked_through(Rc::clone(schema));
         for name in &schema.required {
             if out.len() < MAX_PATHS && !name.contains('.') {
-                out.insert(if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") });
+                out.insert(if prefix.is_empty() { (*name).to_owned() } else { format!("{prefix}.{name}") });
             }
         }
         if depth >= MAX_REQUIRED_DEPTH {
@@ -477,7 +478,7 @@ impl<'a, 'm> Schemas<'a, 'm> {
             if *visits == 0 {
                 return;
             }
-            let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+            let path = if prefix.is_empty() { (*name).to_owned() } else { format!("{prefix}.{name}") };
             self.collect_required(&self.merged_value(member), &path, depth + 1, out, visits);
         }
     }
@@ -495,7 +496,7 @@ impl<'a, 'm> Schemas<'a, 'm> {
             if paths.len() >= MAX_PATHS || name.is_empty() || name.contains([',', '.']) {
                 continue;
             }
-            let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+            let path = if prefix.is_empty() { (*name).to_owned() } else { format!("{prefix}.{name}") };
             paths.insert(path.clone());
             let merged = self.looked_through(self.merged_value(member));
             if merged.properties.is_empty() {
