@@ -245,8 +245,7 @@ pub fn measure_and_emit(
     ir: &ir::ServerIr,
     problems: &mut Problems,
 ) -> (budget::Report, Result<Tree, Problem>) {
-    let (report, emitted) = rayon::join(|| measure(input, ir, problems), || emit::emit(ir));
-    (report, emitted)
+    rayon::join(|| measure(input, ir, problems), || emit::emit(ir))
 }
 
 /// The `tools/list` sizes of `ir`; overruns of the manifest's `budget` go to `problems` (errors).

@@ -50,12 +50,18 @@ pub fn lookup<'v>(root: &'v Value, pointer: &str) -> Option<&'v Value> {
     let tokens = pointer.strip_prefix('/')?;
     tokens.split('/').try_fold(root, |node, token| match node {
         Value::Object(map) => map.get(unescape_token(token).as_ref()),
-        // An index as `Value::pointer` reads one: no sign, no leading zero.
-        Value::Array(items) if !token.starts_with('+') && (token == "0" || !token.starts_with('0')) => {
-            token.parse::<usize>().ok().and_then(|i| items.get(i))
-        }
+        Value::Array(items) => array_index(token).and_then(|i| items.get(i)),
         _ => None,
     })
+}
+
+/// The array index a pointer token names, as `Value::pointer` reads one: digits, no sign, no
+/// leading zero.
+pub fn array_index(token: &str) -> Option<usize> {
+    if token.starts_with('+') || (token.starts_with('0') && token != "0") {
+        return None;
+    }
+    token.parse().ok()
 }
 
 /// The JSON pointer of the place a deserialisation error happened (`serde_path_to_error`), so

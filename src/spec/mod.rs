@@ -93,8 +93,7 @@ impl Spec {
     pub fn parse_path_item(key: &str, raw: &Value) -> Option<ReferenceOr<PathItem>> {
         // A path (leading `/`) was checked while loading; another key is not a path for
         // `openapiv3`, and is read so that it is reported.
-        let view = structure::of(raw, &format!("/paths/{}", escape_token(key)), false);
-        structure::path_item(view).ok()
+        read_path_item(key, raw).ok()
     }
 
     /// How many paths the document has.
@@ -133,8 +132,7 @@ fn parse_structure(root: &Value) -> Result<OpenAPI, (String, String)> {
         },
         || {
             items.par_iter().find_map_first(|(key, item)| {
-                let view = structure::of(item, &format!("/paths/{}", escape_token(key)), false);
-                structure::path_item(view).err().map(|err| ("/paths".to_owned(), err.to_string()))
+                read_path_item(key, item).err().map(|err| ("/paths".to_owned(), err.to_string()))
             })
         },
     );
@@ -157,6 +155,11 @@ fn parse_structure(root: &Value) -> Result<OpenAPI, (String, String)> {
         Some(error) => Err(error),
         None => rest,
     }
+}
+
+/// The path item `raw` at `paths[key]`, parsed from its structural view.
+fn read_path_item(key: &str, raw: &Value) -> Result<ReferenceOr<PathItem>, serde_json::Error> {
+    structure::path_item(structure::of(raw, &format!("/paths/{}", escape_token(key)), false))
 }
 
 /// Pointers of the operations (under `paths`, `webhooks` and `components.pathItems`) that have no

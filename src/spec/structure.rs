@@ -198,9 +198,8 @@ pub(super) fn at(root: &Value, pointer: &str) -> Option<Value> {
                     Member::Replaced(value) => return crate::source_map::lookup(&value, rest).cloned(),
                 }
             }
-            Value::Array(_) => {
-                // `Value::pointer` decides which tokens are indices (no sign, no leading zero).
-                let child = crate::source_map::lookup(node, &format!("/{token}"))?;
+            Value::Array(items) => {
+                let child = crate::source_map::array_index(token).and_then(|i| items.get(i))?;
                 (node, node_pointer, name_map) = (child, format!("{node_pointer}/{token}"), false);
             }
             _ => return None,
