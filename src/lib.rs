@@ -13,6 +13,10 @@ pub mod assembly;
 pub mod audit_chain;
 pub mod budget;
 pub mod cli;
+/// Client schema profiles, shared with generated servers: the lint checks the schemas a
+/// profile serves, and the manifest names the profile a server starts with.
+#[path = "../runtime/src/profile.rs"]
+pub mod client_profile;
 #[path = "../runtime/src/definition.rs"]
 pub mod definition;
 pub mod diagnostics;

@@ -1,5 +1,7 @@
 //! `mcpgen validate --profile NAME` (issue 14, item 2): the portability lint through the CLI, on
-//! real fixtures and, when it is on this machine, a spec of the corpus.
+//! real fixtures and, when it is on this machine, a spec of the corpus. The lint checks the tools
+//! as a server started with that profile lists them: for `openai-strict`, after the schema
+//! transform of item 1 (`runtime/src/profile.rs`).
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -25,14 +27,16 @@ fn findings_are_warnings_located_at_the_operation_with_their_source() {
         "mcpgen::profile::gemini::ref",
         "gemini: 1 of 1 tool(s) (inputSchema): `$ref`, `$defs` and `definitions` are no fields of `Schema`",
         "(outputSchema as `response`)",
-        "mcpgen::profile::openai_strict::keyword",
         "╭─[fixtures/composition/openapi.yaml:6:5]",
         "source: https://ai.google.dev/api/caching#Schema",
-        "source: https://platform.openai.com/docs/guides/structured-outputs#supported-schemas",
         "  --profile gemini: 1 of 1 tool(s) rejected (100 %)",
+        // The `allOf`/`oneOf` and optional properties strict mode refuses are what the
+        // openai-strict profile reshapes: as served with it, nothing is left to refuse.
+        "  --profile openai-strict: 0 of 1 tool(s) rejected (0 %)",
     ] {
         assert!(stderr.contains(expected), "missing {expected:?} in:\n{stderr}");
     }
+    assert!(!stderr.contains("mcpgen::profile::openai_strict::"), "{stderr}");
 }
 
 #[test]
@@ -41,7 +45,7 @@ fn deny_profiles_fails_and_a_clean_server_passes() {
     assert_eq!(denied.status.code(), Some(1), "{}", text(&denied.stderr));
     assert!(text(&denied.stderr).contains("× gemini: 1 of 1 tool(s)"), "{}", text(&denied.stderr));
     // `--deny warnings` fails on them too (they are warnings).
-    let warned = mcpgen(&["validate", "fixtures/composition", "--profile", "openai-strict", "--deny", "warnings"]);
+    let warned = mcpgen(&["validate", "fixtures/composition", "--profile", "gemini", "--deny", "warnings"]);
     assert_eq!(warned.status.code(), Some(1));
     // Petstore's tools are objects with plain names: nothing for these profiles, so CI passes.
     let clean = ["validate", "fixtures/petstore", "--deny", "profiles", "--deny", "warnings"];
@@ -112,9 +116,10 @@ fn a_real_spec_is_checked_by_every_profile_and_stays_readable() {
     let reports: Vec<_> = all.iter().map(|p| profiles::check(&ir, *p)).collect();
     let rejected = |p: Profile| reports.iter().find(|r| r.profile == p).unwrap().rejected.len();
     assert!(ir.tools.len() > 400);
-    // Stripe's optional query parameters and free-form metadata objects break strict mode; every
-    // tool has `additionalProperties` for Gemini; over 40 tools for Cursor; nothing for Anthropic.
-    assert_eq!(rejected(Profile::OpenaiStrict), ir.tools.len());
+    // Stripe's optional query parameters and free-form metadata objects would break strict mode;
+    // as the openai-strict profile serves them, none do. Every tool has `additionalProperties`
+    // for Gemini; over 40 tools for Cursor; nothing for Anthropic.
+    assert_eq!(rejected(Profile::OpenaiStrict), 0);
     assert_eq!(rejected(Profile::Gemini), ir.tools.len());
     assert!(rejected(Profile::Cursor) >= ir.tools.len() - 40);
     assert_eq!((rejected(Profile::Anthropic), rejected(Profile::Portable)), (0, 0));
@@ -125,4 +130,19 @@ fn a_real_spec_is_checked_by_every_profile_and_stays_readable() {
     assert!(verbose.len() > 1_000);
     assert!(grouped.iter().all(|p| p.position().is_some()
         && p.help.as_deref().is_some_and(|h| h.contains("source: ") || h.contains("not documented"))));
+}
+
+#[test]
+fn the_manifest_names_the_profile_a_server_starts_with() {
+    let spec = std::fs::read_to_string(root().join("fixtures/petstore/openapi.yaml")).unwrap();
+    let table = |server: &str| {
+        let manifest = format!("version: 1\nserver: {server}\napis:\n  pets: {{spec: openapi.yaml}}\n");
+        let input = mcpgen::load_texts(&manifest, &[("openapi.yaml", &spec)]).unwrap();
+        let (tree, _) = mcpgen::generate(&input).unwrap();
+        serde_json::from_str::<serde_json::Value>(&tree["src/tools.json"]).unwrap()
+    };
+    assert_eq!(table("{name: pets-mcp, profile: openai-strict}")["profile"], "openai-strict");
+    assert!(table("{name: pets-mcp}").get("profile").is_none(), "portable is the default and not written");
+    let bad = mcpgen(&["validate", "fixtures/petstore", "--profile", "openai-strict"]);
+    assert_eq!(bad.status.code(), Some(0), "{}", text(&bad.stderr));
 }

@@ -225,7 +225,7 @@ fn shaped(
         result.meta = Some(error_meta(ErrorClass::InvalidResponse, None, request_id));
         return Some(result);
     }
-    let properties = entry.tool().input_schema.get("properties").and_then(Value::as_object);
+    let properties = entry.input_schema().get("properties").and_then(Value::as_object);
     // The body was redacted already, so an echoed credential in a body link reads `[redacted]`.
     let is_secret =
         |text: &str| text.contains(super::secrets::REDACTED) || (!redactor.is_empty() && redactor.text(text) != text);

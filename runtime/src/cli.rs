@@ -45,6 +45,8 @@ pub struct Options {
     pub surface: Option<SurfaceMode>,
     /// Serve only these toolsets (`--toolset`, repeatable; `MCP_TOOLSET`, comma-separated).
     pub toolsets: Vec<String>,
+    /// The client schema profile (`--profile`); `None`: the one the tool table names.
+    pub profile: Option<String>,
 }
 
 /// Parses `args` (including the program name) for the server described by `definition`.
@@ -152,7 +154,8 @@ pub fn parse<T>(
                 .value_name("ORIGIN")
                 .help("Browser origin allowed to call over HTTP, e.g. https://app.example.com:443; requests with any other Origin header get 403 (requests without one are allowed); repeatable"),
         );
-    let command = limit_args(command).arg(surface_arg(definition)).arg(toolset_arg(definition));
+    let command =
+        limit_args(command).arg(surface_arg(definition)).arg(toolset_arg(definition)).arg(profile_arg(definition));
     let matches = command.try_get_matches_from(args)?;
     let transport = match matches.get_one::<String>("transport").map(String::as_str) {
         Some("http") => Transport::Http,
@@ -181,6 +184,7 @@ pub fn parse<T>(
             Some("auto") => Some(SurfaceMode::Auto),
             _ => None,
         },
+        profile: matches.get_one::<String>("profile").cloned(),
     })
 }
 
@@ -197,6 +201,18 @@ fn toolset_arg<T>(definition: &ServerDefinition<T>) -> Arg {
         .value_delimiter(',')
         .hide(definition.toolsets.is_empty())
         .help(format!("Serve only the tools of this toolset (repeatable, or comma-separated; default: every tool); this server has: {known}"))
+}
+
+/// `--profile`: the schema dialect tools are listed in (see `docs/profiles.md`).
+fn profile_arg<T>(definition: &ServerDefinition<T>) -> Arg {
+    let default = definition.profile.as_deref().unwrap_or("portable");
+    Arg::new("profile")
+        .long("profile")
+        .env("MCP_PROFILE")
+        .value_parser(super::profile::Profile::NAMES.map(|(name, _)| name))
+        .help(format!(
+            "Client schema profile: input schemas as generated (portable, anthropic, cursor) or reshaped for OpenAI strict function calling (openai-strict) [generated default: {default}]"
+        ))
 }
 
 /// `--surface`: what `tools/list` offers (see `docs/surfaces.md`).

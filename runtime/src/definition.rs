@@ -60,6 +60,10 @@ pub struct ServerDefinition<T = ToolJson> {
     /// The manifest's toolsets, in manifest order (`--toolset` accepts these; tools name theirs).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub toolsets: Vec<String>,
+    /// The client schema profile served unless `--profile` says otherwise (a name of
+    /// `profile::Profile::NAMES`); `None`: portable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
 }
 
 /// How the tools reach agents: one MCP tool each, or a search / describe / call surface.

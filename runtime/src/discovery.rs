@@ -15,6 +15,7 @@ use super::definition::{SurfaceDefinition, SurfaceMode};
 use super::echo;
 use super::inbound::Principal;
 use super::outcome::{ErrorClass, Failure};
+use super::profile::Profile;
 use super::registry::{Registry, ToolEntry, today};
 use super::search::{self, Fields, Index, Terms};
 
@@ -98,7 +99,7 @@ impl Discovery {
             })
             .collect();
         let index = Index::new(documents.iter().map(|d| d.as_ref())).with_synonyms(&registry.surface.synonyms);
-        Self { index, tools: meta_tools() }
+        Self { index, tools: meta_tools(registry.profile) }
     }
 
     /// The meta-tools, as `tools/list` lists them.
@@ -209,6 +210,16 @@ impl Discovery {
         let inner = match arguments.get("arguments") {
             None | Some(Value::Null) => Map::new(),
             Some(Value::Object(map)) => map.clone(),
+            // How a client profile that cannot leave an object open sends them (`meta_tools`).
+            Some(Value::String(text)) => match serde_json::from_str::<Value>(text) {
+                Ok(Value::Object(map)) => map,
+                _ => {
+                    return Err(Refusal::Invalid(Box::new(invalid(
+                        CALL,
+                        "`arguments` must be a JSON object (the tool's input), given as text",
+                    ))));
+                }
+            },
             Some(_) => {
                 return Err(Refusal::Invalid(Box::new(invalid(
                     CALL,
@@ -284,7 +295,26 @@ pub fn fields<'a>(entry: &'a ToolEntry, tool: &'a Tool) -> Fields<'a> {
     )
 }
 
-/// The three meta-tools, as [`meta_tools::listing`] describes them.
-fn meta_tools() -> Vec<Tool> {
-    serde_json::from_value(meta_tools::listing()).unwrap_or_default()
+/// The three meta-tools, as [`meta_tools::listing`] describes them, their input schemas in
+/// `profile`'s shape. `call_tool`'s `arguments` are any tool's, an open object that strict
+/// function calling cannot describe, so such a profile takes them as JSON text instead.
+fn meta_tools(profile: Profile) -> Vec<Tool> {
+    let mut listing = meta_tools::listing();
+    for tool in listing.as_array_mut().into_iter().flatten() {
+        let is_call = tool.get("name").is_some_and(|n| n == CALL);
+        let Some(Value::Object(schema)) = tool.get_mut("inputSchema") else { continue };
+        if profile == Profile::Portable {
+            continue;
+        }
+        if is_call && let Some(Value::Object(properties)) = schema.get_mut("properties") {
+            properties.insert(
+                "arguments".into(),
+                json!({"type": "string", "description": "The tool's arguments as the text of a JSON object, e.g. {\"id\": \"1\"}"}),
+            );
+        }
+        if let Some(served) = profile.input_schema(schema) {
+            *schema = served;
+        }
+    }
+    serde_json::from_value(listing).unwrap_or_default()
 }

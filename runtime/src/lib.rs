@@ -31,6 +31,7 @@ pub mod otel;
 pub mod outcome;
 pub mod pages;
 pub mod paging;
+pub mod profile;
 pub mod progress;
 pub mod registry;
 pub mod request;
@@ -94,6 +95,7 @@ pub fn main(definition_json: &str) -> ExitCode {
         tenant: options.tenant.clone(),
         audit_file: options.audit_file.clone(),
         toolsets: options.toolsets.clone(),
+        profile: options.profile.clone(),
     };
     let secrets = std::sync::Arc::new(secrets::Secrets::from_process());
     let registry = match Registry::from_table(definition, &selection, secrets) {

@@ -36,6 +36,7 @@ use serde_json::value::RawValue;
 
 use super::assembly;
 use super::definition::{Definitions, ToolDefs, ToolJson};
+use super::profile::Profile;
 use super::registry::Registry;
 
 /// Placeholder names start with this, then the nonce, `:`, the era and the tool ranges.
@@ -54,6 +55,9 @@ pub struct Listed {
     /// output schema whose root `type` is not `"object"` for them
     /// (`ServerResult::strip_non_object_output_for_legacy_peer`).
     legacy: Option<Box<str>>,
+    /// The input schema as generated, when a client profile lists another one
+    /// (`profile::Profile::input_schema`): what validates the arguments, mapped back.
+    original_input: Option<Arc<JsonObject>>,
 }
 
 impl Listed {
@@ -75,7 +79,12 @@ impl Listed {
         } else {
             None
         };
-        Ok(Self { current: json(tool)?, legacy })
+        Ok(Self { current: json(tool)?, legacy, original_input: None })
+    }
+
+    /// The input schema as generated when the listed one is a profile's, else `None`.
+    pub fn original_input(&self) -> Option<&JsonObject> {
+        self.original_input.as_deref()
     }
 
     /// The JSON for a peer of the era: `legacy` for protocol versions before 2026-07-28.
@@ -111,6 +120,8 @@ pub struct LazyListed {
     /// Its HTTP method, which implies its annotations unless the table writes them.
     method: Box<str>,
     shared: Arc<RawDefinitions>,
+    /// The client schema profile the tool is listed in.
+    profile: Profile,
     listed: OnceLock<Listed>,
 }
 
@@ -124,6 +135,7 @@ impl LazyListed {
         api: Arc<str>,
         method: &str,
         shared: Arc<RawDefinitions>,
+        profile: Profile,
     ) -> Result<(Self, Tool, bool), String> {
         let checked: Tool =
             serde_json::from_str(tool.get()).map_err(|err| format!("invalid tool in the tool table: {err}"))?;
@@ -152,6 +164,7 @@ impl LazyListed {
             api,
             method: method.into(),
             shared,
+            profile,
             listed: OnceLock::new(),
         };
         Ok((lazy, checked, has_output_schema))
@@ -188,8 +201,12 @@ impl LazyListed {
             tables.entry(key.to_owned()).or_default().insert(name.to_owned(), parsed);
         }
         let assembled = Value::Object(assembly::assemble(object, defs, &tables, &self.api, &self.method)?);
-        let tool: Tool = serde_json::from_value(assembled).map_err(|err| err.to_string())?;
-        Listed::of(&tool)
+        let mut tool: Tool = serde_json::from_value(assembled).map_err(|err| err.to_string())?;
+        let original = self
+            .profile
+            .input_schema(&tool.input_schema)
+            .map(|served| std::mem::replace(&mut tool.input_schema, Arc::new(served)));
+        Ok(Listed { original_input: original, ..Listed::of(&tool)? })
     }
 }
 

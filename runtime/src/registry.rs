@@ -22,6 +22,7 @@ use super::inbound::Authenticator;
 use super::metrics::Metrics;
 use super::oauth::TokenCache;
 use super::pages::{self, LazyListed};
+use super::profile::Profile;
 use super::secrets::Secrets;
 use super::upstream::ApiGuard;
 use super::validator::LazyValidator;
@@ -96,9 +97,18 @@ impl ToolEntry {
         self.has_output_schema
     }
 
+    /// The input schema as generated: what validates the arguments (mapped back from the client
+    /// profile's shape, [`Registry::profile`]), whatever schema the tool is listed with.
+    pub fn input_schema(&self) -> &serde_json::Map<String, Value> {
+        match self.listed.get().original_input() {
+            Some(original) => original,
+            None => &self.tool().input_schema,
+        }
+    }
+
     /// The validator of the arguments, compiled on first use, or why the schema does not compile.
     pub fn input_validator(&self) -> Result<&jsonschema::Validator, &str> {
-        self.input.get(|| Value::Object((*self.tool().input_schema).clone()))
+        self.input.get(|| Value::Object(self.input_schema().clone()))
     }
 
     /// The validator of `structuredContent`, when the tool has an output schema.
@@ -134,6 +144,8 @@ pub struct Selection {
     pub audit_file: Option<String>,
     /// Serve only the tools of these toolsets (`--toolset`); empty: every tool.
     pub toolsets: Vec<String>,
+    /// The client schema profile (`--profile`); `None`: the one the tool table names.
+    pub profile: Option<String>,
 }
 
 /// All tools of a server, in name order, plus what every call shares.
@@ -168,6 +180,8 @@ pub struct Registry {
     pub metrics: Arc<Metrics>,
     /// The surface the tool table asks for (`--surface` overrides it; see `discovery`).
     pub surface: super::definition::SurfaceDefinition,
+    /// The client schema profile tools are listed in (`--profile`, else the table's).
+    pub profile: Profile,
     tools: Vec<ToolEntry>,
     by_name: HashMap<String, usize>,
     /// Per API: its HTTP client (connect timeout) and its guard (limits).
@@ -226,6 +240,7 @@ impl Registry {
         secrets: Arc<Secrets>,
     ) -> Result<Self, String> {
         let environment = choose_environment(&definition, selection)?;
+        let profile = choose_profile(&definition, selection)?;
         let mut definition = only_toolsets(definition, &selection.toolsets)?;
         let mut base_urls = HashMap::new();
         for api in &definition.apis {
@@ -278,7 +293,7 @@ impl Registry {
             entry.http.headers = Some(definition.headers_of(&entry));
             let api: Arc<str> = Arc::from(entry.api.as_str());
             let (listed, tool, has_output_schema) =
-                LazyListed::new(entry.tool.into_raw()?, entry.defs, api, &entry.http.method, shared.clone())?;
+                LazyListed::new(entry.tool.into_raw()?, entry.defs, api, &entry.http.method, shared.clone(), profile)?;
             let base_url = base_urls
                 .get(&entry.api)
                 .cloned()
@@ -396,6 +411,7 @@ impl Registry {
             audit_redact: definition.audit.as_ref().map(|a| a.redact.clone()).unwrap_or_default(),
             metrics: Arc::new(Metrics::new()),
             surface: definition.surface,
+            profile,
             tools,
             by_name,
             apis,
@@ -475,6 +491,17 @@ fn only_toolsets<T>(mut definition: ServerDefinition<T>, toolsets: &[String]) ->
     }
     definition.tools.retain(|tool| tool.toolsets.iter().any(|t| toolsets.contains(t)));
     Ok(definition)
+}
+
+/// The client schema profile: `--profile`, else the table's, else portable.
+fn choose_profile<T>(definition: &ServerDefinition<T>, selection: &Selection) -> Result<Profile, String> {
+    let Some(name) = selection.profile.as_deref().or(definition.profile.as_deref()) else {
+        return Ok(Profile::Portable);
+    };
+    Profile::from_name(name).ok_or_else(|| {
+        let known: Vec<&str> = Profile::NAMES.iter().map(|(n, _)| *n).collect();
+        format!("unknown profile `{name}`; known profiles: {}", known.join(", "))
+    })
 }
 
 fn choose_environment<T>(

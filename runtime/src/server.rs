@@ -23,6 +23,7 @@ use super::inbound::Principal;
 use super::otel;
 use super::outcome::ErrorClass;
 use super::pages::{self, Pages};
+use super::profile::Profile;
 use super::progress::Progress;
 use super::registry::{Registry, ToolEntry};
 use super::trace::{TraceContext, random_hex};
@@ -134,6 +135,13 @@ impl McpServer {
     ) -> CallToolResult {
         let started = Instant::now();
         let request_id = random_hex(8);
+        // A client profile's shape (nulls for optional arguments, maps as pairs) back to the
+        // schema the tool was generated with: what the audit records, validation checks and the
+        // request is built from.
+        let arguments = match self.registry.profile {
+            Profile::Portable => arguments,
+            profile => profile.arguments_back(entry.input_schema(), arguments),
+        };
         let client = match (caller, peer) {
             (Some(p), _) => p.client.clone().unwrap_or_else(|| p.subject.clone()),
             (None, Some(ip)) => ip.to_string(),
@@ -175,7 +183,7 @@ impl McpServer {
                 arguments_digest: Some(audit::digest(&arguments)),
                 arguments: Some(echo::audit_arguments(&audit::redact(
                     &arguments,
-                    &entry.tool().input_schema,
+                    entry.input_schema(),
                     &self.registry.audit_redact,
                 ))),
             });

@@ -20,6 +20,7 @@ mod mutual_tls;
 mod observability;
 mod pages;
 mod paging;
+mod profiles;
 mod registry;
 mod request;
 mod resilience;

@@ -47,6 +47,7 @@ pub(super) fn tools_json(ir: &ServerIr, header: &str) -> Result<String, Problem>
         toolsets: ir.toolsets.clone(),
         audit: ir.audit.clone(),
         surface: ir.surface.clone(),
+        profile: ir.profile.clone(),
     };
     let head = match serde_json::to_value(&definition) {
         Ok(Value::Object(head)) => head,

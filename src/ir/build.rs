@@ -253,6 +253,7 @@ pub fn build(input: &Input) -> (Option<ServerIr>, Problems) {
                 .unwrap_or(crate::definition::SurfaceDefinition::DEFAULT_BUDGET_TOKENS),
             synonyms: server.search_synonyms.clone().unwrap_or_default(),
         },
+        profile: server.profile.clone(),
     };
     let mut ir = ir;
     selection::assign_toolsets(&input.manifest_doc, &input.manifest, &mut ir.tools, &mut problems);

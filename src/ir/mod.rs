@@ -66,6 +66,8 @@ pub struct ServerIr {
     pub sources: Vec<String>,
     /// The manifest's toolset names, in manifest order.
     pub toolsets: Vec<String>,
+    /// The client schema profile the server starts with (`server.profile`); `None`: portable.
+    pub profile: Option<String>,
 }
 
 /// One upstream API.

@@ -135,6 +135,10 @@ pub struct ServerSection {
     /// Discovery search: a word agents use → the words this API uses for it.
     #[serde(default)]
     pub search_synonyms: Option<std::collections::BTreeMap<String, Vec<String>>>,
+    /// The client schema profile the server lists its tools in unless `--profile` says
+    /// otherwise: `portable` (default), `openai-strict`, … (docs/profiles.md).
+    #[serde(default)]
+    pub profile: Option<String>,
 }
 
 fn default_version() -> String {

@@ -1,14 +1,29 @@
-//! `server.surface`, `server.surface_budget_tokens` and `server.search_synonyms`: whether the
-//! generated server lists every tool or the discovery meta-tools, and the words its search treats
-//! as synonyms (see `docs/surfaces.md`). The mode itself is checked by serde (an unknown word is a
-//! located error listing the three); the budget and the synonyms are checked here.
+//! `server.surface`, `server.surface_budget_tokens`, `server.search_synonyms` and
+//! `server.profile`: whether the generated server lists every tool or the discovery meta-tools,
+//! the words its search treats as synonyms (see `docs/surfaces.md`), and the client schema
+//! profile it lists them in (`docs/profiles.md`). The mode itself is checked by serde (an unknown
+//! word is a located error listing the three); the budget, the synonyms and the profile here.
 
 use super::Manifest;
 use crate::diagnostics::Problem;
 use crate::document::Document;
 
-/// Reports a budget that no `tools/list` could meet.
+/// Reports a budget that no `tools/list` could meet, synonyms search cannot use, and an unknown
+/// profile.
 pub(super) fn check(doc: &Document, manifest: &Manifest, problems: &mut Vec<Problem>) {
+    if let Some(name) = manifest.server.profile.as_deref()
+        && crate::client_profile::Profile::from_name(name).is_none()
+    {
+        let known: Vec<&str> = crate::client_profile::Profile::NAMES.iter().map(|(n, _)| *n).collect();
+        problems.push(
+            doc.at_value(
+                "/server/profile",
+                Problem::error("mcpgen::manifest::value", format!("unknown profile `{name}`"))
+                    .with_help(format!("one of: {} (docs/profiles.md)", known.join(", "))),
+                "unknown profile",
+            ),
+        );
+    }
     if manifest.server.surface_budget_tokens == Some(0) {
         problems.push(
             doc.at_value(
@@ -74,6 +89,17 @@ mod tests {
         );
         assert!(messages.iter().any(|(m, _)| m.contains("`all` is not one searchable word")), "{messages:#?}");
         assert!(messages.iter().any(|(m, _)| m.contains("`boss` has no searchable synonym")), "{messages:#?}");
+    }
+
+    #[test]
+    fn the_profile_is_read_and_an_unknown_one_is_located() {
+        let m =
+            parse("version: 1\nserver: {name: p, profile: openai-strict}\napis:\n  p: {spec: openapi.yaml}\n").unwrap();
+        assert_eq!(m.server.profile.as_deref(), Some("openai-strict"));
+        let problems =
+            parse("version: 1\nserver:\n  name: p\n  profile: gpt\napis:\n  p: {spec: openapi.yaml}\n").unwrap_err();
+        let text = format!("{:?}", problems[0]);
+        assert!(text.contains("unknown profile `gpt`") && text.contains("openai-strict"), "{text}");
     }
 
     #[test]

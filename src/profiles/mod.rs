@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use crate::client_profile::Profile as ClientProfile;
 use crate::diagnostics::Problem;
 use crate::ir::{Input, ServerIr, ToolIr};
 use rules::{RULES, Rule};
@@ -126,7 +127,13 @@ fn check_tool(ir: &ServerIr, tool: &ToolIr, index: usize, profile: Profile) -> V
     match profile {
         Profile::OpenaiStrict => {
             named(&rules::OPENAI_NAME, plain_name(&tool.name), &mut out);
-            schema::openai_strict(&ir.input_schema(tool), &mut out);
+            // As a server started with `--profile openai-strict` lists it.
+            let input = ir.input_schema(tool);
+            let served = match &input {
+                Value::Object(schema) => ClientProfile::OpenaiStrict.input_schema(schema).map(Value::Object),
+                _ => None,
+            };
+            schema::openai_strict(served.as_ref().unwrap_or(&input), &mut out);
         }
         Profile::Gemini => {
             named(&rules::GEMINI_NAME, gemini_name(&tool.name), &mut out);

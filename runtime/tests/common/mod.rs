@@ -32,8 +32,13 @@ pub fn registry_for(
     vars: &[(&str, &str)],
     tenant: Option<&str>,
 ) -> Result<Registry, String> {
-    let selection =
-        Selection { environment: None, tenant: tenant.map(str::to_owned), audit_file: None, toolsets: Vec::new() };
+    let selection = Selection {
+        environment: None,
+        tenant: tenant.map(str::to_owned),
+        audit_file: None,
+        toolsets: Vec::new(),
+        profile: None,
+    };
     Registry::new(definition, &selection, secrets(vars))
 }
 
@@ -68,6 +73,7 @@ pub fn http_options() -> Options {
         limits: mcpgen_runtime::limits::HttpLimits::default(),
         surface: None,
         toolsets: Vec::new(),
+        profile: None,
     }
 }
 

@@ -1,0 +1,157 @@
+//! Client schema profiles (issue 14, item 1): a server started with `--profile openai-strict`
+//! lists strict input schemas, and a call made in that shape — nulls for the optional arguments
+//! it leaves out, maps as key/value pairs — reaches the upstream as exactly the request the
+//! portable schema gives for the same intent. The official rmcp client over Streamable HTTP,
+//! a real upstream on 127.0.0.1 that echoes what it received.
+
+use crate::common;
+
+use axum::body::Bytes;
+use axum::http::{Method, Uri};
+use mcpgen_runtime::McpServer;
+use mcpgen_runtime::definition::{ServerDefinition, SurfaceMode};
+use mcpgen_runtime::registry::{Registry, Selection};
+use rmcp::ServiceExt as _;
+use rmcp::model::CallToolRequestParams;
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use serde_json::{Map, Value, json};
+
+/// Echoes method, path with query, and body.
+async fn echo(method: Method, uri: Uri, body: Bytes) -> axum::Json<Value> {
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    axum::Json(json!({"method": method.as_str(), "uri": uri.to_string(), "body": body}))
+}
+
+fn definition(base: &str) -> ServerDefinition {
+    serde_json::from_value(json!({
+        "@generated": "test", "name": "pets-mcp", "version": "1.0.0",
+        "apis": [{"id": "pets", "baseUrlEnv": "PETS_BASE_URL"}],
+        "tools": [{
+            "tool": {"name": "update_pet", "description": "Updates a pet.", "inputSchema": {
+                "type": "object",
+                "properties": {
+                    "petId": {"type": "string"},
+                    "notify": {"type": "boolean"},
+                    "body": {"$ref": "#/$defs/PetUpdate"}
+                },
+                "required": ["petId", "body"],
+                "additionalProperties": false,
+                "$defs": {
+                    "Named": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]},
+                    "PetUpdate": {"allOf": [
+                        {"$ref": "#/$defs/Named"},
+                        {"type": "object", "properties": {
+                            "tag": {"type": "string"},
+                            "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                            "kind": {"oneOf": [{"type": "string"}, {"type": "integer"}]}
+                        }}
+                    ]}
+                }
+            }},
+            "api": "pets",
+            "http": {"method": "PATCH", "path": "/pets/{petId}",
+                     "params": [{"path": "petId", "required": true}, {"query": "notify"}],
+                     "body": {"arg": "body", "contentType": "application/json", "required": true}}
+        }],
+        "environments": [{"name": "default", "apis": [{"id": "pets", "baseUrl": base}]}]
+    }))
+    .unwrap()
+}
+
+async fn serve(profile: Option<&str>, surface: Option<SurfaceMode>) -> String {
+    let base = common::serve(axum::Router::new().route("/pets/{id}", axum::routing::patch(echo))).await;
+    let selection = Selection { profile: profile.map(str::to_owned), ..Selection::default() };
+    let registry = Registry::new(definition(&base), &selection, common::secrets(&[])).unwrap();
+    let server = McpServer::with_surface(registry, surface);
+    common::serve(mcpgen_runtime::transport::router(server, &common::http_options())).await
+}
+
+fn object(value: Value) -> Map<String, Value> {
+    value.as_object().unwrap().clone()
+}
+
+/// Lists the tools and calls `name` with `arguments` through the rmcp client; returns the listed
+/// tools' input schemas and what the upstream received.
+async fn list_and_call(app: &str, name: &'static str, arguments: Value) -> (Vec<Value>, Value) {
+    let config = StreamableHttpClientTransportConfig::with_uri(format!("{app}/mcp"));
+    let client = ().serve(StreamableHttpClientTransport::with_client(reqwest::Client::new(), config)).await.unwrap();
+    let schemas =
+        client.list_all_tools().await.unwrap().into_iter().map(|t| Value::Object((*t.input_schema).clone())).collect();
+    let result = client.call_tool(CallToolRequestParams::new(name).with_arguments(object(arguments))).await.unwrap();
+    client.cancel().await.unwrap();
+    assert_eq!(result.is_error, Some(false), "{}", common::text(&result));
+    (schemas, serde_json::from_str(&common::text(&result)).unwrap())
+}
+
+/// Every object of `schema` lists all its properties as required and allows no others, and no
+/// keyword strict mode refuses is left.
+fn assert_strict(schema: &Value) {
+    match schema {
+        Value::Object(map) => {
+            for keyword in ["allOf", "oneOf", "not"] {
+                assert!(!map.contains_key(keyword), "{keyword} in {schema}");
+            }
+            if map.get("type") == Some(&json!("object")) || map.contains_key("properties") {
+                assert_eq!(map.get("additionalProperties"), Some(&json!(false)), "{schema}");
+                let names: Vec<Value> = map["properties"].as_object().unwrap().keys().map(|k| json!(k)).collect();
+                assert_eq!(map["required"], Value::Array(names), "{schema}");
+            }
+            map.values().for_each(assert_strict);
+        }
+        Value::Array(items) => items.iter().for_each(assert_strict),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn a_strict_call_reaches_the_upstream_as_the_portable_one_does() {
+    let portable = serve(None, None).await;
+    let intent = json!({"petId": "7", "body": {"name": "Rex", "labels": {"colour": "brown"}, "kind": 3}});
+    let (schemas, sent_portable) = list_and_call(&portable, "update_pet", intent).await;
+    assert_eq!(schemas[0]["required"], json!(["petId", "body"]), "portable lists the schema as generated");
+
+    let strict = serve(Some("openai-strict"), None).await;
+    let strict_args = json!({
+        "petId": "7",
+        "notify": null,
+        "body": {"name": "Rex", "tag": null, "labels": [{"key": "colour", "value": "brown"}], "kind": 3}
+    });
+    let (schemas, sent_strict) = list_and_call(&strict, "update_pet", strict_args).await;
+    assert_strict(&schemas[0]);
+    assert_eq!(schemas[0]["properties"]["notify"]["type"], json!(["boolean", "null"]));
+    assert_eq!(sent_strict, sent_portable, "the same request for the same intent");
+    assert_eq!(
+        sent_strict,
+        json!({"method": "PATCH", "uri": "/pets/7", "body": {"name": "Rex", "labels": {"colour": "brown"}, "kind": 3}})
+    );
+
+    // A value that the portable schema refuses is refused after mapping back, naming the argument.
+    let config = StreamableHttpClientTransportConfig::with_uri(format!("{strict}/mcp"));
+    let client = ().serve(StreamableHttpClientTransport::with_client(reqwest::Client::new(), config)).await.unwrap();
+    let bad = json!({"petId": "7", "notify": null, "body": {"name": null, "tag": null, "labels": null, "kind": null}});
+    let result = client.call_tool(CallToolRequestParams::new("update_pet").with_arguments(object(bad))).await.unwrap();
+    client.cancel().await.unwrap();
+    assert_eq!(result.is_error, Some(true));
+    assert!(common::text(&result).contains("name"), "{}", common::text(&result));
+}
+
+#[tokio::test]
+async fn discovery_under_a_strict_profile_takes_arguments_as_json_text() {
+    let app = serve(Some("openai-strict"), Some(SurfaceMode::Discovery)).await;
+    let arguments =
+        json!({"petId": "7", "notify": true, "body": {"name": "Rex", "tag": null, "labels": null, "kind": null}});
+    let call = json!({"name": "update_pet", "arguments": arguments.to_string()});
+    let (schemas, sent) = list_and_call(&app, "call_tool", call).await;
+    assert_eq!(schemas.len(), 3);
+    schemas.iter().for_each(assert_strict);
+    assert_eq!(schemas[2]["properties"]["arguments"]["type"], json!(["string", "null"]));
+    assert_eq!(sent, json!({"method": "PATCH", "uri": "/pets/7?notify=true", "body": {"name": "Rex"}}));
+}
+
+#[test]
+fn an_unknown_profile_is_refused_naming_the_known_ones() {
+    let selection = Selection { profile: Some("gpt".into()), ..Selection::default() };
+    let err = Registry::new(definition("http://127.0.0.1:9"), &selection, common::secrets(&[])).err().unwrap();
+    assert!(err.contains("unknown profile `gpt`") && err.contains("openai-strict"), "{err}");
+}
