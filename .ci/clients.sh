@@ -64,6 +64,16 @@ for mode in auto legacy; do
     done
 done
 
+echo "==> Python MCP SDK against client schema profiles (issue 14): calls in each profile's shape"
+# Strict mode sends every argument, null for those it leaves out; Gemini gets the listed names.
+for profile in openai-strict gemini; do
+    echo "--- --profile $profile"
+    check --expect-tools 5 --call list_pets --args '{"limit": 2, "tags": null, "fields": null}' --expect-text Rex \
+        --stdio "$BIN" --profile "$profile"
+    check --call list_pets --args '{"limit": "many", "tags": null, "fields": null}' --expect-error --expect-text limit \
+        --stdio "$BIN" --profile "$profile"
+done
+
 echo "==> Python MCP SDK against inbound auth (fixtures/auth server, static client key)"
 AUTH_PORT=18082
 AUTH_URL="http://127.0.0.1:$AUTH_PORT/mcp"

@@ -295,12 +295,17 @@ pub fn fields<'a>(entry: &'a ToolEntry, tool: &'a Tool) -> Fields<'a> {
     )
 }
 
-/// The three meta-tools, as [`meta_tools::listing`] describes them, their input schemas in
-/// `profile`'s shape. `call_tool`'s `arguments` are any tool's, an open object that strict
+/// The three meta-tools, as [`meta_tools::listing`] describes them, their schemas in
+/// `profile`'s shape (no output schemas where it lists none). `call_tool`'s `arguments` are any tool's, an open object that strict
 /// function calling cannot describe, so such a profile takes them as JSON text instead.
 fn meta_tools(profile: Profile) -> Vec<Tool> {
     let mut listing = meta_tools::listing();
     for tool in listing.as_array_mut().into_iter().flatten() {
+        if !profile.lists_output_schemas()
+            && let Some(tool) = tool.as_object_mut()
+        {
+            tool.shift_remove("outputSchema");
+        }
         let is_call = tool.get("name").is_some_and(|n| n == CALL);
         let Some(Value::Object(schema)) = tool.get_mut("inputSchema") else { continue };
         if profile == Profile::Portable {

@@ -58,6 +58,9 @@ pub struct Listed {
     /// The input schema as generated, when a client profile lists another one
     /// (`profile::Profile::input_schema`): what validates the arguments, mapped back.
     original_input: Option<Arc<JsonObject>>,
+    /// The output schema as generated, when a client profile lists none
+    /// (`profile::Profile::lists_output_schemas`): what results are still checked against.
+    original_output: Option<Arc<JsonObject>>,
 }
 
 impl Listed {
@@ -79,7 +82,12 @@ impl Listed {
         } else {
             None
         };
-        Ok(Self { current: json(tool)?, legacy, original_input: None })
+        Ok(Self { current: json(tool)?, legacy, original_input: None, original_output: None })
+    }
+
+    /// The output schema as generated when the profile lists none, else `None`.
+    pub fn original_output(&self) -> Option<&JsonObject> {
+        self.original_output.as_deref()
     }
 
     /// The input schema as generated when the listed one is a profile's, else `None`.
@@ -206,7 +214,8 @@ impl LazyListed {
             .profile
             .input_schema(&tool.input_schema)
             .map(|served| std::mem::replace(&mut tool.input_schema, Arc::new(served)));
-        Ok(Listed { original_input: original, ..Listed::of(&tool)? })
+        let original_output = if self.profile.lists_output_schemas() { None } else { tool.output_schema.take() };
+        Ok(Listed { original_input: original, original_output, ..Listed::of(&tool)? })
     }
 }
 

@@ -29,6 +29,8 @@ pub enum Profile {
     Portable,
     /// OpenAI function calling with `strict: true`.
     OpenaiStrict,
+    /// Gemini function declarations (an OpenAPI 3.0 `Schema` subset).
+    Gemini,
 }
 
 /// Keywords strict mode refuses and this transform leaves out (the original schema, which
@@ -43,11 +45,12 @@ const SCALARS: [&str; 4] = ["string", "number", "integer", "boolean"];
 impl Profile {
     /// Every profile by its name on the command line and in the manifest. `anthropic` and
     /// `cursor` take the schemas as generated (their rules are about names and tool counts).
-    pub const NAMES: [(&'static str, Profile); 4] = [
+    pub const NAMES: [(&'static str, Profile); 5] = [
         ("portable", Profile::Portable),
         ("anthropic", Profile::Portable),
         ("cursor", Profile::Portable),
         ("openai-strict", Profile::OpenaiStrict),
+        ("gemini", Profile::Gemini),
     ];
 
     /// The profile called `name`.
@@ -70,7 +73,17 @@ impl Profile {
                 root.insert("additionalProperties".into(), Value::Bool(false));
                 Some(strict_node(&root, &defs, &mut Vec::new()))
             }
+            Profile::Gemini => Some(gemini::input(schema)),
         }
+    }
+
+    /// Whether tools list their output schemas. Gemini reads one as a `response` schema of its
+    /// own subset, and MCP requires `structuredContent` to match the listed schema, which a
+    /// reshaped one (`nullable` in place of `"null"`, string enums) would not; so the `gemini`
+    /// profile lists none, and results keep `structuredContent`, checked against the schema
+    /// as generated.
+    pub fn lists_output_schemas(self) -> bool {
+        self != Profile::Gemini
     }
 
     /// `arguments` as a client of this profile sends them, in the shape `original` (the tool's
@@ -86,6 +99,17 @@ impl Profile {
                     _ => unreachable!("an object maps back to an object"),
                 }
             }
+            Profile::Gemini => {
+                let names = gemini::parameter_names(original);
+                let renamed = arguments
+                    .into_iter()
+                    .map(|(name, value)| match names.iter().find(|(_, served)| *served == name) {
+                        Some((generated, _)) => (generated.clone(), value),
+                        None => (name, value),
+                    })
+                    .collect();
+                Profile::OpenaiStrict.arguments_back(original, renamed)
+            }
         }
     }
 }
@@ -94,7 +118,7 @@ impl Profile {
 fn resolve<'a>(schema: &'a Value, defs: &'a Map<String, Value>) -> &'a Value {
     let mut schema = schema;
     for _ in 0..MAX_DEPTH {
-        match ref_name(schema).and_then(|name| defs.get(&name)) {
+        match ref_name(schema).and_then(|name| lookup(defs, &name)) {
             Some(def) => schema = def,
             None => return schema,
         }
@@ -125,11 +149,26 @@ fn is_map(schema: &Map<String, Value>) -> bool {
 /// parts of only these is the reference with them beside it (`{"$ref": …, "description": …}`).
 const ANNOTATIONS: &[&str] = &["description", "title", "default", "examples", "deprecated", "readOnly", "writeOnly"];
 
-/// The definition name a local `$ref` names (`#/$defs/Name`).
+/// What a local `$ref` below `#/$defs/` names, as its pointer (`Name`, or `Name/definitions/Inner`
+/// for a draft-07 `definitions` nested in a definition).
 fn ref_name(schema: &Value) -> Option<String> {
-    let name = schema.get("$ref")?.as_str()?.strip_prefix("#/$defs/")?;
-    // A JSON pointer token: `~1` is `/`, `~0` is `~`.
-    Some(name.replace("~1", "/").replace("~0", "~"))
+    Some(schema.get("$ref")?.as_str()?.strip_prefix("#/$defs/")?.to_owned())
+}
+
+/// The schema at `pointer` (from [`ref_name`]) among `defs`.
+fn lookup<'a>(defs: &'a Map<String, Value>, pointer: &str) -> Option<&'a Value> {
+    // JSON pointer tokens: `~1` is `/`, `~0` is `~`.
+    let unescape = |token: &str| token.replace("~1", "/").replace("~0", "~");
+    let mut tokens = pointer.split('/');
+    let mut at = defs.get(&unescape(tokens.next()?))?;
+    for token in tokens {
+        at = match at {
+            Value::Object(map) => map.get(&unescape(token))?,
+            Value::Array(items) => items.get(token.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(at)
 }
 
 /// `allOf`'s parts merged into `schema`: properties and `required` joined, any other keyword
@@ -166,12 +205,16 @@ fn merge_all_of(
                 merged.entry("$ref").or_insert_with(|| part["$ref"].clone());
                 continue;
             }
-            Some(name) => match defs.get(&name) {
+            Some(name) => match lookup(defs, &name) {
                 Some(Value::Object(def)) => {
                     inlined.push(name);
                     def
                 }
-                _ => continue,
+                // Nothing to inline (a reference outside the definitions): it stays one.
+                _ => {
+                    merged.entry("$ref").or_insert_with(|| part["$ref"].clone());
+                    continue;
+                }
             },
             None => match part {
                 Value::Object(part) => part,
@@ -258,7 +301,9 @@ fn strict_children(node: &mut Map<String, Value>, defs: &Map<String, Value>, pat
             ("anyOf" | "prefixItems", Value::Array(parts)) => {
                 parts.iter_mut().for_each(|part| *part = strict(part, defs, path));
             }
-            ("$defs", Value::Object(all)) => all.values_mut().for_each(|def| *def = strict(def, defs, path)),
+            ("$defs" | "definitions", Value::Object(all)) => {
+                all.values_mut().for_each(|def| *def = strict(def, defs, path));
+            }
             ("properties", Value::Object(properties)) => {
                 for (name, property) in properties.iter_mut() {
                     let strict = strict(property, defs, path);
@@ -310,9 +355,13 @@ fn pairs(map: &Map<String, Value>, defs: &Map<String, Value>, path: &mut Vec<Str
     out
 }
 
-/// `schema` also accepting `null` (the way strict mode writes an optional property).
+/// `schema` also accepting `null` (the way strict mode writes an optional property). An
+/// `x-mcp-header` annotation goes: it is valid on a primitive `type` only, and 2026-07-28 clients
+/// drop the whole tool over an invalid one (the Python SDK does), so such an optional argument is
+/// no longer mirrored into a request header for this client.
 fn nullable(schema: Value) -> Value {
     let Value::Object(mut map) = schema else { return schema };
+    map.shift_remove("x-mcp-header");
     match map.get_mut("type") {
         Some(Value::String(t)) if t != "null" => {
             let t = std::mem::take(t);
@@ -436,10 +485,53 @@ fn back(schema: &Value, value: Value, defs: &Map<String, Value>) -> Value {
                 None => Value::Array(items),
             }
         }
+        Value::String(text) => string_back(&views, text, defs),
         other => other,
     }
 }
 
+/// A string from a profile that cannot say what the generated schema says: an enum value of
+/// another type written as text (`"3"` for `3`), or a value asked for as JSON text (Gemini's
+/// recursive definitions). Left as it is wherever the generated schema takes the string.
+fn string_back(views: &[&Map<String, Value>], text: String, defs: &Map<String, Value>) -> Value {
+    let as_string = Value::String(text);
+    if views.is_empty() {
+        return as_string;
+    }
+    let enums = views.iter().filter_map(|view| view.get("enum").and_then(Value::as_array)).flatten();
+    let mut enums = enums.peekable();
+    if enums.peek().is_some() {
+        let values: Vec<&Value> = enums.collect();
+        if values.contains(&&as_string) {
+            return as_string;
+        }
+        // `"3"` stands for the enum's `3`: the value the text is the JSON of.
+        let parsed: Option<Value> = serde_json::from_str(as_string.as_str().unwrap_or_default()).ok();
+        return match values.into_iter().find(|v| !v.is_string() && Some(*v) == parsed.as_ref()) {
+            Some(value) => value.clone(),
+            None => as_string,
+        };
+    }
+    let takes_string = views.iter().any(|view| match view.get("type") {
+        Some(Value::String(t)) => t == "string",
+        Some(Value::Array(types)) => types.iter().any(|t| t == "string"),
+        None => !view.contains_key("properties") && !view.contains_key("items") && !view.contains_key("anyOf"),
+        _ => false,
+    });
+    if takes_string {
+        return as_string;
+    }
+    match serde_json::from_str::<Value>(as_string.as_str().unwrap_or_default()) {
+        Ok(parsed @ (Value::Object(_) | Value::Array(_))) => {
+            let schema = Value::Object(views.first().map(|v| (*v).clone()).unwrap_or_default());
+            back(&schema, parsed, defs)
+        }
+        _ => as_string,
+    }
+}
+
+#[path = "profile_gemini.rs"]
+mod gemini;
 #[cfg(test)]
 #[path = "profile_tests.rs"]
 mod tests;

@@ -183,3 +183,140 @@ fn an_object_whose_branches_carry_the_properties_is_no_map() {
     let back = Profile::OpenaiStrict.arguments_back(&schema, object(json!({"source": {"path": "/a"}})));
     assert_eq!(Value::Object(back), json!({"source": {"path": "/a"}}));
 }
+
+#[test]
+fn definitions_nested_in_a_definition_are_reached_and_made_strict() {
+    // Codat's bank feeds: draft-07 `definitions` inside a component, referred to by pointer.
+    let schema = object(json!({
+        "type": "object",
+        "properties": {"body": {"$ref": "#/$defs/Batch"}},
+        "required": ["body"],
+        "$defs": {"Batch": {
+            "type": "object",
+            "properties": {"lines": {"type": "array", "items": {"$ref": "#/$defs/Batch/definitions/line"}}},
+            "definitions": {
+                "base": {"type": "object", "properties": {"amount": {"type": "number"}}},
+                "line": {"allOf": [{"$ref": "#/$defs/Batch/definitions/base"}, {"type": "object", "properties": {"note": {"type": "string"}}}]}
+            }
+        }},
+    }));
+    let strict = Value::Object(Profile::OpenaiStrict.input_schema(&schema).unwrap());
+    assert_strict(&strict, "#");
+    let line = &strict["$defs"]["Batch"]["definitions"]["line"];
+    assert_eq!(line["required"], json!(["amount", "note"]), "parts merged in order");
+    let sent = object(json!({"body": {"lines": [{"amount": 3, "note": null}]}}));
+    let back = Profile::OpenaiStrict.arguments_back(&schema, sent);
+    assert_eq!(Value::Object(back), json!({"body": {"lines": [{"amount": 3}]}}));
+}
+
+/// Nothing Gemini's `Schema` lacks is left in `schema`.
+fn assert_gemini(schema: &Value, at: &str) {
+    const FIELDS: &[&str] = &[
+        "type",
+        "format",
+        "title",
+        "description",
+        "nullable",
+        "enum",
+        "maxItems",
+        "minItems",
+        "properties",
+        "required",
+        "minProperties",
+        "maxProperties",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "example",
+        "anyOf",
+        "propertyOrdering",
+        "default",
+        "items",
+        "minimum",
+        "maximum",
+    ];
+    let Value::Object(map) = schema else { panic!("a {schema} schema at {at}") };
+    for (key, value) in map {
+        assert!(FIELDS.contains(&key.as_str()), "{key} at {at}");
+        match key.as_str() {
+            "type" => assert!(value.is_string(), "type {value} at {at}"),
+            "enum" => assert!(value.as_array().unwrap().iter().all(Value::is_string), "enum {value} at {at}"),
+            "properties" => value.as_object().unwrap().iter().for_each(|(k, v)| assert_gemini(v, &format!("{at}/{k}"))),
+            "items" => assert_gemini(value, &format!("{at}/items")),
+            "anyOf" => value.as_array().unwrap().iter().for_each(|v| assert_gemini(v, &format!("{at}/anyOf"))),
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn gemini_gets_inlined_references_single_types_string_enums_and_safe_names() {
+    let mut original = schema();
+    original["properties"].as_object_mut().unwrap().insert("x-trace-id".into(), json!({"type": "string"}));
+    original["properties"].as_object_mut().unwrap().insert("level".into(), json!({"enum": [1, 2, null]}));
+    let served = Value::Object(Profile::Gemini.input_schema(&original).unwrap());
+    assert_gemini(&served, "#");
+    let properties = &served["properties"];
+    assert_eq!(properties["note"], json!({"type": "string", "nullable": true}));
+    assert_eq!(properties["level"], json!({"type": "string", "enum": ["1", "2"], "nullable": true}));
+    assert_eq!(
+        properties["pet"]["properties"]["name"],
+        json!({"type": "string"}),
+        "the reference inlined, allOf merged"
+    );
+    assert_eq!(properties["metadata"]["items"]["properties"]["value"], json!({"type": "string"}));
+    assert!(properties.get("x-trace-id").is_none());
+    assert_eq!(properties["x_trace_id"], json!({"type": "string"}));
+
+    let sent = object(json!({
+        "id": "1", "x_trace_id": "t-1", "level": "2", "limit": 50,
+        "metadata": [{"key": "a", "value": "b"}], "pet": {"name": "Rex"}
+    }));
+    let back = Profile::Gemini.arguments_back(&original, sent);
+    assert_eq!(
+        Value::Object(back),
+        json!({"id": "1", "x-trace-id": "t-1", "level": 2, "limit": 50, "metadata": {"a": "b"}, "pet": {"name": "Rex"}})
+    );
+}
+
+#[test]
+fn gemini_asks_for_a_recursive_value_as_json_text() {
+    let tree = object(json!({
+        "type": "object",
+        "properties": {"root": {"$ref": "#/$defs/Node"}},
+        "$defs": {"Node": {"type": "object", "description": "A node.", "properties": {
+            "name": {"type": "string"},
+            "children": {"type": "array", "items": {"$ref": "#/$defs/Node"}}
+        }}},
+    }));
+    let served = Value::Object(Profile::Gemini.input_schema(&tree).unwrap());
+    assert_gemini(&served, "#");
+    let children = &served["properties"]["root"]["properties"]["children"];
+    assert_eq!(children["items"]["type"], "string", "the second level is JSON text");
+    let sent = object(json!({"root": {"name": "a", "children": [r#"{"name": "b", "children": []}"#]}}));
+    let back = Profile::Gemini.arguments_back(&tree, sent);
+    assert_eq!(Value::Object(back), json!({"root": {"name": "a", "children": [{"name": "b", "children": []}]}}));
+    // A name that is JSON-looking text where the schema takes a string stays a string.
+    let kept = Profile::Gemini.arguments_back(&tree, object(json!({"root": {"name": "{\"x\": 1}"}})));
+    assert_eq!(kept["root"]["name"], "{\"x\": 1}");
+}
+
+#[test]
+fn clashing_parameter_names_get_a_suffix() {
+    let schema = object(json!({"type": "object", "properties": {"a-b": {}, "a_b": {}, "a.b": {}, "1st": {}}}));
+    assert_eq!(
+        gemini::parameter_names(&schema),
+        [("a-b".into(), "a_b_2".into()), ("a.b".into(), "a_b_3".into()), ("1st".into(), "_1st".into())]
+    );
+}
+
+#[test]
+fn an_optional_header_argument_loses_its_x_mcp_header_when_made_nullable() {
+    let schema = object(json!({"type": "object", "properties": {
+        "X-Request-ID": {"type": "string", "x-mcp-header": "Request-ID"},
+        "Tenant": {"type": "string", "x-mcp-header": "Tenant"}
+    }, "required": ["Tenant"]}));
+    let strict = Value::Object(Profile::OpenaiStrict.input_schema(&schema).unwrap());
+    assert_eq!(strict["properties"]["X-Request-ID"], json!({"type": ["string", "null"]}));
+    assert_eq!(strict["properties"]["Tenant"]["x-mcp-header"], "Tenant", "a required one keeps it");
+}

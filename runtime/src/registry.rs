@@ -113,8 +113,12 @@ impl ToolEntry {
 
     /// The validator of `structuredContent`, when the tool has an output schema.
     pub fn output_validator(&self) -> Option<Result<&jsonschema::Validator, &str>> {
-        let schema = self.has_output_schema.then(|| self.tool().output_schema.as_ref()).flatten()?;
-        Some(self.output.get(|| Value::Object((**schema).clone())))
+        if !self.has_output_schema {
+            return None;
+        }
+        // The listed one, or the one a client profile does not list.
+        let schema = self.tool().output_schema.as_deref().or_else(|| self.listed.get().original_output())?;
+        Some(self.output.get(|| Value::Object(schema.clone())))
     }
 
     /// Whether a deprecated tool's sunset date has come (`today`: days since 1970-01-01, UTC).

@@ -1,7 +1,8 @@
-//! Client schema profiles (issue 14, item 1): a server started with `--profile openai-strict`
-//! lists strict input schemas, and a call made in that shape — nulls for the optional arguments
-//! it leaves out, maps as key/value pairs — reaches the upstream as exactly the request the
-//! portable schema gives for the same intent. The official rmcp client over Streamable HTTP,
+//! Client schema profiles (issue 14, item 1): a server started with `--profile openai-strict` or
+//! `--profile gemini` lists input schemas in that client's subset, and a call made in that shape
+//! — nulls for the optional arguments it leaves out, maps as key/value pairs, enums as text,
+//! renamed parameters — reaches the upstream as exactly the request the portable schema gives for
+//! the same intent. The official rmcp client over Streamable HTTP,
 //! a real upstream on 127.0.0.1 that echoes what it received.
 
 use crate::common;
@@ -28,11 +29,14 @@ fn definition(base: &str) -> ServerDefinition {
         "@generated": "test", "name": "pets-mcp", "version": "1.0.0",
         "apis": [{"id": "pets", "baseUrlEnv": "PETS_BASE_URL"}],
         "tools": [{
-            "tool": {"name": "update_pet", "description": "Updates a pet.", "inputSchema": {
+            "tool": {"name": "update_pet", "description": "Updates a pet.",
+                     "outputSchema": {"type": "object", "properties": {"method": {"type": ["string", "null"]}}},
+                     "inputSchema": {
                 "type": "object",
                 "properties": {
                     "petId": {"type": "string"},
                     "notify": {"type": "boolean"},
+                    "x-mode": {"type": "integer", "enum": [1, 2]},
                     "body": {"$ref": "#/$defs/PetUpdate"}
                 },
                 "required": ["petId", "body"],
@@ -51,7 +55,7 @@ fn definition(base: &str) -> ServerDefinition {
             }},
             "api": "pets",
             "http": {"method": "PATCH", "path": "/pets/{petId}",
-                     "params": [{"path": "petId", "required": true}, {"query": "notify"}],
+                     "params": [{"path": "petId", "required": true}, {"query": "notify"}, {"query": "x-mode"}],
                      "body": {"arg": "body", "contentType": "application/json", "required": true}}
         }],
         "environments": [{"name": "default", "apis": [{"id": "pets", "baseUrl": base}]}]
@@ -72,16 +76,20 @@ fn object(value: Value) -> Map<String, Value> {
 }
 
 /// Lists the tools and calls `name` with `arguments` through the rmcp client; returns the listed
-/// tools' input schemas and what the upstream received.
+/// tools (as JSON) and what the upstream received.
 async fn list_and_call(app: &str, name: &'static str, arguments: Value) -> (Vec<Value>, Value) {
     let config = StreamableHttpClientTransportConfig::with_uri(format!("{app}/mcp"));
     let client = ().serve(StreamableHttpClientTransport::with_client(reqwest::Client::new(), config)).await.unwrap();
-    let schemas =
-        client.list_all_tools().await.unwrap().into_iter().map(|t| Value::Object((*t.input_schema).clone())).collect();
+    let tools: Vec<Value> =
+        client.list_all_tools().await.unwrap().into_iter().map(|t| serde_json::to_value(t).unwrap()).collect();
     let result = client.call_tool(CallToolRequestParams::new(name).with_arguments(object(arguments))).await.unwrap();
     client.cancel().await.unwrap();
     assert_eq!(result.is_error, Some(false), "{}", common::text(&result));
-    (schemas, serde_json::from_str(&common::text(&result)).unwrap())
+    (tools, serde_json::from_str(&common::text(&result)).unwrap())
+}
+
+fn input_schemas(tools: &[Value]) -> Vec<Value> {
+    tools.iter().map(|t| t["inputSchema"].clone()).collect()
 }
 
 /// Every object of `schema` lists all its properties as required and allows no others, and no
@@ -107,24 +115,42 @@ fn assert_strict(schema: &Value) {
 #[tokio::test]
 async fn a_strict_call_reaches_the_upstream_as_the_portable_one_does() {
     let portable = serve(None, None).await;
-    let intent = json!({"petId": "7", "body": {"name": "Rex", "labels": {"colour": "brown"}, "kind": 3}});
-    let (schemas, sent_portable) = list_and_call(&portable, "update_pet", intent).await;
+    let intent = json!({"petId": "7", "x-mode": 2, "body": {"name": "Rex", "labels": {"colour": "brown"}, "kind": 3}});
+    let (tools, sent_portable) = list_and_call(&portable, "update_pet", intent).await;
+    let schemas = input_schemas(&tools);
     assert_eq!(schemas[0]["required"], json!(["petId", "body"]), "portable lists the schema as generated");
 
     let strict = serve(Some("openai-strict"), None).await;
     let strict_args = json!({
         "petId": "7",
         "notify": null,
+        "x-mode": 2,
         "body": {"name": "Rex", "tag": null, "labels": [{"key": "colour", "value": "brown"}], "kind": 3}
     });
-    let (schemas, sent_strict) = list_and_call(&strict, "update_pet", strict_args).await;
+    let (tools, sent_strict) = list_and_call(&strict, "update_pet", strict_args).await;
+    let schemas = input_schemas(&tools);
     assert_strict(&schemas[0]);
     assert_eq!(schemas[0]["properties"]["notify"]["type"], json!(["boolean", "null"]));
     assert_eq!(sent_strict, sent_portable, "the same request for the same intent");
     assert_eq!(
         sent_strict,
-        json!({"method": "PATCH", "uri": "/pets/7", "body": {"name": "Rex", "labels": {"colour": "brown"}, "kind": 3}})
+        json!({"method": "PATCH", "uri": "/pets/7?x-mode=2", "body": {"name": "Rex", "labels": {"colour": "brown"}, "kind": 3}})
     );
+
+    // Gemini: references inlined, one type each, string enums, safe names, no output schema.
+    let gemini = serve(Some("gemini"), None).await;
+    let gemini_args = json!({
+        "petId": "7",
+        "x_mode": "2",
+        "body": {"name": "Rex", "labels": [{"key": "colour", "value": "brown"}], "kind": 3}
+    });
+    let (tools, sent_gemini) = list_and_call(&gemini, "update_pet", gemini_args).await;
+    let listed = tools[0].to_string();
+    for absent in ["$ref", "$defs", "additionalProperties", "oneOf", "allOf", "x-mode", "outputSchema"] {
+        assert!(!listed.contains(absent), "{absent} in {listed}");
+    }
+    assert_eq!(tools[0]["inputSchema"]["properties"]["x_mode"], json!({"type": "string", "enum": ["1", "2"]}));
+    assert_eq!(sent_gemini, sent_portable, "the same request for the same intent");
 
     // A value that the portable schema refuses is refused after mapping back, naming the argument.
     let config = StreamableHttpClientTransportConfig::with_uri(format!("{strict}/mcp"));
@@ -142,7 +168,8 @@ async fn discovery_under_a_strict_profile_takes_arguments_as_json_text() {
     let arguments =
         json!({"petId": "7", "notify": true, "body": {"name": "Rex", "tag": null, "labels": null, "kind": null}});
     let call = json!({"name": "update_pet", "arguments": arguments.to_string()});
-    let (schemas, sent) = list_and_call(&app, "call_tool", call).await;
+    let (tools, sent) = list_and_call(&app, "call_tool", call).await;
+    let schemas = input_schemas(&tools);
     assert_eq!(schemas.len(), 3);
     schemas.iter().for_each(assert_strict);
     assert_eq!(schemas[2]["properties"]["arguments"]["type"], json!(["string", "null"]));

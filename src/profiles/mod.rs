@@ -127,22 +127,13 @@ fn check_tool(ir: &ServerIr, tool: &ToolIr, index: usize, profile: Profile) -> V
     match profile {
         Profile::OpenaiStrict => {
             named(&rules::OPENAI_NAME, plain_name(&tool.name), &mut out);
-            // As a server started with `--profile openai-strict` lists it.
-            let input = ir.input_schema(tool);
-            let served = match &input {
-                Value::Object(schema) => ClientProfile::OpenaiStrict.input_schema(schema).map(Value::Object),
-                _ => None,
-            };
-            schema::openai_strict(served.as_ref().unwrap_or(&input), &mut out);
+            schema::openai_strict(&served_input(ir, tool, ClientProfile::OpenaiStrict), &mut out);
         }
         Profile::Gemini => {
             named(&rules::GEMINI_NAME, gemini_name(&tool.name), &mut out);
-            schema::gemini(&ir.input_schema(tool), true, &mut out);
-            if let Some(output) = ir.output_schema(tool) {
-                let from = out.len();
-                schema::gemini(&output, false, &mut out);
-                out[from..].iter_mut().for_each(|f| f.part = Part::Output);
-            }
+            // The gemini profile lists no output schemas (`Profile::lists_output_schemas`), so
+            // there is no `response` schema to refuse.
+            schema::gemini(&served_input(ir, tool, ClientProfile::Gemini), true, &mut out);
         }
         Profile::Anthropic => {
             named(&rules::ANTHROPIC_NAME, plain_name(&tool.name), &mut out);
@@ -166,6 +157,14 @@ fn check_tool(ir: &ServerIr, tool: &ToolIr, index: usize, profile: Profile) -> V
         }
     }
     out
+}
+
+/// The input schema of `tool` as a server started with `--profile` of `profile` lists it.
+fn served_input(ir: &ServerIr, tool: &ToolIr, profile: ClientProfile) -> Value {
+    match ir.input_schema(tool) {
+        Value::Object(schema) => profile.input_schema(&schema).map_or(Value::Object(schema), Value::Object),
+        other => other,
+    }
 }
 
 /// `^[a-zA-Z0-9_-]{1,64}$` (OpenAI and Anthropic).
