@@ -24,7 +24,12 @@ pub(super) fn tool_name(prefix: &str, operation_id: Option<&str>, method: &str, 
             words.join("_")
         }
     };
-    let name = format!("{prefix}{}", clean(&base, false));
+    let mut name = format!("{prefix}{}", clean(&base, false));
+    // Gemini (and so the portable name rule) wants a letter or `_` first: an operationId such as
+    // `4oD_feed` gets its method in front (`get_4o_d_feed`).
+    if !name.is_empty() && !name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        name = format!("{}_{name}", method.to_ascii_lowercase());
+    }
     shorten(if name.is_empty() { "tool".to_owned() } else { name })
 }
 
@@ -91,6 +96,8 @@ mod tests {
         assert_eq!(tool_name("", Some("listPets"), "GET", "/pets"), "list_pets");
         assert_eq!(tool_name("", Some("pets.get-by id"), "GET", "/pets"), "pets_get_by_id");
         assert_eq!(tool_name("store_", Some("getInventory"), "GET", "/x"), "store_get_inventory");
+        assert_eq!(tool_name("", Some("4oD_feed"), "GET", "/feed"), "get_4o_d_feed", "a letter first (Gemini)");
+        assert_eq!(tool_name("", Some("2fa.enable"), "POST", "/x"), "post_2fa_enable");
     }
 
     #[test]
