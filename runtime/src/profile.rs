@@ -532,6 +532,7 @@ fn string_back(views: &[&Map<String, Value>], text: String, defs: &Map<String, V
 
 #[path = "profile_gemini.rs"]
 mod gemini;
+pub use gemini::FIELDS as GEMINI_FIELDS;
 #[cfg(test)]
 #[path = "profile_tests.rs"]
 mod tests;

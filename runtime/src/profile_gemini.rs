@@ -10,15 +10,18 @@ use serde_json::{Map, Value, json};
 
 use super::{SCALARS, is_map, lookup, merge_all_of, ref_name};
 
-/// The keywords of Gemini's `Schema` kept as they are (`type`, `enum`, `properties`, `items`
-/// and `anyOf` are rewritten).
-const KEPT: &[&str] = &[
+/// The fields of Gemini's `Schema` object (the OpenAPI 3.0 subset): every other keyword is
+/// refused. The portability lint checks against the same list.
+pub const FIELDS: &[&str] = &[
+    "type",
     "format",
     "title",
     "description",
     "nullable",
+    "enum",
     "maxItems",
     "minItems",
+    "properties",
     "required",
     "minProperties",
     "maxProperties",
@@ -26,10 +29,15 @@ const KEPT: &[&str] = &[
     "maxLength",
     "pattern",
     "example",
+    "anyOf",
+    "propertyOrdering",
     "default",
+    "items",
     "minimum",
     "maximum",
 ];
+/// The fields of [`FIELDS`] this transform writes itself rather than copying.
+const REWRITTEN: &[&str] = &["type", "enum", "properties", "items", "anyOf", "propertyOrdering"];
 /// Definitions inlined into one tool's schema at most: inlining copies, and a spec whose
 /// definitions refer to many others would otherwise grow without a useful bound. Past it, and
 /// at a definition that refers to itself, a value is asked for as JSON text.
@@ -207,7 +215,7 @@ fn object_node(
         }
         out.insert("enum".into(), Value::Array(texts));
     }
-    for key in KEPT {
+    for key in FIELDS.iter().filter(|key| !REWRITTEN.contains(key)) {
         if let Some(value) = map.get(*key) {
             out.insert((*key).into(), value.clone());
         }

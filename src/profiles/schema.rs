@@ -9,6 +9,8 @@ use serde_json::{Map, Value};
 
 use super::Finding;
 use super::rules::*;
+// The fields of Gemini's `Schema`, all others refused: the list the `gemini` profile keeps to.
+use crate::client_profile::GEMINI_FIELDS;
 use crate::source_map::escape_token;
 // Keywords whose value is one schema: the converter's list (booleans there are keyword values,
 // e.g. `additionalProperties: false`, and are not walked).
@@ -168,32 +170,6 @@ impl Limits {
         out
     }
 }
-
-/// The fields of Gemini's `Schema` object (the OpenAPI 3.0 subset), all others are refused.
-const GEMINI_FIELDS: &[&str] = &[
-    "type",
-    "format",
-    "title",
-    "description",
-    "nullable",
-    "enum",
-    "maxItems",
-    "minItems",
-    "properties",
-    "required",
-    "minProperties",
-    "maxProperties",
-    "minLength",
-    "maxLength",
-    "pattern",
-    "example",
-    "anyOf",
-    "propertyOrdering",
-    "default",
-    "items",
-    "minimum",
-    "maximum",
-];
 
 /// Gemini `FunctionDeclaration.parameters` (or `.response`, for an output schema).
 pub(super) fn gemini(root: &Value, parameters: bool, out: &mut Vec<Finding>) {
