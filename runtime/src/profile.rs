@@ -6,7 +6,7 @@
 //! `server.profile`): MCP has no per-request way to ask for a schema dialect, and `tools/list`
 //! pages are cached bytes (`pages`), so one listing per process keeps them so. The transform runs
 //! when a tool is first listed, from the same assembled tool `portable` serves; the tool keeps
-//! its original input schema, which validates every call after [`Profile::arguments_back`], so a
+//! its original input schema, which validates every call after `Profile::arguments_back`, so a
 //! call's upstream request is the one the portable schema would have produced for the same
 //! intent (`runtime/tests/profiles.rs` checks that against a real upstream).
 //!
@@ -18,6 +18,10 @@
 //! and `dependent*` are left out (the server still checks them: the original schema validates);
 //! a free-form map (an object without properties whose other keys are allowed) becomes an array
 //! of `{key, value}` pairs, turned back into the object before validation.
+//!
+//! `gemini` (`profile_gemini.rs`): references inlined, one type per schema, string enums, safe
+//! parameter names, Gemini's `Schema` fields only, and no output schemas. Mapping back is shared
+//! (`back`): what either transform changed is undone where the generated schema says so.
 
 use serde_json::{Map, Value, json};
 

@@ -1,8 +1,8 @@
 //! The `gemini` profile's input schemas: Gemini's `FunctionDeclaration.parameters` is a subset of
-//! an OpenAPI 3.0 `Schema` (https://ai.google.dev/api/caching#Schema), so a served schema keeps
+//! an OpenAPI 3.0 `Schema` (<https://ai.google.dev/api/caching#Schema>), so a served schema keeps
 //! only its fields, with no `$ref`, `additionalProperties`, `oneOf`/`allOf` or type lists, string
 //! enums only, and parameter names of letters, digits and `_`
-//! (https://cloud.google.com/vertex-ai/generative-ai/docs/reference/rest/v1beta1/FunctionDeclaration).
+//! (<https://cloud.google.com/vertex-ai/generative-ai/docs/reference/rest/v1beta1/FunctionDeclaration>).
 //! What a client sends back in this shape is undone by `Profile::arguments_back` (`super::back`,
 //! and [`parameter_names`] at the root).
 
