@@ -296,8 +296,9 @@ pub fn fields<'a>(entry: &'a ToolEntry, tool: &'a Tool) -> Fields<'a> {
 }
 
 /// The three meta-tools, as [`meta_tools::listing`] describes them, their schemas in
-/// `profile`'s shape (no output schemas where it lists none). `call_tool`'s `arguments` are any tool's, an open object that strict
-/// function calling cannot describe, so such a profile takes them as JSON text instead.
+/// `profile`'s shape (no output schemas where it lists none). `call_tool`'s `arguments` are any
+/// tool's, an open object neither strict function calling nor Gemini can describe, so such a
+/// profile takes them as JSON text instead.
 fn meta_tools(profile: Profile) -> Vec<Tool> {
     let mut listing = meta_tools::listing();
     for tool in listing.as_array_mut().into_iter().flatten() {
