@@ -37,7 +37,11 @@ pub const FIELDS: &[&str] = &[
     "maximum",
 ];
 /// The fields of [`FIELDS`] this transform writes itself rather than copying.
-const REWRITTEN: &[&str] = &["type", "enum", "properties", "items", "anyOf", "propertyOrdering"];
+const REWRITTEN: &[&str] = &["type", "enum", "properties", "items", "anyOf", "propertyOrdering", "format"];
+/// The `format`s Vertex AI's `Schema` documents, per type; Gemini CLI strips the others from MCP
+/// tools before sending them, so a served schema carries only these.
+const FORMATS: &[(&str, &[&str])] =
+    &[("string", &["enum", "date-time"]), ("integer", &["int32", "int64"]), ("number", &["float", "double"])];
 /// Definitions inlined into one tool's schema at most: inlining copies, and a spec whose
 /// definitions refer to many others would otherwise grow without a useful bound. Past it, and
 /// at a definition that refers to itself, a value is asked for as JSON text.
@@ -219,6 +223,12 @@ fn object_node(
         if let Some(value) = map.get(*key) {
             out.insert((*key).into(), value.clone());
         }
+    }
+    let typed = out.get("type").and_then(Value::as_str).unwrap_or_default();
+    if let Some(format) = map.get("format").and_then(Value::as_str)
+        && FORMATS.iter().any(|(t, formats)| *t == typed && formats.contains(&format))
+    {
+        out.insert("format".into(), format.into());
     }
     if !out.contains_key("example")
         && let Some(Value::Array(examples)) = map.get("examples")

@@ -296,3 +296,19 @@ fn an_optional_header_argument_loses_its_x_mcp_header_when_made_nullable() {
     assert_eq!(strict["properties"]["X-Request-ID"], json!({"type": ["string", "null"]}));
     assert_eq!(strict["properties"]["Tenant"]["x-mcp-header"], "Tenant", "a required one keeps it");
 }
+
+#[test]
+fn gemini_keeps_only_the_formats_its_schema_documents() {
+    let schema = object(json!({"type": "object", "properties": {
+        "at": {"type": "string", "format": "date-time"},
+        "site": {"type": "string", "format": "uri"},
+        "count": {"type": "integer", "format": "int64"},
+        "code": {"enum": [1, 2], "format": "int32"}
+    }}));
+    let served = Value::Object(Profile::Gemini.input_schema(&schema).unwrap());
+    let properties = &served["properties"];
+    assert_eq!(properties["at"]["format"], "date-time");
+    assert_eq!(properties["site"].get("format"), None);
+    assert_eq!(properties["count"]["format"], "int64");
+    assert_eq!(properties["code"].get("format"), None, "an integer enum served as text loses int32");
+}
