@@ -38,8 +38,9 @@ pub const FIELDS: &[&str] = &[
 ];
 /// The fields of [`FIELDS`] this transform writes itself rather than copying.
 const REWRITTEN: &[&str] = &["type", "enum", "properties", "items", "anyOf", "propertyOrdering", "format"];
-/// The `format`s Vertex AI's `Schema` documents, per type; Gemini CLI strips the others from MCP
-/// tools before sending them, so a served schema carries only these.
+/// The `format`s Vertex AI's `Schema` documents, per type. For others the Gemini API answers 400
+/// ("only 'enum' and 'date-time' are supported for STRING type", as users report it) and Gemini
+/// CLI strips them from MCP tools (`sanitizeParameters`), so a served schema carries only these.
 const FORMATS: &[(&str, &[&str])] =
     &[("string", &["enum", "date-time"]), ("integer", &["int32", "int64"]), ("number", &["float", "double"])];
 /// Definitions inlined into one tool's schema at most: inlining copies, and a spec whose
@@ -238,6 +239,11 @@ fn object_node(
     }
     if nullable {
         out.insert("nullable".into(), true.into());
+    }
+    // Gemini CLI drops `default` beside `anyOf` before sending a tool (`sanitizeParameters`);
+    // leaving it out here keeps what is listed what the model gets.
+    if map.contains_key("anyOf") || out.contains_key("anyOf") {
+        out.shift_remove("default");
     }
     if let Some(Value::Object(properties)) = map.get("properties") {
         let properties = properties.iter().map(|(k, v)| (k.clone(), node(v, defs, path, budget))).collect();

@@ -312,3 +312,14 @@ fn gemini_keeps_only_the_formats_its_schema_documents() {
     assert_eq!(properties["count"]["format"], "int64");
     assert_eq!(properties["code"].get("format"), None, "an integer enum served as text loses int32");
 }
+
+#[test]
+fn gemini_leaves_out_a_default_beside_any_of() {
+    let schema = object(json!({"type": "object", "properties": {
+        "kind": {"oneOf": [{"type": "string"}, {"type": "integer"}], "default": "a"},
+        "size": {"type": "integer", "default": 3}
+    }}));
+    let served = Value::Object(Profile::Gemini.input_schema(&schema).unwrap());
+    assert_eq!(served["properties"]["kind"].get("default"), None);
+    assert_eq!(served["properties"]["size"]["default"], 3);
+}
