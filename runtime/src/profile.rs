@@ -13,7 +13,7 @@
 //! `openai-strict` (OpenAI Structured Outputs' subset, docs/profiles.md has the rules and
 //! sources): every object lists all its properties in `required` and has
 //! `additionalProperties: false`; an optional property becomes nullable, and a `null` the client
-//! sends for it is dropped before validation (unless the original schema allows `null` there);
+//! sends for it is dropped before validation (it means "left out");
 //! `allOf` is merged into one object, `oneOf` becomes `anyOf`, and `not`, `if`/`then`/`else`
 //! and `dependent*` are left out (the server still checks them: the original schema validates);
 //! a free-form map (an object without properties whose other keys are allowed) becomes an array
@@ -395,20 +395,6 @@ fn nullable(schema: Value) -> Value {
     Value::Object(map)
 }
 
-/// Whether `schema` (as generated) accepts `null`.
-fn allows_null(schema: &Value, defs: &Map<String, Value>) -> bool {
-    let schema = resolve(schema, defs);
-    match schema.get("type") {
-        Some(Value::String(t)) => t == "null",
-        Some(Value::Array(types)) => types.iter().any(|t| t == "null"),
-        _ => ["anyOf", "oneOf"]
-            .iter()
-            .filter_map(|k| schema.get(*k).and_then(Value::as_array))
-            .flatten()
-            .any(|s| allows_null(s, defs)),
-    }
-}
-
 /// The object schemas that may declare a value's properties: `schema` and its composition's parts.
 fn object_views<'a>(
     schema: &'a Value,
@@ -446,9 +432,12 @@ fn back(schema: &Value, value: Value, defs: &Map<String, Value>) -> Value {
                         Some((property, required))
                     })
                     .collect();
-                let optional_null = item.is_null()
-                    && !declared.is_empty()
-                    && declared.iter().all(|(property, required)| !required && !allows_null(property, defs));
+                // A strict client sends null for every optional argument it means to leave out,
+                // so null there means "absent", even where the schema also takes null: sending it
+                // on would clear the field of a PATCH the agent never meant to touch. (Such a
+                // field cannot be set to null through this profile.)
+                let optional_null =
+                    item.is_null() && !declared.is_empty() && declared.iter().all(|(_, required)| !required);
                 if optional_null {
                     continue;
                 }

@@ -100,8 +100,8 @@ fn strict_arguments_map_back_to_what_the_portable_schema_takes() {
         Value::Object(back),
         json!({
             "id": "1",
-            // `note` allows null as generated: the client's null is kept.
-            "note": null,
+            // `note` also takes null, but a strict client's null means "left out": sending it
+            // would clear the field.
             "pet": {"name": "Rex", "age": 3},
             "metadata": {"colour": "brown", "size": "L"},
         })
