@@ -96,9 +96,12 @@ impl Profile {
         match self {
             Profile::Portable => arguments,
             Profile::OpenaiStrict => {
-                let defs = original.get("$defs").and_then(Value::as_object).cloned().unwrap_or_default();
-                let root = Value::Object(original.clone());
-                match back(&root, Value::Object(arguments), &defs) {
+                // On every call of a profiled server: the schema is read in place, never copied.
+                let none = Map::new();
+                let defs = original.get("$defs").and_then(Value::as_object).unwrap_or(&none);
+                let mut views = Vec::new();
+                map_views(original, defs, 0, &mut views);
+                match back_in(&views, Value::Object(arguments), defs) {
                     Value::Object(map) => map,
                     _ => unreachable!("an object maps back to an object"),
                 }
@@ -402,7 +405,18 @@ fn object_views<'a>(
     depth: usize,
     out: &mut Vec<&'a Map<String, Value>>,
 ) {
-    let Value::Object(map) = resolve(schema, defs) else { return };
+    if let Value::Object(map) = resolve(schema, defs) {
+        map_views(map, defs, depth, out);
+    }
+}
+
+/// `map` and the object schemas of its composition's parts (see [`object_views`]).
+fn map_views<'a>(
+    map: &'a Map<String, Value>,
+    defs: &'a Map<String, Value>,
+    depth: usize,
+    out: &mut Vec<&'a Map<String, Value>>,
+) {
     out.push(map);
     if depth >= MAX_DEPTH {
         return;
@@ -419,6 +433,11 @@ fn object_views<'a>(
 fn back(schema: &Value, value: Value, defs: &Map<String, Value>) -> Value {
     let mut views = Vec::new();
     object_views(schema, defs, 0, &mut views);
+    back_in(&views, value, defs)
+}
+
+/// `value` in the shape of the object schemas `views` (one schema and its composition's parts).
+fn back_in(views: &[&Map<String, Value>], value: Value, defs: &Map<String, Value>) -> Value {
     match value {
         Value::Object(object) => {
             let mut out = Map::new();
@@ -478,7 +497,7 @@ fn back(schema: &Value, value: Value, defs: &Map<String, Value>) -> Value {
                 None => Value::Array(items),
             }
         }
-        Value::String(text) => string_back(&views, text, defs),
+        Value::String(text) => string_back(views, text, defs),
         other => other,
     }
 }
@@ -515,10 +534,7 @@ fn string_back(views: &[&Map<String, Value>], text: String, defs: &Map<String, V
         return as_string;
     }
     match serde_json::from_str::<Value>(as_string.as_str().unwrap_or_default()) {
-        Ok(parsed @ (Value::Object(_) | Value::Array(_))) => {
-            let schema = Value::Object(views.first().map(|v| (*v).clone()).unwrap_or_default());
-            back(&schema, parsed, defs)
-        }
+        Ok(parsed @ (Value::Object(_) | Value::Array(_))) => back_in(views, parsed, defs),
         _ => as_string,
     }
 }

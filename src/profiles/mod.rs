@@ -58,8 +58,6 @@ pub enum Part {
     Name,
     /// `inputSchema`.
     Input,
-    /// `outputSchema`, as the client would take it.
-    Output,
     /// The tool's place in `tools/list`.
     Listing,
 }
@@ -69,7 +67,6 @@ impl Part {
         match self {
             Self::Name => "name",
             Self::Input => "inputSchema",
-            Self::Output => "outputSchema as `response`",
             Self::Listing => "tools/list",
         }
     }
