@@ -18,15 +18,15 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// A spec of 45 operations (one over Cursor's 40-tool cut) whose `pick_colour` has a query
-/// parameter of 1,001 enum values (over OpenAI's 1,000): findings no profile's transform removes.
-/// Returns the directory (manifest + spec), removed by the caller.
-fn wide_api(tag: &str) -> PathBuf {
+/// A server named `server` of `listings` + 1 operations whose `pick_colour` has a query
+/// parameter of 1,001 enum values (over OpenAI's 1,000, which its profile fits). Returns the
+/// directory (manifest + spec), removed by the caller.
+fn wide_api(tag: &str, server: &str, listings: usize) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("mcpgen-profiles-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let mut paths = serde_json::Map::new();
-    for i in 0..44 {
+    for i in 0..listings {
         let operation = serde_json::json!({"get": {"operationId": format!("listItems{i:02}"), "responses": {"200": {"description": "ok"}}}});
         paths.insert(format!("/items{i:02}"), operation);
     }
@@ -40,7 +40,7 @@ fn wide_api(tag: &str) -> PathBuf {
     std::fs::write(dir.join("openapi.json"), serde_json::to_string_pretty(&spec).unwrap()).unwrap();
     std::fs::write(
         dir.join("mcpgen.yaml"),
-        "version: 1\nserver: {name: wide-mcp}\napis:\n  wide: {spec: openapi.json}\n",
+        format!("version: 1\nserver: {{name: {server}}}\napis:\n  wide: {{spec: openapi.json}}\n"),
     )
     .unwrap();
     dir
@@ -56,34 +56,47 @@ fn findings_are_warnings_located_at_the_operation_with_their_source() {
     assert!(stderr.contains("  --profile gemini: 0 of 1 tool(s) rejected (0 %)"), "{stderr}");
     assert!(stderr.contains("  --profile openai-strict: 0 of 1 tool(s) rejected (0 %)"), "{stderr}");
     assert!(!stderr.contains("mcpgen::profile::"), "{stderr}");
-    // What no transform fixes is reported, located at the operation, with its source.
-    let dir = wide_api("located");
+    // OpenAI's size limits are fitted too (the enum of 1,001 values is listed without its list).
+    let dir = wide_api("fitted", "wide-mcp", 44);
     let out = mcpgen(&["validate", dir.to_str().unwrap(), "--profile", "openai-strict"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        text(&out.stderr).contains("--profile openai-strict: 0 of 45 tool(s) rejected (0 %)"),
+        "{}",
+        text(&out.stderr)
+    );
+    // What no transform fixes is reported, located at the operation, with its source: beside a
+    // server name of 53 characters, no tool name leaves Cursor the room it needs.
+    let dir = wide_api("located", LONG_SERVER, 29);
+    let out = mcpgen(&["validate", dir.to_str().unwrap(), "--profile", "cursor"]);
     let stderr = text(&out.stderr);
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(out.status.code(), Some(0), "findings alone pass: {stderr}");
     for expected in [
-        "mcpgen::profile::openai_strict::limits",
-        "openai-strict: 1 of 45 tool(s) (inputSchema): over a size limit",
-        "`pick_colour` at 1002 enum values (at most 1,000)", // null joins the optional enum
+        "mcpgen::profile::cursor::name_length",
+        "cursor: 30 of 30 tool(s) (name): server name + tool name of 60 characters or more are filtered out",
+        &format!("`{LONG_SERVER}` + `list_items00`: 65 characters"),
         "openapi.json:",
-        "source: https://platform.openai.com/docs/guides/structured-outputs#supported-schemas",
-        "  --profile openai-strict: 1 of 45 tool(s) rejected (2 %)",
+        "not documented by the provider; reported: Cursor's warning",
+        "  --profile cursor: 30 of 30 tool(s) rejected (100 %)",
     ] {
         assert!(stderr.contains(expected), "missing {expected:?} in:\n{stderr}");
     }
 }
 
+/// A server name that leaves Cursor too little room for any tool's name beside it.
+const LONG_SERVER: &str = "an-mcp-server-whose-name-leaves-cursor-no-room-at-all";
+
 #[test]
 fn deny_profiles_fails_and_a_clean_server_passes() {
-    let dir = wide_api("deny");
+    let dir = wide_api("deny", LONG_SERVER, 29);
     let path = dir.to_str().unwrap();
-    let denied = mcpgen(&["validate", path, "--profile", "openai-strict", "--deny", "profiles"]);
+    let denied = mcpgen(&["validate", path, "--profile", "cursor", "--deny", "profiles"]);
     // `--deny warnings` fails on them too (they are warnings).
     let warned = mcpgen(&["validate", path, "--profile", "cursor", "--deny", "warnings"]);
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(denied.status.code(), Some(1), "{}", text(&denied.stderr));
-    assert!(text(&denied.stderr).contains("× openai-strict: 1 of 45 tool(s)"), "{}", text(&denied.stderr));
+    assert!(text(&denied.stderr).contains("× cursor: 30 of 30 tool(s)"), "{}", text(&denied.stderr));
     assert_eq!(warned.status.code(), Some(1));
     // Petstore's tools are objects with plain names: nothing for these profiles, so CI passes.
     let clean = ["validate", "fixtures/petstore", "--deny", "profiles", "--deny", "warnings"];
@@ -98,7 +111,9 @@ fn deny_profiles_fails_and_a_clean_server_passes() {
 
 #[test]
 fn verbose_gives_one_finding_per_tool_and_json_counts_per_rule() {
-    let dir = wide_api("verbose");
+    // 45 tools: Cursor gets the discovery surface, whose three meta-tools' names are too long
+    // beside this server's, so every tool is out of reach.
+    let dir = wide_api("verbose", LONG_SERVER, 44);
     let path = dir.to_str().unwrap();
     let grouped = mcpgen(&["validate", path, "--profile", "cursor", "--format", "json"]);
     let verbose = mcpgen(&["validate", path, "--profile", "cursor", "--format", "json", "--verbose"]);
@@ -108,15 +123,16 @@ fn verbose_gives_one_finding_per_tool_and_json_counts_per_rule() {
     let count = |report: &serde_json::Value, code: &str| {
         report["problems"].as_array().unwrap().iter().filter(|p| p["code"] == code).count()
     };
-    let code = "mcpgen::profile::cursor::tool_count";
+    let code = "mcpgen::profile::cursor::name_length";
     assert_eq!(count(&grouped, code), 1, "grouped: one per rule and part");
-    assert_eq!(count(&verbose, code), 5, "verbose: one per tool after the 40th");
+    assert_eq!(count(&verbose, code), 45, "verbose: one per tool");
+    assert!(verbose.to_string().contains("+ `describe_tools`: 67 characters"), "{verbose}");
     let profile = &grouped["profiles"][0];
     assert_eq!(
         (profile["profile"].as_str(), profile["tools"].as_u64(), profile["rejected"].as_u64()),
-        (Some("cursor"), Some(45), Some(5))
+        (Some("cursor"), Some(45), Some(45))
     );
-    assert_eq!(profile["toolsPerRule"][code], 5);
+    assert_eq!(profile["toolsPerRule"][code], 45);
     // Every finding is located in the spec.
     for problem in verbose["problems"].as_array().unwrap() {
         if problem["code"].as_str().unwrap().starts_with("mcpgen::profile::") {
@@ -144,7 +160,7 @@ fn corpus_spec(name: &str) -> Option<PathBuf> {
 }
 
 #[test]
-fn a_real_spec_is_checked_by_every_profile_and_stays_readable() {
+fn a_real_spec_is_served_to_every_profile_and_its_report_stays_readable() {
     let Some(spec) = corpus_spec("stripe.com.json") else {
         eprintln!("skipped: no corpus (see docs/corpus.md)");
         return;
@@ -159,14 +175,20 @@ fn a_real_spec_is_checked_by_every_profile_and_stays_readable() {
     let rejected = |p: Profile| reports.iter().find(|r| r.profile == p).unwrap().rejected.len();
     assert!(ir.tools.len() > 400);
     // Stripe's optional query parameters, free-form metadata objects, `$ref`s and type lists
-    // would break strict mode and Gemini; as their profiles serve them, none do. Over 40 tools
-    // for Cursor; nothing for Anthropic.
+    // would break strict mode and Gemini, its 452 tools Cursor's 40-tool cut; as their profiles
+    // serve them, none do (Cursor's gets the discovery surface). Nothing for Anthropic.
     assert_eq!((rejected(Profile::OpenaiStrict), rejected(Profile::Gemini)), (0, 0));
-    assert!(rejected(Profile::Cursor) >= ir.tools.len() - 40);
-    assert_eq!((rejected(Profile::Anthropic), rejected(Profile::Portable)), (0, 0));
-    // Grouped, the whole report is a few diagnostics per profile, not one per tool.
+    assert_eq!((rejected(Profile::Cursor), rejected(Profile::Anthropic), rejected(Profile::Portable)), (0, 0, 0));
+    assert!(profiles::problems(&input, &ir, &reports, Options { verbose: true, deny: false }).is_empty());
+    // Grouped, a report of every tool is a few diagnostics per profile, not one per tool: with a
+    // server name too long for Cursor's meta-tool names, all 452 are out of Cursor's reach.
+    let manifest = manifest.replace("api-mcp", LONG_SERVER);
+    let input = mcpgen::load_texts(&manifest, &[("openapi.json", &text)]).unwrap();
+    let (ir, _) = mcpgen::plan(&input).unwrap();
+    let reports = [profiles::check(&ir, Profile::Cursor)];
+    assert_eq!(reports[0].rejected.len(), ir.tools.len());
     let grouped = profiles::problems(&input, &ir, &reports, Options::default());
-    assert!(grouped.len() < 30, "{} diagnostics", grouped.len());
+    assert!(grouped.len() < 5, "{} diagnostics", grouped.len());
     let verbose = profiles::problems(&input, &ir, &reports, Options { verbose: true, deny: false });
     assert!(verbose.len() > 400);
     assert!(grouped.iter().all(|p| p.position().is_some()

@@ -211,7 +211,7 @@ fn profile_arg<T>(definition: &ServerDefinition<T>) -> Arg {
         .env("MCP_PROFILE")
         .value_parser(super::profile::Profile::NAMES.map(|(name, _)| name))
         .help(format!(
-            "Client schema profile: input schemas as generated (portable, anthropic, cursor) or reshaped for OpenAI strict function calling (openai-strict) [generated default: {default}]"
+            "Client profile: input schemas as generated (portable, anthropic), reshaped for OpenAI strict function calling (openai-strict) or Gemini (gemini), or names and tool count fitted to Cursor (cursor) [generated default: {default}]"
         ))
 }
 

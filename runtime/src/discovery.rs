@@ -48,19 +48,24 @@ impl Meta {
 }
 
 /// Which surface to serve: `requested` (`--surface`) or the table's, with `auto` decided by the
-/// size of the full `tools/list` against the budget. Returns the surface and, for `auto`, the
-/// estimate (only `auto` needs it: measuring serialises every tool).
+/// size of the full `tools/list` against the budget. A profile whose client cuts the list
+/// (`Profile::max_tools`: Cursor's 40) gets the discovery surface for more tools than that, on
+/// `auto` and on the table's `tools` alike: the cut tools would be unreachable. Only `--surface
+/// tools`, said at start, lists them all anyway. Returns whether discovery is served and, for
+/// `auto`, the estimate (only `auto` needs it: measuring serialises every tool).
 pub fn resolve(
     surface: &SurfaceDefinition,
     requested: Option<SurfaceMode>,
     tools: &[ToolEntry],
+    profile: Profile,
 ) -> (bool, Option<usize>) {
+    let over_client_cut = profile.max_tools().is_some_and(|most| tools.len() > most);
     match requested.unwrap_or(surface.mode) {
-        SurfaceMode::Tools => (false, None),
+        SurfaceMode::Tools => (over_client_cut && requested.is_none(), None),
         SurfaceMode::Discovery => (true, None),
         SurfaceMode::Auto => {
             let tokens = estimated_tokens(tools);
-            (tokens > surface.budget_tokens as usize, Some(tokens))
+            (over_client_cut || tokens > surface.budget_tokens as usize, Some(tokens))
         }
     }
 }
@@ -309,7 +314,7 @@ fn meta_tools(profile: Profile) -> Vec<Tool> {
         }
         let is_call = tool.get("name").is_some_and(|n| n == CALL);
         let Some(Value::Object(schema)) = tool.get_mut("inputSchema") else { continue };
-        if profile == Profile::Portable {
+        if !profile.reshapes_schemas() {
             continue;
         }
         if is_call && let Some(Value::Object(properties)) = schema.get_mut("properties") {

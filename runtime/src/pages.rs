@@ -130,6 +130,9 @@ pub struct LazyListed {
     shared: Arc<RawDefinitions>,
     /// The client schema profile the tool is listed in.
     profile: Profile,
+    /// The name the tool is listed under when the profile's client would refuse its own
+    /// (`Profile::tool_name`).
+    served_name: Option<Box<str>>,
     listed: OnceLock<Listed>,
 }
 
@@ -143,7 +146,7 @@ impl LazyListed {
         api: Arc<str>,
         method: &str,
         shared: Arc<RawDefinitions>,
-        profile: Profile,
+        (profile, server): (Profile, &str),
     ) -> Result<(Self, Tool, bool), String> {
         let checked: Tool =
             serde_json::from_str(tool.get()).map_err(|err| format!("invalid tool in the tool table: {err}"))?;
@@ -173,9 +176,15 @@ impl LazyListed {
             method: method.into(),
             shared,
             profile,
+            served_name: profile.tool_name(server, &checked.name).map(String::into_boxed_str),
             listed: OnceLock::new(),
         };
         Ok((lazy, checked, has_output_schema))
+    }
+
+    /// The name the tool is listed under, when it is not its own.
+    pub fn served_name(&self) -> Option<&str> {
+        self.served_name.as_deref()
     }
 
     /// The listed JSON, made now if this is the tool's first use.
@@ -210,6 +219,9 @@ impl LazyListed {
         }
         let assembled = Value::Object(assembly::assemble(object, defs, &tables, &self.api, &self.method)?);
         let mut tool: Tool = serde_json::from_value(assembled).map_err(|err| err.to_string())?;
+        if let Some(name) = &self.served_name {
+            tool.name = name.to_string().into();
+        }
         let original = self
             .profile
             .input_schema(&tool.input_schema)

@@ -35,6 +35,9 @@ pub enum Profile {
     OpenaiStrict,
     /// Gemini function declarations (an OpenAPI 3.0 `Schema` subset).
     Gemini,
+    /// Cursor: schemas as generated, names short enough beside the server's name, and no more
+    /// tools listed than Cursor passes on to its agent.
+    Cursor,
 }
 
 /// Keywords strict mode refuses and this transform leaves out (the original schema, which
@@ -43,16 +46,23 @@ const LEFT_OUT: &[&str] = &["not", "if", "then", "else", "dependentRequired", "d
 /// How many `$ref`s in a row are followed, and how deep compositions are searched for a value's
 /// properties: a bound, so a definition that refers to itself cannot loop.
 const MAX_DEPTH: usize = 32;
+/// Tools Cursor passes on to its agent, at most.
+const CURSOR_MAX_TOOLS: usize = 40;
+/// Cursor refuses a tool whose server name and tool name together have this many characters.
+const CURSOR_NAME_CHARS: usize = 60;
+/// The shortest name a long one is cut to (readable part, `_` and a 6-digit hash): with less
+/// room beside the server's name, names are listed as they are and the lint reports them.
+const SHORT_NAME_CHARS: usize = 16;
 /// The value types of a free-form map's entries, which strict mode cannot leave open.
 const SCALARS: [&str; 4] = ["string", "number", "integer", "boolean"];
 
 impl Profile {
-    /// Every profile by its name on the command line and in the manifest. `anthropic` and
-    /// `cursor` take the schemas as generated (their rules are about names and tool counts).
+    /// Every profile by its name on the command line and in the manifest. `anthropic` takes the
+    /// schemas as generated (its rules are about names and the root, which every tool meets).
     pub const NAMES: [(&'static str, Profile); 5] = [
         ("portable", Profile::Portable),
         ("anthropic", Profile::Portable),
-        ("cursor", Profile::Portable),
+        ("cursor", Profile::Cursor),
         ("openai-strict", Profile::OpenaiStrict),
         ("gemini", Profile::Gemini),
     ];
@@ -66,7 +76,7 @@ impl Profile {
     /// `None` when it lists the schema as written.
     pub fn input_schema(self, schema: &Map<String, Value>) -> Option<Map<String, Value>> {
         match self {
-            Profile::Portable => None,
+            Profile::Portable | Profile::Cursor => None,
             Profile::OpenaiStrict => {
                 let defs = schema.get("$defs").and_then(Value::as_object).cloned().unwrap_or_default();
                 // The root stays the object of arguments, even one without properties (strict
@@ -75,10 +85,16 @@ impl Profile {
                 root.insert("type".into(), "object".into());
                 root.entry("properties").or_insert_with(|| Value::Object(Map::new()));
                 root.insert("additionalProperties".into(), Value::Bool(false));
-                Some(strict_node(&root, &defs, &mut Vec::new()))
+                Some(limits::fit(strict_node(&root, &defs, &mut Vec::new())))
             }
             Profile::Gemini => Some(gemini::input(schema)),
         }
+    }
+
+    /// Whether this profile lists schemas other than the generated ones (and so maps what its
+    /// client sends back).
+    pub fn reshapes_schemas(self) -> bool {
+        matches!(self, Profile::OpenaiStrict | Profile::Gemini)
     }
 
     /// Whether tools list their output schemas. Gemini reads one as a `response` schema of its
@@ -90,11 +106,40 @@ impl Profile {
         self != Profile::Gemini
     }
 
+    /// The most tools this profile's client passes on to its agent, if it cuts the list: Cursor
+    /// sends only the first 40 (<https://docs.cursor.com/context/model-context-protocol>), so a
+    /// larger server is served on the discovery surface (`discovery::resolve`).
+    pub fn max_tools(self) -> Option<usize> {
+        (self == Profile::Cursor).then_some(CURSOR_MAX_TOOLS)
+    }
+
+    /// The name tool `name` of server `server` is listed under, when this profile's client would
+    /// refuse `name` itself: Cursor filters out a tool whose name and its server's together reach
+    /// 60 characters, so a longer one is cut and given a suffix from a hash of the whole name
+    /// (`create_a_very_long_name_for_a_repository_webhook_subscription` beside `github-mcp` →
+    /// `create_a_very_long_name_for_a_repository_w_71538e`),
+    /// which `Registry::get` finds the tool by, beside its own name. `None`: listed as it is,
+    /// also when the server's name leaves too little room for a name an agent could read.
+    pub fn tool_name(self, server: &str, name: &str) -> Option<String> {
+        if self != Profile::Cursor {
+            return None;
+        }
+        let room = CURSOR_NAME_CHARS.checked_sub(1 + server.chars().count())?;
+        if name.chars().count() <= room || room < SHORT_NAME_CHARS {
+            return None;
+        }
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(name.as_bytes());
+        let suffix: String = digest.iter().take(3).map(|b| format!("{b:02x}")).collect();
+        let kept: String = name.chars().take(room - 1 - suffix.len()).collect();
+        Some(format!("{}_{suffix}", kept.trim_end_matches(['_', '-'])))
+    }
+
     /// `arguments` as a client of this profile sends them, in the shape `original` (the tool's
     /// schema as generated) describes: what [`Profile::input_schema`] changed, undone.
     pub fn arguments_back(self, original: &Map<String, Value>, arguments: Map<String, Value>) -> Map<String, Value> {
         match self {
-            Profile::Portable => arguments,
+            Profile::Portable | Profile::Cursor => arguments,
             Profile::OpenaiStrict => {
                 // On every call of a profiled server: the schema is read in place, never copied.
                 let none = Map::new();
@@ -541,6 +586,8 @@ fn string_back(views: &[&Map<String, Value>], text: String, defs: &Map<String, V
 
 #[path = "profile_gemini.rs"]
 mod gemini;
+#[path = "profile_limits.rs"]
+pub mod limits;
 pub use gemini::FIELDS as GEMINI_FIELDS;
 #[cfg(test)]
 #[path = "profile_tests.rs"]

@@ -323,3 +323,100 @@ fn gemini_leaves_out_a_default_beside_any_of() {
     assert_eq!(served["properties"]["kind"].get("default"), None);
     assert_eq!(served["properties"]["size"]["default"], 3);
 }
+
+/// `levels` objects nested through property `a`, the innermost with a string `leaf`.
+fn nested(levels: usize) -> Value {
+    (1..levels).fold(
+        json!({"type": "object", "properties": {"leaf": {"type": "string"}}}),
+        |inner, _| json!({"type": "object", "properties": {"a": inner}}),
+    )
+}
+
+/// A value of [`nested`]`(levels)`, and the same with the object below `text_at` `a`s given as
+/// its JSON text (what a strict client sends where the listing asks for text).
+fn nested_value(levels: usize, text_at: usize) -> (Value, Value) {
+    let mut value = json!({"leaf": "x"});
+    let mut sent = value.clone();
+    for level in (1..levels).rev() {
+        if level == text_at {
+            sent = Value::String(value.to_string());
+        }
+        value = json!({"a": value});
+        sent = json!({"a": sent});
+    }
+    (value, sent)
+}
+
+#[test]
+fn strict_schemas_over_the_size_limits_lose_enum_lists_and_deep_objects_but_map_back() {
+    let codes: Vec<Value> = (0..1_200).map(|i| json!(format!("code-{i}"))).collect();
+    let generated = object(json!({
+        "type": "object",
+        "properties": {"country": {"type": "string", "enum": codes}, "tree": nested(14)},
+        "required": ["country", "tree"],
+        "additionalProperties": false,
+    }));
+    assert!(!limits::Size::of(&Value::Object(generated.clone())).fits());
+    let served = Profile::OpenaiStrict.input_schema(&generated).unwrap();
+    let size = limits::Size::of(&Value::Object(served.clone()));
+    assert!(size.fits(), "{size:?}");
+    assert_eq!((size.depth, size.enum_values), (10, 0));
+    let country = &served["properties"]["country"];
+    assert_eq!(country["type"], "string");
+    assert!(country["description"].as_str().unwrap().starts_with("One of 1200 values, e.g. `\"code-0\"`"), "{country}");
+    assert_strict(&Value::Object(served.clone()), "");
+
+    // The root is level 1 and `tree` level 2, so the object 9 `a`s below `tree` is the 11th
+    // level: listed as JSON text, with the name of its property.
+    let pointer = format!("/properties/tree{}", "/properties/a".repeat(9));
+    let text = Value::Object(served.clone()).pointer(&pointer).cloned().unwrap();
+    // (optional, so nullable: the fallback keeps that)
+    assert_eq!(text["type"], json!(["string", "null"]), "{text}");
+    assert!(text["description"].as_str().unwrap().contains("keys such as a"), "{text}");
+    let (value, sent) = nested_value(13, 8);
+    let (tree, sent_tree) = (json!({"a": value}), json!({"a": sent}));
+    let arguments = object(json!({"country": "code-7", "tree": sent_tree}));
+    let back = Profile::OpenaiStrict.arguments_back(&generated, arguments);
+    assert_eq!(Value::Object(back), json!({"country": "code-7", "tree": tree}));
+}
+
+#[test]
+fn strict_schemas_over_the_property_limit_list_the_fewest_objects_as_text() {
+    // 60 objects of 90 properties: 5,460 properties, so 6 of the objects must go.
+    let wide: Map<String, Value> = (0..90).map(|i| (format!("f{i}"), json!({"type": "string"}))).collect();
+    let properties: Map<String, Value> = (0..60)
+        .map(|i| {
+            (
+                format!("part{i:02}"),
+                json!({"type": "object", "properties": wide.clone(), "additionalProperties": false}),
+            )
+        })
+        .collect();
+    let generated = object(json!({"type": "object", "properties": properties, "additionalProperties": false}));
+    let served = Profile::OpenaiStrict.input_schema(&generated).unwrap();
+    let size = limits::Size::of(&Value::Object(served.clone()));
+    assert!(size.fits(), "{size:?}");
+    let as_text =
+        served["properties"].as_object().unwrap().values().filter(|p| p["type"] == json!(["string", "null"])).count();
+    assert_eq!(as_text, 6);
+    assert_eq!(size.properties, 60 + 54 * 90);
+    // One sent as text arrives as the object; a null for an optional one is left out as ever.
+    let part = Value::Object(wide.keys().map(|k| (k.clone(), json!("v"))).collect());
+    let arguments = object(json!({"part00": part.to_string(), "part01": null}));
+    let back = Profile::OpenaiStrict.arguments_back(&generated, arguments);
+    assert_eq!(Value::Object(back), json!({"part00": part}));
+}
+
+#[test]
+fn cursor_cuts_names_too_long_beside_the_server_name() {
+    // `github-mcp` leaves 49 characters (Cursor: under 60 with the server's name).
+    let long = "create_a_very_long_name_for_a_repository_webhook_subscription";
+    let short = Profile::Cursor.tool_name("github-mcp", long).unwrap();
+    assert_eq!(short, "create_a_very_long_name_for_a_repository_w_71538e");
+    assert_eq!(short.len(), 49);
+    let other = Profile::Cursor.tool_name("github-mcp", &long.replace("subscription", "subscriptions")).unwrap();
+    assert_ne!(short, other, "names cut to the same prefix stay distinct");
+    assert_eq!(Profile::Cursor.tool_name("github-mcp", "get_repo"), None, "a name that fits is kept");
+    assert_eq!(Profile::Portable.tool_name("github-mcp", long), None);
+    assert_eq!(Profile::Cursor.tool_name(&"s".repeat(45), long), None, "no room for a readable name");
+}

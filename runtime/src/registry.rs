@@ -296,8 +296,14 @@ impl Registry {
             entry.api = definition.api_of(&entry).to_owned();
             entry.http.headers = Some(definition.headers_of(&entry));
             let api: Arc<str> = Arc::from(entry.api.as_str());
-            let (listed, tool, has_output_schema) =
-                LazyListed::new(entry.tool.into_raw()?, entry.defs, api, &entry.http.method, shared.clone(), profile)?;
+            let (listed, tool, has_output_schema) = LazyListed::new(
+                entry.tool.into_raw()?,
+                entry.defs,
+                api,
+                &entry.http.method,
+                shared.clone(),
+                (profile, &definition.name),
+            )?;
             let base_url = base_urls
                 .get(&entry.api)
                 .cloned()
@@ -351,7 +357,14 @@ impl Registry {
             tools.iter().filter_map(|t| t.circuit.clone()).filter(|c| !c.api_wide).collect();
         circuits.extend(api_circuits.into_values());
         circuits.sort_by(|a, b| (&a.api, &a.name).cmp(&(&b.api, &b.name)));
-        let by_name = tools.iter().enumerate().map(|(i, t)| (t.name.clone(), i)).collect();
+        let mut by_name: HashMap<String, usize> = tools.iter().enumerate().map(|(i, t)| (t.name.clone(), i)).collect();
+        // A tool listed under a shorter name (`Profile::tool_name`) is found by both; a short
+        // name that is another tool's own name is that tool's.
+        for (i, tool) in tools.iter().enumerate() {
+            if let Some(served) = tool.listed.served_name() {
+                by_name.entry(served.to_owned()).or_insert(i);
+            }
+        }
         let tenant = choose_tenant(definition.tenancy.as_ref(), selection)?;
         install_crypto_provider();
         let user_agent = format!("{}/{} (mcpgen)", definition.name, definition.version);

@@ -23,7 +23,6 @@ use super::inbound::Principal;
 use super::otel;
 use super::outcome::ErrorClass;
 use super::pages::{self, Pages};
-use super::profile::Profile;
 use super::progress::Progress;
 use super::registry::{Registry, ToolEntry};
 use super::trace::{TraceContext, random_hex};
@@ -60,7 +59,7 @@ impl McpServer {
 
     /// A server for `registry` on the surface `requested` (`--surface`), else the table's.
     pub fn with_surface(registry: Registry, requested: Option<SurfaceMode>) -> Self {
-        let (served, tokens) = discovery::resolve(&registry.surface, requested, registry.tools());
+        let (served, tokens) = discovery::resolve(&registry.surface, requested, registry.tools(), registry.profile);
         let mode = requested.unwrap_or(registry.surface.mode);
         tracing::info!(
             surface = if served { "discovery" } else { "tools" },
@@ -68,6 +67,7 @@ impl McpServer {
             tools = registry.tools().len(),
             tools_list_tokens = tokens,
             budget_tokens = registry.surface.budget_tokens,
+            client_tool_limit = registry.profile.max_tools(),
             "tool surface"
         );
         let discovery = served.then(|| Arc::new(Discovery::new(&registry)));
@@ -138,9 +138,11 @@ impl McpServer {
         // A client profile's shape (nulls for optional arguments, maps as pairs) back to the
         // schema the tool was generated with: what the audit records, validation checks and the
         // request is built from.
-        let arguments = match self.registry.profile {
-            Profile::Portable => arguments,
-            profile => profile.arguments_back(entry.input_schema(), arguments),
+        let profile = self.registry.profile;
+        let arguments = if profile.reshapes_schemas() {
+            profile.arguments_back(entry.input_schema(), arguments)
+        } else {
+            arguments
         };
         let client = match (caller, peer) {
             (Some(p), _) => p.client.clone().unwrap_or_else(|| p.subject.clone()),

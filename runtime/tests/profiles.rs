@@ -25,7 +25,24 @@ async fn echo(method: Method, uri: Uri, body: Bytes) -> axum::Json<Value> {
 }
 
 fn definition(base: &str) -> ServerDefinition {
-    serde_json::from_value(json!({
+    serde_json::from_value(definition_json(base)).unwrap()
+}
+
+/// [`definition`] with its one tool once per name of `names`.
+fn definition_named(base: &str, names: &[String]) -> ServerDefinition {
+    let mut definition = definition_json(base);
+    let tool = definition["tools"][0].clone();
+    let tools = names.iter().map(|name| {
+        let mut tool = tool.clone();
+        tool["tool"]["name"] = json!(name);
+        tool
+    });
+    definition["tools"] = tools.collect();
+    serde_json::from_value(definition).unwrap()
+}
+
+fn definition_json(base: &str) -> Value {
+    json!({
         "@generated": "test", "name": "pets-mcp", "version": "1.0.0",
         "apis": [{"id": "pets", "baseUrlEnv": "PETS_BASE_URL"}],
         "tools": [{
@@ -59,14 +76,18 @@ fn definition(base: &str) -> ServerDefinition {
                      "body": {"arg": "body", "contentType": "application/json", "required": true}}
         }],
         "environments": [{"name": "default", "apis": [{"id": "pets", "baseUrl": base}]}]
-    }))
-    .unwrap()
+    })
 }
 
 async fn serve(profile: Option<&str>, surface: Option<SurfaceMode>) -> String {
+    serve_named(profile, surface, &["update_pet".to_owned()]).await
+}
+
+/// [`serve`] with the tool once per name of `names`.
+async fn serve_named(profile: Option<&str>, surface: Option<SurfaceMode>, names: &[String]) -> String {
     let base = common::serve(axum::Router::new().route("/pets/{id}", axum::routing::patch(echo))).await;
     let selection = Selection { profile: profile.map(str::to_owned), ..Selection::default() };
-    let registry = Registry::new(definition(&base), &selection, common::secrets(&[])).unwrap();
+    let registry = Registry::new(definition_named(&base, names), &selection, common::secrets(&[])).unwrap();
     let server = McpServer::with_surface(registry, surface);
     common::serve(mcpgen_runtime::transport::router(server, &common::http_options())).await
 }
@@ -77,12 +98,13 @@ fn object(value: Value) -> Map<String, Value> {
 
 /// Lists the tools and calls `name` with `arguments` through the rmcp client; returns the listed
 /// tools (as JSON) and what the upstream received.
-async fn list_and_call(app: &str, name: &'static str, arguments: Value) -> (Vec<Value>, Value) {
+async fn list_and_call(app: &str, name: &str, arguments: Value) -> (Vec<Value>, Value) {
     let config = StreamableHttpClientTransportConfig::with_uri(format!("{app}/mcp"));
     let client = ().serve(StreamableHttpClientTransport::with_client(reqwest::Client::new(), config)).await.unwrap();
     let tools: Vec<Value> =
         client.list_all_tools().await.unwrap().into_iter().map(|t| serde_json::to_value(t).unwrap()).collect();
-    let result = client.call_tool(CallToolRequestParams::new(name).with_arguments(object(arguments))).await.unwrap();
+    let call = CallToolRequestParams::new(name.to_owned()).with_arguments(object(arguments));
+    let result = client.call_tool(call).await.unwrap();
     client.cancel().await.unwrap();
     assert_eq!(result.is_error, Some(false), "{}", common::text(&result));
     (tools, serde_json::from_str(&common::text(&result)).unwrap())
@@ -181,4 +203,41 @@ fn an_unknown_profile_is_refused_naming_the_known_ones() {
     let selection = Selection { profile: Some("gpt".into()), ..Selection::default() };
     let err = Registry::new(definition("http://127.0.0.1:9"), &selection, common::secrets(&[])).err().unwrap();
     assert!(err.contains("unknown profile `gpt`") && err.contains("openai-strict"), "{err}");
+}
+
+#[tokio::test]
+async fn cursor_lists_long_names_short_enough_and_calls_them_by_either_name() {
+    // `pets-mcp` leaves 51 characters for a tool name beside it (Cursor: under 60 together).
+    let long = "update_the_pet_with_a_name_far_too_long_for_cursor_to_list".to_owned();
+    let names = [long.clone(), "get_pet".to_owned()];
+    let intent = json!({"petId": "7", "body": {"name": "Rex"}});
+    let (portable, sent_portable) = list_and_call(&serve_named(None, None, &names).await, &long, intent.clone()).await;
+    let app = serve_named(Some("cursor"), None, &names).await;
+    let (tools, sent) = list_and_call(&app, "get_pet", intent.clone()).await;
+    let listed: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let short = listed[1];
+    assert_eq!(listed[0], "get_pet", "a name that fits is kept");
+    assert!(short.len() <= 51 && short.starts_with("update_the_pet_with_a_name_far_too_"), "{short}");
+    assert_eq!(input_schemas(&tools), input_schemas(&portable), "cursor lists the schemas as generated");
+    assert_eq!(sent, sent_portable);
+    // By the listed name and by its own, the same tool and the same request.
+    let (_, by_short) = list_and_call(&app, short, intent.clone()).await;
+    let (_, by_own) = list_and_call(&app, &long, intent).await;
+    assert_eq!((&by_short, &by_own), (&sent_portable, &sent_portable));
+}
+
+#[test]
+fn cursor_gets_the_discovery_surface_past_its_forty_tools() {
+    let names = |n: usize| (0..n).map(|i| format!("update_pet_{i:02}")).collect::<Vec<_>>();
+    let discovery = |profile: &str, n: usize, surface: Option<SurfaceMode>| {
+        let selection = Selection { profile: Some(profile.to_owned()), ..Selection::default() };
+        let definition = definition_named("http://127.0.0.1:9", &names(n));
+        let registry = Registry::new(definition, &selection, common::secrets(&[])).unwrap();
+        McpServer::with_surface(registry, surface).discovery().is_some()
+    };
+    assert!(!discovery("cursor", 40, None), "40 tools: all listed");
+    assert!(discovery("cursor", 41, None), "the 41st would be cut by Cursor");
+    assert!(discovery("cursor", 41, Some(SurfaceMode::Auto)));
+    assert!(!discovery("cursor", 41, Some(SurfaceMode::Tools)), "--surface tools, said at start, wins");
+    assert!(!discovery("portable", 41, None));
 }

@@ -19,9 +19,13 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::client_profile::Profile as ClientProfile;
+use crate::definition::SurfaceMode;
 use crate::diagnostics::Problem;
 use crate::ir::{Input, ServerIr, ToolIr};
 use rules::{RULES, Rule};
+
+/// The meta-tools a discovery surface lists.
+const META_TOOL_NAMES: [&str; 3] = [crate::meta_tools::SEARCH, crate::meta_tools::DESCRIBE, crate::meta_tools::CALL];
 
 /// A client whose tool rules `validate` can check (a closed set: each has its own rule table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
@@ -58,8 +62,6 @@ pub enum Part {
     Name,
     /// `inputSchema`.
     Input,
-    /// The tool's place in `tools/list`.
-    Listing,
 }
 
 impl Part {
@@ -67,7 +69,6 @@ impl Part {
         match self {
             Self::Name => "name",
             Self::Input => "inputSchema",
-            Self::Listing => "tools/list",
         }
     }
 }
@@ -77,7 +78,7 @@ impl Part {
 pub struct Finding {
     /// The rule broken.
     pub rule: &'static Rule,
-    /// Where: a JSON pointer into the schema, or a short note for name and listing rules.
+    /// Where: a JSON pointer into the schema, or a short note for name rules.
     pub at: String,
     /// Which part of the tool.
     pub part: Part,
@@ -105,7 +106,7 @@ pub fn check(ir: &ServerIr, profile: Profile) -> Report {
     let total = ir.tools.len();
     let mut rejected = Vec::new();
     for (index, tool) in ir.tools.iter().enumerate() {
-        let findings = check_tool(ir, tool, index, profile);
+        let findings = check_tool(ir, tool, profile);
         if !findings.is_empty() {
             rejected.push((index, findings));
         }
@@ -113,7 +114,7 @@ pub fn check(ir: &ServerIr, profile: Profile) -> Report {
     Report { profile, tools: total, rejected }
 }
 
-fn check_tool(ir: &ServerIr, tool: &ToolIr, index: usize, profile: Profile) -> Vec<Finding> {
+fn check_tool(ir: &ServerIr, tool: &ToolIr, profile: Profile) -> Vec<Finding> {
     let mut out = Vec::new();
     let named = |rule: &'static Rule, ok: bool, out: &mut Vec<Finding>| {
         if !ok {
@@ -137,15 +138,22 @@ fn check_tool(ir: &ServerIr, tool: &ToolIr, index: usize, profile: Profile) -> V
             schema::anthropic(&ir.input_schema(tool), &mut out);
         }
         Profile::Cursor => {
-            if index >= 40 {
-                let at = format!("tool {} of {}", index + 1, ir.tools.len());
-                out.push(Finding { rule: &rules::CURSOR_TOOL_COUNT, at, part: Part::Listing });
-            }
-            // Cursor prefixes the name the user gives the server; the MCP server name is the default.
-            let length = ir.name.chars().count() + tool.name.chars().count();
-            if length >= 60 {
-                let at = format!("`{}` + `{}`: {length} characters", ir.name, tool.name);
-                out.push(Finding { rule: &rules::CURSOR_NAME_LENGTH, at, part: Part::Name });
+            // Past Cursor's 40 tools the profile serves the discovery surface: its meta-tools'
+            // names are what Cursor sees beside the server's.
+            let discovery = ir.surface.mode == SurfaceMode::Discovery
+                || ClientProfile::Cursor.max_tools().is_some_and(|most| ir.tools.len() > most);
+            let listed: Vec<String> = if discovery {
+                META_TOOL_NAMES.iter().map(|name| (*name).to_owned()).collect()
+            } else {
+                vec![ClientProfile::Cursor.tool_name(&ir.name, &tool.name).unwrap_or_else(|| tool.name.clone())]
+            };
+            for name in listed {
+                // Cursor prefixes the name the user gives the server; the MCP server name is the default.
+                let length = ir.name.chars().count() + name.chars().count();
+                if length >= 60 {
+                    let at = format!("`{}` + `{name}`: {length} characters", ir.name);
+                    out.push(Finding { rule: &rules::CURSOR_NAME_LENGTH, at, part: Part::Name });
+                }
             }
         }
         Profile::Portable => {

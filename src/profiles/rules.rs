@@ -171,15 +171,6 @@ pub static ANTHROPIC_COMPOSITION: Rule = Rule {
     documented: false,
 };
 
-/// The cursor rule `tool_count` (see its `summary`).
-pub static CURSOR_TOOL_COUNT: Rule = Rule {
-    code: "mcpgen::profile::cursor::tool_count",
-    profile: Profile::Cursor,
-    summary: "only the first 40 tools are sent to the agent",
-    source: "https://docs.cursor.com/context/model-context-protocol (\"Cursor will only send the first 40 tools to \
-             the Agent\", as quoted in https://github.com/anyproto/anytype-mcp/issues/5)",
-    documented: true,
-};
 /// The cursor rule `name_length` (see its `summary`).
 pub static CURSOR_NAME_LENGTH: Rule = Rule {
     code: "mcpgen::profile::cursor::name_length",
@@ -227,7 +218,6 @@ pub static RULES: &[&Rule] = &[
     &ANTHROPIC_NAME,
     &ANTHROPIC_ROOT,
     &ANTHROPIC_COMPOSITION,
-    &CURSOR_TOOL_COUNT,
     &CURSOR_NAME_LENGTH,
     &PORTABLE_NAME,
     &PORTABLE_ROOT,

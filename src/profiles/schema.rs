@@ -5,23 +5,22 @@
 //! not a keyword. It is iterative (no stack overflow on schemas nested hundreds deep) and never
 //! assumes a shape: a boolean, a string or a list where a schema belongs is reported or skipped.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::Finding;
 use super::rules::*;
 // The fields of Gemini's `Schema`, all others refused: the list the `gemini` profile keeps to.
 use crate::client_profile::GEMINI_FIELDS;
+use crate::client_profile::limits::{self, Size};
 use crate::source_map::escape_token;
 // Keywords whose value is one schema: the converter's list (booleans there are keyword values,
 // e.g. `additionalProperties: false`, and are not walked).
 use crate::spec::schema::SUBSCHEMA as SCHEMA_ONE;
 
-/// One schema in the tree: where it is and how many objects enclose it.
+/// One schema in the tree and where it is.
 struct Node<'a> {
     value: &'a Value,
     pointer: String,
-    /// Object schemas from the root down to this one, itself included.
-    depth: usize,
 }
 
 /// Keywords whose value is a map of name → schema.
@@ -31,16 +30,12 @@ const SCHEMA_LISTS: &[&str] = &["anyOf", "oneOf", "allOf", "prefixItems", "items
 
 /// Calls `visit` on every schema of `root`, parents before children, in document order.
 fn walk<'a>(root: &'a Value, mut visit: impl FnMut(&Node<'a>)) {
-    let mut stack = vec![Node { value: root, pointer: String::new(), depth: usize::from(is_object(root)) }];
+    let mut stack = vec![Node { value: root, pointer: String::new() }];
     while let Some(node) = stack.pop() {
         visit(&node);
         let Value::Object(schema) = node.value else { continue };
         let mut children = Vec::new();
-        let child = |value: &'a Value, pointer: String| Node {
-            value,
-            pointer,
-            depth: node.depth + usize::from(is_object(value)),
-        };
+        let child = |value: &'a Value, pointer: String| Node { value, pointer };
         for (key, value) in schema {
             let at = format!("{}/{}", node.pointer, escape_token(key));
             match value {
@@ -84,10 +79,8 @@ pub(super) fn openai_strict(root: &Value, out: &mut Vec<Finding>) {
     if !root_is_object(root) || root.get("anyOf").is_some() {
         out.push(Finding::new(&OPENAI_ROOT, ""));
     }
-    let mut limits = Limits::default();
     walk(root, |node| {
         let Value::Object(schema) = node.value else { return };
-        limits.add(node, schema);
         if is_object(node.value) && schema.get("additionalProperties") != Some(&Value::Bool(false)) {
             out.push(Finding::new(&OPENAI_ADDITIONAL, &node.pointer));
         }
@@ -109,66 +102,31 @@ pub(super) fn openai_strict(root: &Value, out: &mut Vec<Finding>) {
             }
         }
     });
-    out.extend(limits.findings());
+    out.extend(limit_findings(root));
 }
 
-/// The size limits of Structured Outputs, summed over the whole schema.
-#[derive(Default)]
-struct Limits {
-    properties: usize,
-    depth: usize,
-    enum_values: usize,
-    /// Property names, definition names, enum and const values.
-    text: usize,
-    /// Pointer of a string enum of more than 250 values longer than 15,000 characters.
-    long_enum: Option<String>,
-}
-
-impl Limits {
-    fn add(&mut self, node: &Node<'_>, schema: &Map<String, Value>) {
-        self.depth = self.depth.max(node.depth);
-        if let Some(Value::Object(properties)) = schema.get("properties") {
-            self.properties += properties.len();
-            self.text += properties.keys().map(|k| k.chars().count()).sum::<usize>();
-        }
-        for key in ["$defs", "definitions"] {
-            if let Some(Value::Object(defs)) = schema.get(key) {
-                self.text += defs.keys().map(|k| k.chars().count()).sum::<usize>();
-            }
-        }
-        let text_of = |v: &Value| v.as_str().map_or(0, |s| s.chars().count());
-        if let Some(Value::Array(values)) = schema.get("enum") {
-            self.enum_values += values.len();
-            let length: usize = values.iter().map(text_of).sum();
-            self.text += length;
-            let strings = values.iter().filter(|v| v.is_string()).count();
-            if strings > 250 && length > 15_000 && self.long_enum.is_none() {
-                self.long_enum = Some(format!("{}/enum", node.pointer));
-            }
-        }
-        self.text += schema.get("const").map_or(0, text_of);
+/// The size limits of Structured Outputs, summed over the whole schema by the same measure the
+/// `openai-strict` profile fits its schemas to.
+fn limit_findings(root: &Value) -> Vec<Finding> {
+    let size = Size::of(root);
+    let mut out = Vec::new();
+    let mut over = |what: String| out.push(Finding::new(&OPENAI_LIMITS, &what));
+    if size.properties > limits::MAX_PROPERTIES {
+        over(format!("{} object properties (at most 5,000)", size.properties));
     }
-
-    fn findings(self) -> Vec<Finding> {
-        let mut out = Vec::new();
-        let mut over = |what: String| out.push(Finding::new(&OPENAI_LIMITS, &what));
-        if self.properties > 5_000 {
-            over(format!("{} object properties (at most 5,000)", self.properties));
-        }
-        if self.depth > 10 {
-            over(format!("{} levels of object nesting (at most 10)", self.depth));
-        }
-        if self.enum_values > 1_000 {
-            over(format!("{} enum values (at most 1,000)", self.enum_values));
-        }
-        if self.text > 120_000 {
-            over(format!("{} characters of names and enum values (at most 120,000)", self.text));
-        }
-        if let Some(at) = self.long_enum {
-            over(format!("{at}: over 250 strings and 15,000 characters"));
-        }
-        out
+    if size.depth > limits::MAX_NESTING {
+        over(format!("{} levels of object nesting (at most 10)", size.depth));
     }
+    if size.enum_values > limits::MAX_ENUM_VALUES {
+        over(format!("{} enum values (at most 1,000)", size.enum_values));
+    }
+    if size.text > limits::MAX_TEXT {
+        over(format!("{} characters of names and enum values (at most 120,000)", size.text));
+    }
+    if let Some(at) = size.long_enum {
+        over(format!("{at}: over 250 strings and 15,000 characters"));
+    }
+    out
 }
 
 /// Gemini `FunctionDeclaration.parameters` (or `.response`, for an output schema).
