@@ -345,6 +345,28 @@ impl<'a> SchemaConverter<'a> {
     /// [`is_plain_object`]). A referenced part larger than [`MERGED_DEF_BYTES`] is not copied in.
     fn merge_all_of(&self, schema: &mut Map<String, Value>, strict: bool) -> bool {
         let Some(Value::Array(parts)) = schema.get("allOf") else { return true };
+        if let Some(reference) = annotated_reference(schema, parts) {
+            // `allOf: [{$ref: X}, {description: …}]` is how OpenAPI 3.0, which ignores a
+            // `$ref`'s siblings, gives a reference a description of its own. In 2020-12 siblings
+            // apply, so it is written as `{$ref: X, description: …}`: a copy of X would nest
+            // copies (AWS Amplify UI Builder's `ActionParameters` became 670 KB of a 127 KB
+            // spec's 789 KB table, each property a copy of `ComponentProperty`).
+            let Some(Value::Array(parts)) = schema.remove("allOf") else { return true };
+            schema.insert("$ref".into(), Value::String(reference));
+            for (key, value) in parts
+                .into_iter()
+                .filter_map(|p| match p {
+                    Value::Object(map) => Some(map),
+                    _ => None,
+                })
+                .flatten()
+            {
+                if key != "$ref" {
+                    schema.entry(key).or_insert(value);
+                }
+            }
+            return true;
+        }
         let mut resolved = Vec::with_capacity(parts.len());
         for part in parts {
             let body = match part.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/")) {
@@ -501,6 +523,30 @@ impl<'a> SchemaConverter<'a> {
     }
 }
 
+/// Keywords that annotate a schema without constraining it.
+const ANNOTATIONS: &[&str] = &["description", "title", "deprecated"];
+
+/// The one local reference of an `allOf` whose other parts, and the schema around it, only
+/// annotate it (see [`SchemaConverter::merge_all_of`]).
+fn annotated_reference(schema: &Map<String, Value>, parts: &[Value]) -> Option<String> {
+    let annotates = |map: &Map<String, Value>| map.keys().all(|k| ANNOTATIONS.contains(&k.as_str()));
+    if !schema.keys().all(|k| k == "allOf" || ANNOTATIONS.contains(&k.as_str())) {
+        return None;
+    }
+    let mut reference = None;
+    for part in parts {
+        let part = part.as_object()?;
+        match part.get("$ref").and_then(Value::as_str) {
+            Some(target) if part.len() == 1 && reference.is_none() && target.starts_with("#/$defs/") => {
+                reference = Some(target.to_owned());
+            }
+            _ if annotates(part) => {}
+            _ => return None,
+        }
+    }
+    reference
+}
+
 /// An object schema made only of properties and annotations: safe to merge into another.
 ///
 /// A part that still has an `allOf` of its own (one that could not be merged) passes too, and
@@ -613,6 +659,16 @@ mod tests {
         assert!(small.get("allOf").is_none());
         let large = c.convert_at("/components/schemas/B");
         assert_eq!(large["allOf"][0], json!({"$ref": "#/$defs/Large"}), "{large}");
+    }
+
+    #[test]
+    fn all_of_that_only_describes_a_reference_stays_a_reference() {
+        let d = doc(
+            "components:\n  schemas:\n    Small:\n      type: object\n      properties:\n        id: {type: string}\n    P:\n      type: object\n      properties:\n        a:\n          allOf:\n            - $ref: '#/components/schemas/Small'\n            - description: The first.\n",
+        );
+        let mut c = SchemaConverter::new(&d, SpecVersion::V30, Direction::Input);
+        let out = c.convert_at("/components/schemas/P");
+        assert_eq!(out["properties"]["a"], json!({"$ref": "#/$defs/Small", "description": "The first."}));
     }
 
     #[test]
